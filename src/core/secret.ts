@@ -1,0 +1,48 @@
+/**
+ * A value that must never appear in logs, diffs, reports or JSON.
+ * Every Secret constructed registers its text with the process-wide mask, so any
+ * output path that calls `mask()` hides it, even if it was interpolated somewhere.
+ */
+const registry = new Set<string>();
+
+export const MASK = '********';
+
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+    if (value.length > 0) registry.add(value);
+  }
+  /** The real value: only for building commands and file contents. */
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return MASK;
+  }
+  toJSON(): string {
+    return MASK;
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Secret(${MASK})`;
+  }
+}
+
+export function isSecret(v: unknown): v is Secret {
+  return v instanceof Secret;
+}
+
+/** Replace every registered secret value in `text` with the mask. Longest first. */
+export function mask(text: string): string {
+  if (registry.size === 0 || text.length === 0) return text;
+  let out = text;
+  for (const s of [...registry].sort((a, b) => b.length - a.length)) {
+    if (out.includes(s)) out = out.split(s).join(MASK);
+  }
+  return out;
+}
+
+/** Deeply mask a JSON-able value (for --json reports). */
+export function maskDeep<T>(value: T): T {
+  return JSON.parse(mask(JSON.stringify(value))) as T;
+}

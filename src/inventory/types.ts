@@ -1,0 +1,56 @@
+import type { SourceLocation } from '../core/errors.ts';
+
+export type Vars = Record<string, unknown>;
+export type Become = false | 'sudo' | 'doas';
+export type ConnectionKind = 'ssh' | 'local' | 'chroot';
+
+/** One host after loading and validating the inventory. */
+export interface HostSpec {
+  name: string;
+  connection: ConnectionKind;
+  /** ssh: address or ~/.ssh/config alias; chroot: unused. */
+  address: string;
+  port?: number;
+  user?: string;
+  /** Private key files. */
+  identity?: string[];
+  become: Become;
+  /** chroot: the mounted root filesystem. */
+  root?: string;
+  /** ProxyJump as in OpenSSH: user@host:port[,...] */
+  proxyJump?: string;
+  /** Host's own vars (not merged). */
+  vars: Vars;
+  /** Groups this host belongs to, in inventory order. */
+  groups: string[];
+  location: SourceLocation;
+}
+
+export interface GroupSpec {
+  name: string;
+  hosts: string[];
+  vars: Vars;
+  /** Ordered roles applied to the group's hosts. */
+  roles: string[];
+  location: SourceLocation;
+}
+
+export interface ConnectionSettings {
+  /** known_hosts file to verify (and, with --accept-new-host-keys, record) host keys. */
+  knownHosts?: string;
+  /** OpenSSH client config to honour (default ~/.ssh/config). */
+  sshConfig?: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+}
+
+export interface Inventory {
+  /** Absolute path of the inventory file. */
+  file: string;
+  /** Directory of the inventory file: user roles are looked up in <dir>/roles. */
+  dir: string;
+  vars: Vars;
+  hosts: Map<string, HostSpec>;
+  groups: Map<string, GroupSpec>;
+  connection: ConnectionSettings;
+}

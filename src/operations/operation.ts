@@ -1,0 +1,96 @@
+import type { ShellCommand } from '../shell/sh.ts';
+import type { CommandResult } from '../core/result.ts';
+import type { Facts } from '../facts/types.ts';
+
+/** Bytes written to a path on the host through the connector (SFTP or exec fallback). */
+export interface UploadCommand {
+  readonly kind: 'upload';
+  readonly path: string;
+  readonly content: Buffer;
+  readonly mode?: number;
+  /** Shown in logs instead of the content. */
+  readonly description: string;
+}
+
+/** A step of a change: a shell command or an upload. */
+export type Command = ShellCommand | UploadCommand;
+
+export interface NoopPlan {
+  readonly kind: 'noop';
+  /** Why nothing is needed, e.g. "/etc/motd already has the wanted content". */
+  readonly reason: string;
+}
+
+export interface ChangePlan {
+  readonly kind: 'change';
+  readonly commands: readonly Command[];
+  /** Human-readable diff of what will change (masked before display). */
+  readonly diff?: string;
+  /** Short description of the change, e.g. "create /etc/motd". */
+  readonly reason: string;
+  /** Warnings to show even when the change succeeds (e.g. "reboot required"). */
+  readonly warnings?: readonly string[];
+}
+
+/** The operation cannot be planned: wrong input for this host, failed preflight... */
+export interface FailPlan {
+  readonly kind: 'fail';
+  readonly message: string;
+}
+
+/** A warning that does not stop the run (e.g. preflight in warn mode). */
+export interface WarnPlan {
+  readonly kind: 'warn';
+  readonly message: string;
+}
+
+export type Plan = NoopPlan | ChangePlan | FailPlan | WarnPlan;
+
+export interface OpContext {
+  /** Inventory name of the host. */
+  readonly host: string;
+  readonly facts: Facts;
+  /** Image-bake mode: services enabled but not started, no live checks. */
+  readonly bake: boolean;
+}
+
+/**
+ * A typed operation: reads state with one probe command, then plans.
+ * `plan` must be pure: same probe output + facts -> same plan. When nothing is
+ * needed it returns noop. "Changed" means: a change plan whose commands all succeeded.
+ */
+export interface Operation {
+  /** Operation type, e.g. 'file', 'package', 'service'. */
+  readonly kind: string;
+  /** Step id, unique inside its role: gives the stable path `<role>/<id>`. */
+  readonly id: string;
+  /** Handler names to run once at the end of the role when this op changed. */
+  readonly notify?: readonly string[];
+  /**
+   * True when this op's probe must see the effects of earlier changes of the
+   * same run (e.g. checking a binary the previous op installs). The executor
+   * applies queued changes and re-probes before planning it.
+   */
+  readonly barrier?: boolean;
+  /** One probe command, or undefined when the plan needs no host state. */
+  probe(ctx: OpContext): ShellCommand | undefined;
+  plan(probe: CommandResult | undefined, ctx: OpContext): Plan;
+}
+
+export const noop = (reason: string): NoopPlan => ({ kind: 'noop', reason });
+export const change = (reason: string, commands: readonly Command[], diff?: string, warnings?: readonly string[]): ChangePlan => ({
+  kind: 'change',
+  reason,
+  commands,
+  ...(diff !== undefined ? { diff } : {}),
+  ...(warnings !== undefined ? { warnings } : {}),
+});
+export const fail = (message: string): FailPlan => ({ kind: 'fail', message });
+export const warn = (message: string): WarnPlan => ({ kind: 'warn', message });
+export const upload = (path: string, content: Buffer, description: string, mode?: number): UploadCommand => ({
+  kind: 'upload',
+  path,
+  content,
+  description,
+  ...(mode !== undefined ? { mode } : {}),
+});
