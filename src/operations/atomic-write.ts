@@ -1,0 +1,42 @@
+import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
+
+export interface AtomicWriteOptions {
+  /** Octal mode string such as '0644'. */
+  mode?: string;
+  owner?: string;
+  group?: string;
+  /** Keep the replaced file as `<path>.cairn-bak.<epoch>` (default true). */
+  backup?: boolean;
+}
+
+/**
+ * Commands that write `content` to `path` atomically: decode into a temp file in
+ * the same directory, set mode/owner, keep a backup of what is replaced, rename.
+ * Content travels base64-encoded inside the command (busybox and coreutils both
+ * have `base64 -d`), so it needs no separate upload round trip.
+ */
+export function atomicWrite(path: string, content: Buffer | string, opts: AtomicWriteOptions = {}): ShellCommand {
+  const b64 = Buffer.from(content).toString('base64');
+  const tmp = `${path}.cairn-tmp`;
+  return atomicInstall(sh`printf %s ${b64} | base64 -d > ${tmp}`, tmp, path, opts);
+}
+
+/**
+ * Finish an atomic install of `tmp` (already on the host, same filesystem) to `path`:
+ * mode, owner, backup of the old file, rename. `produce` creates `tmp`.
+ */
+export function atomicInstall(produce: ShellCommand, tmp: string, path: string, opts: AtomicWriteOptions = {}): ShellCommand {
+  const steps: ShellCommand[] = [sh`umask 077`, produce];
+  if (opts.mode) steps.push(sh`chmod ${opts.mode} ${tmp}`);
+  if (opts.owner || opts.group) {
+    const who = `${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`;
+    steps.push(sh`chown ${who} ${tmp}`);
+  }
+  if (opts.backup !== false) {
+    steps.push(sh`if [ -f ${path} ]; then cp -p ${path} ${path}.cairn-bak.$(date +%s); fi`);
+  }
+  steps.push(sh`mv -f ${tmp} ${path}`);
+  // a subshell so umask and failures stay local; `set -e` stops at the first failure
+  const body = joinCommands([sh`set -e`, ...steps], '\n');
+  return sh`(${body}) || { rm -f ${tmp}; exit 1; }`;
+}
