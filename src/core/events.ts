@@ -1,0 +1,44 @@
+import type { Facts } from '../facts/types.ts';
+
+export type OpStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'warning';
+
+export interface OpResult {
+  role: string;
+  id: string;
+  kind: string;
+  status: OpStatus;
+  /** noop reason, change description, or why it was skipped. */
+  reason: string;
+  diff?: string;
+  error?: string;
+  warnings?: string[];
+  /** Handler run, not a step. */
+  handler?: boolean;
+}
+
+export interface HostSummary {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: boolean;
+  /** Round trips to the host after connecting (facts, probes, changes). */
+  roundTrips: number;
+  ops: OpResult[];
+  error?: string;
+}
+
+/** What the engine reports; renderers (report/) only draw these. */
+export type RunEvent =
+  | { type: 'run:start'; mode: 'apply' | 'check' | 'facts'; hosts: string[] }
+  | { type: 'host:start'; host: string }
+  | { type: 'host:connected'; host: string }
+  | { type: 'host:facts'; host: string; facts: Facts }
+  | { type: 'role:start'; host: string; role: string }
+  | { type: 'op:start'; host: string; role: string; id: string }
+  | { type: 'op:result'; host: string; result: OpResult }
+  | { type: 'role:end'; host: string; role: string }
+  | { type: 'host:end'; host: string; summary: HostSummary }
+  | { type: 'run:end'; hosts: Record<string, HostSummary> };
+
+export type EventSink = (event: RunEvent) => void;

@@ -1,0 +1,333 @@
+import type { Connector } from '../connectors/connector.ts';
+import type { Facts } from '../facts/types.ts';
+import type { HostSpec, Inventory, Vars } from '../inventory/types.ts';
+import type { Operation, Plan, Command, ChangePlan } from '../operations/operation.ts';
+import type { LoadedRole } from '../roles/loader.ts';
+import type { TemplateRenderer } from '../roles/context.ts';
+import { makeRoleContext } from '../roles/context.ts';
+import type { RoleContext } from '../roles/role.ts';
+import { ShellCommand, sh } from '../shell/sh.ts';
+import { batch, strict } from './batch.ts';
+import type { CommandResult } from './result.ts';
+import { mask } from './secret.ts';
+import type { EventSink, HostSummary, OpResult } from './events.ts';
+import type { Semaphore } from './semaphore.ts';
+import { factsCommand } from '../facts/gather.ts';
+import { parseFacts } from '../facts/parse.ts';
+import { CommandFailedError } from './errors.ts';
+
+export interface HostJob {
+  host: HostSpec;
+  roles: LoadedRole[];
+  /** Merged vars per role name (defaults < global < group < host < -e). */
+  varsFor(role: LoadedRole): Vars;
+  hostsWithRole(role: string): HostSpec[];
+  inventory: Inventory;
+}
+
+export interface HostRunOptions {
+  mode: 'apply' | 'check';
+  bake: boolean;
+  /** Only roles or steps (`role` or `role/id`) named here. */
+  tags?: string[];
+  emit: EventSink;
+  /** Per-role limits (role.serial): hosts apply such a role this many at a time. */
+  roleLimits: Map<string, Semaphore>;
+  render: TemplateRenderer;
+  commandTimeoutMs: number;
+}
+
+interface Step {
+  role: LoadedRole;
+  op: Operation;
+  handler: boolean;
+}
+
+/** Does an operation have a controller-side preparation (artifacts: fetch + verify)? */
+function hasPrepare(op: Operation): op is Operation & { prepare(): Promise<void> } {
+  return typeof (op as { prepare?: unknown }).prepare === 'function';
+}
+
+function selected(tags: string[] | undefined, role: string, id: string): boolean {
+  if (!tags || tags.length === 0) return true;
+  return tags.some((t) => t === role || t === `${role}/${id}`);
+}
+
+class HostRunner {
+  readonly summary: HostSummary = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, roundTrips: 0, ops: [] };
+  facts!: Facts;
+  #stopped = false;
+  /** Changes were applied since the up-front probe: later roles must probe again. */
+  dirty = false;
+  constructor(
+    readonly job: HostJob,
+    readonly conn: Connector,
+    readonly opts: HostRunOptions,
+  ) {}
+
+  get name(): string {
+    return this.job.host.name;
+  }
+
+  async exec(cmd: ShellCommand, what: string): Promise<CommandResult> {
+    this.summary.roundTrips++;
+    const res = await this.conn.run(cmd, { timeoutMs: this.opts.commandTimeoutMs });
+    if (res.exitCode !== 0) throw new CommandFailedError(this.name, res, what);
+    return res;
+  }
+
+  record(step: Step, result: Omit<OpResult, 'role' | 'id' | 'kind'>): void {
+    const r: OpResult = {
+      role: step.role.def.name,
+      id: step.op.id,
+      kind: step.op.kind,
+      ...result,
+      ...(result.diff !== undefined ? { diff: mask(result.diff) } : {}),
+      ...(result.error !== undefined ? { error: mask(result.error) } : {}),
+      reason: mask(result.reason),
+      ...(step.handler ? { handler: true } : {}),
+    };
+    this.summary.ops.push(r);
+    if (r.status === 'ok' || r.status === 'warning') this.summary.ok++;
+    else if (r.status === 'changed') this.summary.changed++;
+    else if (r.status === 'failed') this.summary.failed++;
+    else this.summary.skipped++;
+    this.opts.emit({ type: 'op:result', host: this.name, result: r });
+  }
+
+  async gatherFacts(): Promise<void> {
+    const res = await this.exec(factsCommand(), 'gathering facts');
+    this.facts = parseFacts(res.stdout, { chroot: this.conn.kind === 'chroot' });
+    this.opts.emit({ type: 'host:facts', host: this.name, facts: this.facts });
+  }
+
+  /** One round trip: the probe of every step that has one. */
+  async probe(steps: readonly Step[]): Promise<Map<Step, CommandResult | undefined>> {
+    const ctx = this.opCtx();
+    const out = new Map<Step, CommandResult | undefined>();
+    const withProbe: { step: Step; cmd: ShellCommand }[] = [];
+    for (const step of steps) {
+      const cmd = step.op.probe(ctx);
+      if (cmd) withProbe.push({ step, cmd });
+      else out.set(step, undefined);
+    }
+    if (withProbe.length === 0) return out;
+    const b = batch(withProbe.map((p) => p.cmd));
+    const res = await this.exec(b.command, 'probing current state');
+    const parts = b.parse(res.stdout);
+    withProbe.forEach(({ step, cmd }, i) => {
+      const part = parts[i];
+      if (!part) throw new Error(`probe output of ${step.role.def.name}/${step.op.id} is missing from the batch (output cut short?)`);
+      out.set(step, { command: cmd.display, durationMs: 0, ...part });
+    });
+    return out;
+  }
+
+  opCtx() {
+    return { host: this.name, facts: this.facts, bake: this.opts.bake };
+  }
+
+  /** Run queued change plans: runs of shell-only plans go in one round trip each. */
+  async flush(queue: { step: Step; plan: ChangePlan }[]): Promise<void> {
+    let i = 0;
+    while (i < queue.length && !this.#stopped) {
+      const shellOnly: { step: Step; plan: ChangePlan }[] = [];
+      while (i < queue.length && queue[i]!.plan.commands.every((c) => c instanceof ShellCommand)) shellOnly.push(queue[i++]!);
+      if (shellOnly.length > 0) await this.flushShell(shellOnly);
+      if (i < queue.length && !this.#stopped) await this.flushMixed(queue[i++]!);
+    }
+    // whatever was not run because the host stopped
+    for (; i < queue.length; i++) this.record(queue[i]!.step, { status: 'skipped', reason: 'not run: an earlier step failed' });
+  }
+
+  async flushShell(items: { step: Step; plan: ChangePlan }[]): Promise<void> {
+    const b = batch(items.map((it) => strict(it.plan.commands as ShellCommand[])), true);
+    this.summary.roundTrips++;
+    const res = await this.conn.run(b.command, { timeoutMs: this.opts.commandTimeoutMs });
+    const parts = b.parse(res.stdout);
+    items.forEach((it, idx) => {
+      const part = parts[idx];
+      if (this.#stopped || !part) {
+        this.record(it.step, { status: 'skipped', reason: this.#stopped ? 'not run: an earlier step failed' : `not run (batch exited ${res.exitCode}: ${res.stderr.trim()})` });
+        if (!part && !this.#stopped) this.#stopped = true;
+        return;
+      }
+      if (part.exitCode === 0) this.changed(it.step, it.plan);
+      else this.failed(it.step, it.plan, part);
+    });
+  }
+
+  async flushMixed(it: { step: Step; plan: ChangePlan }): Promise<void> {
+    for (const c of it.plan.commands as Command[]) {
+      if (c instanceof ShellCommand) {
+        this.summary.roundTrips++;
+        const res = await this.conn.run(strict([c]), { timeoutMs: this.opts.commandTimeoutMs });
+        if (res.exitCode !== 0) return this.failed(it.step, it.plan, res);
+      } else {
+        this.summary.roundTrips++;
+        try {
+          await this.conn.upload(c.path, c.content, c.mode !== undefined ? { mode: c.mode } : {});
+        } catch (err) {
+          return this.failed(it.step, it.plan, { exitCode: 1, stdout: '', stderr: `upload of ${c.description} to ${c.path} failed: ${(err as Error).message}` });
+        }
+      }
+    }
+    this.changed(it.step, it.plan);
+  }
+
+  changed(step: Step, plan: ChangePlan): void {
+    if (this.opts.mode === 'apply') this.dirty = true;
+    this.record(step, {
+      status: 'changed',
+      reason: plan.reason,
+      ...(plan.diff !== undefined ? { diff: plan.diff } : {}),
+      ...(plan.warnings?.length ? { warnings: [...plan.warnings] } : {}),
+    });
+  }
+
+  failed(step: Step, plan: ChangePlan, part: { exitCode: number; stdout: string; stderr: string }): void {
+    const detail = (part.stderr.trim() || part.stdout.trim()).split('\n').slice(-15).join('\n');
+    this.record(step, { status: 'failed', reason: plan.reason, error: `${plan.reason}: exit code ${part.exitCode}${detail ? `\n${detail}` : ''}` });
+    this.#stopped = true;
+  }
+
+  /** Plan and (in apply mode) run a list of steps, re-probing after changes. */
+  async runSteps(steps: Step[], initial?: Map<Step, CommandResult | undefined>): Promise<Set<string>> {
+    const notified = new Set<string>();
+    let probes = initial ?? (await this.probe(steps));
+    const queue: { step: Step; plan: ChangePlan }[] = [];
+    let appliedSinceProbe = false;
+    for (let i = 0; i < steps.length && !this.#stopped; i++) {
+      const step = steps[i]!;
+      if (step.op.barrier && this.opts.mode === 'apply') {
+        if (queue.length > 0) {
+          await this.flush(queue.splice(0));
+          appliedSinceProbe = true;
+          if (this.#stopped) break;
+        }
+        if (appliedSinceProbe) {
+          probes = await this.probe(steps.slice(i));
+          appliedSinceProbe = false;
+        }
+      }
+      this.opts.emit({ type: 'op:start', host: this.name, role: step.role.def.name, id: step.op.id });
+      let plan: Plan;
+      try {
+        plan = step.op.plan(probes.get(step), this.opCtx());
+      } catch (err) {
+        plan = { kind: 'fail', message: `planning failed: ${(err as Error).message}` };
+      }
+      if (plan.kind === 'noop') this.record(step, { status: 'ok', reason: plan.reason });
+      else if (plan.kind === 'warn') this.record(step, { status: 'warning', reason: plan.message, warnings: [plan.message] });
+      else if (plan.kind === 'fail') {
+        this.record(step, { status: 'failed', reason: plan.message, error: plan.message });
+        this.#stopped = true;
+      } else if (this.opts.mode === 'check') {
+        this.changed(step, plan);
+        for (const n of step.op.notify ?? []) notified.add(n);
+      } else {
+        queue.push({ step, plan });
+        for (const n of step.op.notify ?? []) notified.add(n);
+      }
+    }
+    if (queue.length > 0 && !this.#stopped) await this.flush(queue);
+    else for (const q of queue) this.record(q.step, { status: 'skipped', reason: 'not run: an earlier step failed' });
+    return notified;
+  }
+
+  /** Build a role's steps for this host (needs facts). */
+  buildRole(role: LoadedRole): { ctx: RoleContext; steps: Step[] } {
+    const name = role.def.name;
+    const ctx = makeRoleContext({
+      role,
+      host: this.job.host,
+      vars: this.job.varsFor(role),
+      facts: this.facts,
+      inventory: this.job.inventory,
+      hostsWithRole: this.job.hostsWithRole(name),
+      bake: this.opts.bake,
+      render: this.opts.render,
+    });
+    const ops = role.def.steps(ctx);
+    const ids = new Set<string>();
+    for (const op of ops) {
+      if (ids.has(op.id)) throw new Error(`role '${name}' has two steps with id '${op.id}': step ids must be unique`);
+      ids.add(op.id);
+    }
+    const steps = ops.filter((op) => selected(this.opts.tags, name, op.id)).map((op) => ({ role, op, handler: false }));
+    return { ctx, steps };
+  }
+
+  async runRole(role: LoadedRole, ctx: RoleContext, steps: Step[], probes: Map<Step, CommandResult | undefined>): Promise<void> {
+    const name = role.def.name;
+    this.opts.emit({ type: 'role:start', host: this.name, role: name });
+    // the up-front probe is stale once anything was applied on this host
+    const fresh = this.dirty ? undefined : probes;
+    const notified = await this.runSteps(steps, fresh);
+    if (notified.size > 0 && !this.#stopped && role.def.handlers) {
+      const handlers = role.def.handlers(ctx);
+      for (const n of notified) if (!(n in handlers)) throw new Error(`role '${name}': a step notifies handler '${n}', which the role does not define`);
+      const hsteps: Step[] = [];
+      for (const [hname, hops] of Object.entries(handlers)) {
+        if (notified.has(hname)) hsteps.push(...hops.map((op) => ({ role, op, handler: true })));
+      }
+      if (hsteps.length > 0) await this.runSteps(hsteps);
+    } else if (notified.size > 0 && !role.def.handlers) {
+      throw new Error(`role '${name}': steps notify ${[...notified].join(', ')} but the role defines no handlers`);
+    }
+    this.opts.emit({ type: 'role:end', host: this.name, role: name });
+  }
+
+  async run(): Promise<HostSummary> {
+    this.opts.emit({ type: 'host:start', host: this.name });
+    try {
+      await this.conn.connect();
+    } catch (err) {
+      this.summary.unreachable = true;
+      this.summary.error = mask((err as Error).message);
+      return this.summary;
+    }
+    this.opts.emit({ type: 'host:connected', host: this.name });
+    try {
+      await this.gatherFacts();
+      const built = this.job.roles.map((role) => ({ role, ...this.buildRole(role) }));
+      for (const b of built) for (const s of b.steps) if (hasPrepare(s.op)) await s.op.prepare();
+      // every role's probes in one round trip; a role probes again only after changes
+      const probes = await this.probe(built.flatMap((b) => b.steps));
+      for (const b of built) {
+        if (this.#stopped) break;
+        const limit = this.opts.roleLimits.get(b.role.def.name);
+        const go = () => this.runRole(b.role, b.ctx, b.steps, probes);
+        if (limit) await limit.use(go);
+        else await go();
+      }
+    } catch (err) {
+      this.summary.failed++;
+      this.summary.error = mask((err as Error).message);
+    } finally {
+      await this.conn.close().catch(() => undefined);
+    }
+    return this.summary;
+  }
+}
+
+/** Apply (or check) a host's roles through its connector. Never throws. */
+export async function runHost(job: HostJob, conn: Connector, opts: HostRunOptions): Promise<HostSummary> {
+  const summary = await new HostRunner(job, conn, opts).run();
+  opts.emit({ type: 'host:end', host: job.host.name, summary });
+  return summary;
+}
+
+/** Connect, gather facts, close. */
+export async function gatherHostFacts(host: HostSpec, conn: Connector): Promise<Facts> {
+  await conn.connect();
+  try {
+    const res = await conn.run(factsCommand());
+    if (res.exitCode !== 0) throw new CommandFailedError(host.name, res, 'gathering facts');
+    return parseFacts(res.stdout, { chroot: conn.kind === 'chroot' });
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+export { sh };

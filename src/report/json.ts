@@ -1,0 +1,25 @@
+import type { HostSummary } from '../core/events.ts';
+import { maskDeep } from '../core/secret.ts';
+
+/** The --json document: one object on stdout, secrets masked. */
+export function jsonReport(mode: string, hosts: Record<string, HostSummary>): string {
+  const doc = {
+    mode,
+    hosts: Object.fromEntries(
+      Object.entries(hosts).map(([name, s]) => [
+        name,
+        {
+          ok: s.ok,
+          changed: s.changed,
+          failed: s.failed,
+          skipped: s.skipped,
+          unreachable: s.unreachable,
+          roundTrips: s.roundTrips,
+          ...(s.error ? { error: s.error } : {}),
+          ops: s.ops,
+        },
+      ]),
+    ),
+  };
+  return JSON.stringify(maskDeep(doc), null, 2);
+}

@@ -1,0 +1,81 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { InputProblem } from '../core/errors.ts';
+import type { RoleDefinition } from './role.ts';
+
+/** cairn's built-in roles: <repo>/roles/<name>/index.ts */
+export const builtinRolesDir = fileURLToPath(new URL('../../roles/', import.meta.url));
+
+export interface LoadedRole {
+  def: RoleDefinition;
+  /** Folder of the role (its templates/ live here). */
+  dir: string;
+  builtin: boolean;
+}
+
+/** Role folders to search, first wins: user roles next to the inventory, then built-ins. */
+export function roleSearchPath(inventoryDir: string): string[] {
+  return [join(inventoryDir, 'roles'), builtinRolesDir];
+}
+
+function roleFile(dir: string): string | undefined {
+  for (const f of ['index.ts', 'index.js', 'index.mjs']) if (existsSync(join(dir, f))) return join(dir, f);
+  return undefined;
+}
+
+/** Names of every role that can be loaded. */
+export function knownRoles(inventoryDir: string): Set<string> {
+  const names = new Set<string>();
+  for (const base of roleSearchPath(inventoryDir)) {
+    if (!existsSync(base)) continue;
+    for (const n of readdirSync(base)) {
+      const d = join(base, n);
+      if (statSync(d).isDirectory() && roleFile(d)) names.add(n);
+    }
+  }
+  return names;
+}
+
+/**
+ * Load roles by name. User roles are TypeScript modules loaded without a build
+ * step (cairn runs under tsx). Problems are returned, not thrown, so they can be
+ * reported together with every other input problem.
+ */
+export async function loadRoles(
+  names: readonly string[],
+  inventoryDir: string,
+  inventoryFile: string,
+): Promise<{ roles: Map<string, LoadedRole>; problems: InputProblem[] }> {
+  const roles = new Map<string, LoadedRole>();
+  const problems: InputProblem[] = [];
+  for (const name of new Set(names)) {
+    const search = roleSearchPath(inventoryDir);
+    const dir = search.map((b) => join(b, name)).find((d) => roleFile(d));
+    if (!dir) {
+      problems.push({
+        location: { file: inventoryFile },
+        message: `role '${name}' not found (looked in ${search.join(', ')})`,
+        fix: `create ${join(search[0]!, name, 'index.ts')} or use one of: ${[...knownRoles(inventoryDir)].sort().join(', ')}`,
+      });
+      continue;
+    }
+    const file = roleFile(dir)!;
+    try {
+      const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: RoleDefinition };
+      const def = mod.default;
+      if (!def || typeof def.steps !== 'function' || typeof def.name !== 'string') {
+        problems.push({
+          location: { file },
+          message: `role '${name}' does not export a role definition`,
+          fix: `export default defineRole({ name: '${name}', steps(ctx) { return [...] } })`,
+        });
+        continue;
+      }
+      roles.set(name, { def, dir, builtin: dir.startsWith(builtinRolesDir) });
+    } catch (err) {
+      problems.push({ location: { file }, message: `role '${name}' failed to load: ${(err as Error).message}`, fix: 'fix the error in the role module' });
+    }
+  }
+  return { roles, problems };
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# cairn's test command (README, .ci/run): installs what it needs, boots the test
+# bed (real Alpine/OpenRC, Debian/systemd and aarch64 hosts), runs every test,
+# tears the bed down, and ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash test/install-deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
+npm ci --no-audit --no-fund --loglevel=error || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+if ! npx tsc --noEmit -p .; then echo "typecheck failed"; echo "0 passed, 1 failed"; exit 1; fi
+
+export CAIRN_BED_FLEET=${CAIRN_BED_FLEET:-test}
+export CAIRN_CACHE_DIR=${CAIRN_CACHE_DIR:-/var/cache/cairn-test/artifacts}
+down() { npm run --silent bed -- down --fleet "$CAIRN_BED_FLEET" >/tmp/cairn-bed-down.log 2>&1 || cat /tmp/cairn-bed-down.log; }
+trap down EXIT
+if ! npm run --silent bed -- up --fleet "$CAIRN_BED_FLEET" ${CAIRN_BED_UP_ARGS:-}; then
+  echo "test bed did not come up"; echo "0 passed, 1 failed"; exit 1
+fi
+if [ $# -eq 0 ]; then set -- 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'; fi
+npx ava --tap "$@" 2>&1 | node test/summary.mjs
+status=${PIPESTATUS[0]}
+exit "$status"
