@@ -59,3 +59,8 @@ export function joinCommands(cmds: readonly ShellCommand[], sep: '&&' | ';' | '\
   const s = sep === '\n' ? '\n' : ` ${sep} `;
   return new ShellCommand(cmds.map((c) => c.text).join(s), cmds.map((c) => c.display).join(s));
 }
+
+/** A whole command as ONE quoted word, e.g. for `sh -c ${asWord(cmd)}` or `sudo sh -c`. */
+export function asWord(cmd: ShellCommand): ShellCommand {
+  return new ShellCommand(quote(cmd.text), quote(cmd.display));
+}
