@@ -3,6 +3,8 @@ import type { SourceLocation } from '../core/errors.ts';
 export type Vars = Record<string, unknown>;
 export type Become = false | 'sudo' | 'doas';
 export type ConnectionKind = 'ssh' | 'local' | 'chroot';
+/** Where vars were defined: dotted key path ('consul', 'consul.datacenter') -> location. */
+export type VarLocations = ReadonlyMap<string, SourceLocation>;
 
 /** One host after loading and validating the inventory. */
 export interface HostSpec {
@@ -21,6 +23,8 @@ export interface HostSpec {
   proxyJump?: string;
   /** Host's own vars (not merged). */
   vars: Vars;
+  /** Where each of `vars` was defined: dotted key path ('consul.datacenter') -> location. */
+  varLocations?: VarLocations;
   /** Groups this host belongs to, in inventory order. */
   groups: string[];
   location: SourceLocation;
@@ -30,6 +34,8 @@ export interface GroupSpec {
   name: string;
   hosts: string[];
   vars: Vars;
+  /** Where each of `vars` was defined: dotted key path -> location. */
+  varLocations?: VarLocations;
   /** Ordered roles applied to the group's hosts. */
   roles: string[];
   location: SourceLocation;
@@ -50,6 +56,8 @@ export interface Inventory {
   /** Directory of the inventory file: user roles are looked up in <dir>/roles. */
   dir: string;
   vars: Vars;
+  /** Where each global var was defined: dotted key path -> location. */
+  varLocations?: VarLocations;
   hosts: Map<string, HostSpec>;
   groups: Map<string, GroupSpec>;
   connection: ConnectionSettings;
