@@ -1,0 +1,98 @@
+import { sh, joinCommands, type ShellCommand } from '../../shell/sh.ts';
+import { probeOf, section, withoutTerminal } from './common.ts';
+import type { Outcome, ServiceDriver, ServiceWant } from './driver.ts';
+
+/** `rc-service NAME status` exit codes (openrc-run.sh `_status`). */
+type RcStatus = 'started' | 'stopped' | 'stopping' | 'starting' | 'inactive' | 'crashed';
+const STATUS_CODES: Record<string, RcStatus> = { '0': 'started', '3': 'stopped', '4': 'stopping', '8': 'starting', '16': 'inactive', '32': 'crashed' };
+
+/**
+ * Read the status sections. Under OpenRC's own s6 integration (supervisor=s6)
+ * `status` prints s6-svstat's line and exits 0 even when the service is down, so
+ * a `down` line counts as stopped.
+ */
+export function rcStatus(sections: Map<string, string>): RcStatus | { error: string } {
+  const code = sections.get('status-exit')?.trim() ?? '';
+  const out = sections.get('status-out')?.trim() ?? '';
+  const status = STATUS_CODES[code];
+  if (!status) return { error: `rc-service status exited ${code || '(no exit code)'}${out ? `: ${out}` : ''}` };
+  if (status === 'started' && /^down\b/.test(out)) return 'stopped';
+  return status;
+}
+
+/**
+ * OpenRC: enabled = the runlevel symlink /etc/runlevels/<runlevel>/<name> (what
+ * `rc-update show` lists); state from `rc-service NAME status`. Live changes use
+ * rc-update / rc-service; bake mode links the runlevel directly (rc-update in a
+ * chroot needs /proc, and OpenRC 0.24's segfaults without it) and never starts.
+ * rc-service start/stop/restart run without a terminal (see withoutTerminal).
+ */
+export function openrcDriver(name: string, runlevel: string): ServiceDriver {
+  const script = `/etc/init.d/${name}`;
+  const link = `/etc/runlevels/${runlevel}/${name}`;
+  const statusProbe = sh`out=$(rc-service ${name} status 2>&1 </dev/null); c=$?
+${section('status-out', sh`printf '%s\\n' "$out"`)}
+${section('status-exit', sh`echo "$c"`)}`;
+  const rc = (action: string): ShellCommand => withoutTerminal(sh`rc-service ${name} ${action}`);
+
+  return {
+    probe(bake) {
+      return probeOf(
+        sh`if [ -f ${script} ]; then ${section('script', sh`echo yes`)}
+fi`,
+        sh`if [ -L ${link} ]; then ${section('enabled', sh`echo yes`)}
+fi`,
+        ...(bake ? [] : [statusProbe]),
+      );
+    },
+    plan(s, want: ServiceWant, bake, host): Outcome {
+      if (!s.has('script')) return { fail: `no init script ${script} on ${host}: install the package that ships it or write it in an earlier step` };
+      const cmds: ShellCommand[] = [];
+      const what: string[] = [];
+      const done: string[] = [];
+      const enabled = s.has('enabled');
+      if (want.enabled && !enabled) {
+        cmds.push(bake ? joinCommands([sh`mkdir -p ${`/etc/runlevels/${runlevel}`}`, sh`ln -sfn ${script} ${link}`], '&&') : sh`rc-update add ${name} ${runlevel}`);
+        what.push(`enable in runlevel ${runlevel}`);
+      } else if (!want.enabled && enabled) {
+        cmds.push(bake ? sh`rm -f ${link}` : sh`rc-update del ${name} ${runlevel}`);
+        what.push(`disable in runlevel ${runlevel}`);
+      } else {
+        done.push(enabled ? `enabled in ${runlevel}` : `not in ${runlevel}`);
+      }
+      if (!bake) {
+        const st = rcStatus(s);
+        if (typeof st === 'object') return { fail: `cannot read the state of ${name} on ${host}: ${st.error}` };
+        if (want.state === 'started') {
+          if (st === 'stopped') {
+            cmds.push(rc('start'));
+            what.push('start');
+          } else if (st === 'crashed') {
+            cmds.push(sh`rc-service ${name} zap >/dev/null`, rc('start'));
+            what.push('start (was crashed)');
+          } else if (st === 'stopping') {
+            return { fail: `${name} is stopping on ${host}; run again once it has stopped` };
+          } else {
+            done.push(st === 'started' ? 'running' : st);
+          }
+        } else if (st === 'started' || st === 'starting' || st === 'inactive') {
+          cmds.push(rc('stop'));
+          what.push('stop');
+        } else if (st === 'crashed') {
+          cmds.push(sh`rc-service ${name} zap >/dev/null`);
+          what.push('mark stopped (was crashed)');
+        } else {
+          done.push(st);
+        }
+      }
+      return { cmds, what, done };
+    },
+    restartProbe: () => statusProbe,
+    restartPlan(s, host): Outcome {
+      const st = rcStatus(s);
+      if (typeof st === 'object') return { fail: `cannot read the state of ${name} on ${host}: ${st.error}` };
+      if (st !== 'started') return { cmds: [], what: [], done: [`${st}: not restarted`] };
+      return { cmds: [rc('restart')], what: ['restart'], done: [] };
+    },
+  };
+}
