@@ -6,10 +6,15 @@ export class HelperError extends Error {
   readonly line: number | undefined;
   readonly column: number | undefined;
   readonly fix: string;
-  constructor(helper: string, message: string, fix: string, options: HelperOptions | undefined) {
+  readonly helper: string;
+  /** Set when the argument at this index is undefined (a missing variable). */
+  readonly undefinedArg: number | undefined;
+  constructor(helper: string, message: string, fix: string, options: HelperOptions | undefined, undefinedArg?: number) {
     super(`helper '${helper}': ${message}`);
     this.name = 'HelperError';
     this.fix = fix;
+    this.helper = helper;
+    this.undefinedArg = undefinedArg;
     const loc = (options as { loc?: { start?: { line?: number; column?: number } } } | undefined)?.loc?.start;
     this.line = loc?.line;
     this.column = loc?.column === undefined ? undefined : loc.column + 1;
@@ -23,9 +28,9 @@ function split(args: unknown[]): { params: unknown[]; options: HelperOptions } {
   return { params: args.slice(0, -1), options: args[args.length - 1] as HelperOptions };
 }
 
-function need(helper: string, value: unknown, options: HelperOptions, usage: string): void {
+function need(helper: string, value: unknown, options: HelperOptions, usage: string, index = 0): void {
   if (value === undefined) {
-    throw new HelperError(helper, 'its argument is not defined', `define the variable, or give a fallback: ${usage}`, options);
+    throw new HelperError(helper, 'its argument is not defined', `define the variable, or give a fallback: ${usage}`, options, index);
   }
 }
 
@@ -77,7 +82,7 @@ const indent: Helper = function (this: unknown, ...args) {
     throw new HelperError('indent', `the first argument must be a number of spaces, got ${String(n)}`, 'write {{indent 4 text}} or {{#indent 4}}...{{/indent}}', options);
   }
   const text = given !== undefined ? given : options.fn ? options.fn(this) : undefined;
-  need('indent', text, options, '{{indent 4 (default text "")}}');
+  need('indent', text, options, '{{indent 4 (default text "")}}', 1);
   const pad = ' '.repeat(n);
   return String(text)
     .split('\n')

@@ -47,6 +47,30 @@ export function pathAt(ast: unknown, line: number, column: number): { name: stri
   return found;
 }
 
+/** The name of argument `index` of the helper call starting at a position, when it is a variable. */
+export function callArgAt(ast: unknown, line: number, column: number, index: number): string | undefined {
+  let found: string | undefined;
+  walkAst(ast, (node) => {
+    if (found !== undefined || !isCall(node) || !node.loc) return;
+    if (node.loc.start.line !== line || node.loc.start.column !== column) return;
+    const arg = node.params?.[index];
+    if (arg?.type === 'PathExpression') found = String(arg.original);
+  });
+  return found;
+}
+
+/** Every variable path in the template, in document order, with its position. */
+export function allPaths(ast: unknown): { name: string; parts: string[]; line: number; column: number }[] {
+  const out: { name: string; parts: string[]; line: number; column: number }[] = [];
+  walkAst(ast, (node) => {
+    if (node.type !== 'PathExpression' || !node.loc) return;
+    const parts = (node as { parts?: unknown }).parts;
+    if (!Array.isArray(parts)) return;
+    out.push({ name: String(node.original), parts: parts.map(String), line: node.loc.start.line, column: node.loc.start.column });
+  });
+  return out.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
 const EXACTLY_ONE_PARAM = new Set(['if', 'unless', 'each', 'with']);
 
 /**

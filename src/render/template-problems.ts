@@ -1,6 +1,6 @@
 import type { InputProblem } from '../core/errors.ts';
 import { HelperError } from './helpers.ts';
-import { pathAt } from './template-ast.ts';
+import { allPaths, callArgAt, pathAt } from './template-ast.ts';
 import { syntaxProblem } from './template-syntax.ts';
 
 /** Fix for a variable a template uses but no vars define. */
@@ -21,6 +21,15 @@ export function renderProblem(
   context: Record<string, unknown>,
 ): InputProblem & { missing?: string } {
   if (err instanceof HelperError) {
+    const arg = err.undefinedArg !== undefined && err.line && err.column ? callArgAt(ast, err.line, err.column - 1, err.undefinedArg) : undefined;
+    if (arg !== undefined) {
+      return {
+        location: { file, line: err.line!, column: err.column! },
+        message: `helper '${err.helper}': variable "${arg}" is not defined${missingParent(context, arg)}`,
+        fix: missingVarFix(arg),
+        missing: arg,
+      };
+    }
     return { location: { file, ...(err.line ? { line: err.line } : {}), ...(err.column ? { column: err.column } : {}) }, message: err.message, fix: err.fix };
   }
   const e = err as { message?: string; lineNumber?: number; column?: number };
@@ -35,6 +44,16 @@ export function renderProblem(
     return { location, message: `variable "${name}" is not defined${parent}`, fix: missingVarFix(name), missing: name };
   }
   if (e.lineNumber !== undefined) return syntaxProblem(err, file, source);
+  const nullRead = /Cannot read properties of (?:undefined|null) \(reading '([^']*)'\)/.exec(message);
+  const culprit = nullRead ? pathThroughMissingMap(ast, context, nullRead[1]!) : undefined;
+  if (culprit) {
+    return {
+      location: { file, line: culprit.line, column: culprit.column + 1 },
+      message: `variable "${culprit.name}" is not defined${missingParent(context, culprit.name)}`,
+      fix: missingVarFix(culprit.name),
+      missing: culprit.name,
+    };
+  }
   const inText = /Cannot use 'in' operator to search for '([^']*)'/.exec(message);
   if (inText) {
     return {
@@ -63,4 +82,22 @@ function missingParent(context: Record<string, unknown>, name: string): string {
     if (cur === null || cur === undefined) return ` ("${here}" is ${cur === null ? 'null' : 'missing'})`;
   }
   return '';
+}
+
+/**
+ * Helper arguments and {{#if a.b}} read `b` from a missing `a` without a
+ * position (a TypeError): the first path that reads `prop` through a map
+ * missing from the context is the one.
+ */
+function pathThroughMissingMap(ast: unknown, context: Record<string, unknown>, prop: string) {
+  return allPaths(ast).find((p) => {
+    const i = p.parts.indexOf(prop);
+    if (i < 1) return false;
+    let cur: unknown = context;
+    for (const part of p.parts.slice(0, i)) {
+      if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, part)) return true;
+      cur = (cur as Record<string, unknown>)[part];
+    }
+    return cur === null || cur === undefined;
+  });
 }

@@ -47,10 +47,12 @@ const misuse = test.macro({
 });
 
 test(misuse, '\n{{join l}}', { l: 'a,b' }, /helper 'join': expected a list/);
-test('join of a missing variable', misuse, '\n{{join l}}', {}, /helper 'join': its argument is not defined/);
+test('join of a missing variable', misuse, '\n{{join l}}', {}, /^helper 'join': variable "l" is not defined$/);
 test('join of maps', misuse, '\n{{join l}}', { l: [{ a: 1 }] }, /holds maps or lists/);
-test(misuse, '\n{{json nope}}', {}, /helper 'json': its argument is not defined/);
-test(misuse, '\n{{hcl nope}}', {}, /helper 'hcl': its argument is not defined/);
+test(misuse, '\n{{json nope}}', {}, /^helper 'json': variable "nope" is not defined$/);
+test(misuse, '\n{{hcl a.b}}', {}, /^variable "a.b" is not defined \("a" is missing\)$/);
+test(misuse, '\n{{indent 2 nope}}', {}, /^helper 'indent': variable "nope" is not defined$/);
+test(misuse, '\n{{json (lookup m "x")}}', { m: {} }, /^helper 'json': its argument is not defined$/);
 test(misuse, '\n{{indent "x" t}}', { t: 'a' }, /number of spaces/);
 test(misuse, '\n{{upper nope}}', {}, /helper 'upper'/);
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError, type InputProblem } from '../../../src/core/errors.ts';
@@ -14,6 +14,7 @@ import {
 } from '../../../src/render/template.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cairn-render-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 function file(text: string): string {
   const f = join(dir, `t${n++}.hbs`);
@@ -81,6 +82,20 @@ test('checkTemplate reports every missing variable at once', (t) => {
       [3, 'variable "name" is not defined'],
     ],
   );
+});
+
+test('checkTemplate continues past undefined helper arguments', (t) => {
+  const found = checkTemplateSource('{{json a}}\n{{hcl b.c}}\n{{d}}', 'x.hbs', {});
+  t.deepEqual(
+    found.map((p) => p.message),
+    ['helper \'json\': variable "a" is not defined', 'variable "b.c" is not defined ("b" is missing)', 'variable "d" is not defined'],
+  );
+});
+
+test('{{#if a.b}} needs the map a (but not b)', (t) => {
+  t.is(renderTemplateSource('{{#if consul.tls}}tls{{/if}}', 'x.hbs', { consul: {} }).text, '');
+  const [p] = problems(() => renderTemplateSource('x\n{{#if consul.tls}}tls{{/if}}', 'x.hbs', {}));
+  t.like(p, { location: { file: 'x.hbs', line: 2, column: 7 }, message: 'variable "consul.tls" is not defined ("consul" is missing)' });
 });
 
 test('checkTemplate on a good template finds nothing', (t) => {
