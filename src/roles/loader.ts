@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { InputProblem } from '../core/errors.ts';
 import type { RoleDefinition } from './role.ts';
@@ -20,7 +20,7 @@ export function roleSearchPath(inventoryDir: string): string[] {
 }
 
 function roleFile(dir: string): string | undefined {
-  for (const f of ['index.ts', 'index.js', 'index.mjs']) if (existsSync(join(dir, f))) return join(dir, f);
+  for (const f of ['index.ts', 'index.mts', 'index.js', 'index.mjs']) if (existsSync(join(dir, f))) return join(dir, f);
   return undefined;
 }
 
@@ -35,6 +35,25 @@ export function knownRoles(inventoryDir: string): Set<string> {
     }
   }
   return names;
+}
+
+/** Is this file loaded as an ES module (by extension or the nearest package.json's "type")? */
+function isEsm(file: string): boolean {
+  if (/\.m[tj]s$/.test(file)) return true;
+  let dir = dirname(realpathSync(file));
+  for (;;) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        return (JSON.parse(readFileSync(pj, 'utf8')) as { type?: string }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    const up = dirname(dir);
+    if (up === dir) return false;
+    dir = up;
+  }
 }
 
 /**
@@ -61,6 +80,14 @@ export async function loadRoles(
       continue;
     }
     const file = roleFile(dir)!;
+    if (!isEsm(file)) {
+      problems.push({
+        location: { file },
+        message: `role '${name}' would load as CommonJS: roles are ES modules`,
+        fix: `rename it to ${join(dir, 'index.mts')}, or put a package.json with {"type": "module"} next to the inventory`,
+      });
+      continue;
+    }
     try {
       const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: RoleDefinition };
       const def = mod.default;

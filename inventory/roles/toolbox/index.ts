@@ -1,0 +1,12 @@
+// Demo role: packages per OS family, from the host's package manager.
+import { defineRole, packages } from '../../../src/index.ts';
+
+export default defineRole({
+  name: 'toolbox',
+  defaults: { toolbox_packages: { alpine: ['vlan'], debian: ['curl'] } },
+  steps(ctx) {
+    const byFamily = ctx.vars.toolbox_packages as Record<string, string[]>;
+    const names = byFamily[ctx.facts.os.family] ?? [];
+    return names.length ? [packages({ id: 'packages', names, state: 'present' })] : [];
+  },
+});
