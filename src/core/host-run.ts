@@ -1,7 +1,7 @@
 import type { Connector } from '../connectors/connector.ts';
 import type { Facts } from '../facts/types.ts';
 import type { HostSpec, Inventory, Vars } from '../inventory/types.ts';
-import type { Operation, Plan, Command, ChangePlan } from '../operations/operation.ts';
+import type { Operation, Plan, Command, ChangePlan, ApplyRuntime } from '../operations/operation.ts';
 import type { LoadedRole } from '../roles/loader.ts';
 import type { TemplateRenderer } from '../roles/context.ts';
 import { makeRoleContext } from '../roles/context.ts';
@@ -35,6 +35,8 @@ export interface HostRunOptions {
   roleLimits: Map<string, Semaphore>;
   render: TemplateRenderer;
   commandTimeoutMs: number;
+  /** A new connector to the same host (for fresh-login checks). */
+  reconnect?: () => Connector;
 }
 
 interface Step {
@@ -132,7 +134,7 @@ class HostRunner {
     let i = 0;
     while (i < queue.length && !this.#stopped) {
       const shellOnly: { step: Step; plan: ChangePlan }[] = [];
-      while (i < queue.length && queue[i]!.plan.commands.every((c) => c instanceof ShellCommand)) shellOnly.push(queue[i++]!);
+      while (i < queue.length && !queue[i]!.step.op.afterChange && queue[i]!.plan.commands.every((c) => c instanceof ShellCommand)) shellOnly.push(queue[i++]!);
       if (shellOnly.length > 0) await this.flushShell(shellOnly);
       if (i < queue.length && !this.#stopped) await this.flushMixed(queue[i++]!);
     }
@@ -172,7 +174,35 @@ class HostRunner {
         }
       }
     }
+    if (it.step.op.afterChange) {
+      try {
+        await it.step.op.afterChange(this.runtime());
+      } catch (err) {
+        return this.failed(it.step, it.plan, { exitCode: 1, stdout: '', stderr: (err as Error).message });
+      }
+    }
     this.changed(it.step, it.plan);
+  }
+
+  runtime(): ApplyRuntime {
+    return {
+      host: this.name,
+      run: (cmd, o) => {
+        this.summary.roundTrips++;
+        return this.conn.run(cmd, { timeoutMs: o?.timeoutMs ?? this.opts.commandTimeoutMs });
+      },
+      freshLogin: async () => {
+        if (!this.opts.reconnect) throw new Error('a fresh login cannot be checked here (no connector factory)');
+        const c = this.opts.reconnect();
+        try {
+          await c.connect();
+          const r = await c.run(sh`true`, { timeoutMs: 30000 });
+          if (r.exitCode !== 0) throw new Error(`a fresh login to ${this.name} ran 'true' with exit code ${r.exitCode}: ${r.stderr.trim()}`);
+        } finally {
+          await c.close().catch(() => undefined);
+        }
+      },
+    };
   }
 
   changed(step: Step, plan: ChangePlan): void {
@@ -296,7 +326,9 @@ class HostRunner {
       const probes = await this.probe(built.flatMap((b) => b.steps));
       for (const b of built) {
         if (this.#stopped) break;
-        const limit = this.opts.roleLimits.get(b.role.def.name);
+        const serialWhen = b.role.def.serialWhen;
+        const limited = !serialWhen || serialWhen(this.job.host, b.ctx.vars);
+        const limit = limited ? this.opts.roleLimits.get(b.role.def.name) : undefined;
         const go = () => this.runRole(b.role, b.ctx, b.steps, probes);
         if (limit) await limit.use(go);
         else await go();

@@ -42,6 +42,7 @@ export async function executeRun(prepared: PreparedRun, opts: ExecuteOptions): P
             roleLimits,
             render: prepared.render,
             commandTimeoutMs: inventory.connection.commandTimeoutMs,
+            reconnect: () => createConnector(job.host, inventory.connection, { acceptNewHostKeys: !!opts.acceptNewHostKeys }),
           });
         }),
       ),

@@ -72,9 +72,24 @@ export interface Operation {
    * applies queued changes and re-probes before planning it.
    */
   readonly barrier?: boolean;
+  /**
+   * Runs on the controller right after this op's change succeeded (apply mode
+   * only; the op is then run on its own, not batched). Throw to mark it failed
+   * (e.g. the DNS switch: resolution or a fresh SSH login broke).
+   */
+  afterChange?(rt: ApplyRuntime): Promise<void>;
   /** One probe command, or undefined when the plan needs no host state. */
   probe(ctx: OpContext): ShellCommand | undefined;
   plan(probe: CommandResult | undefined, ctx: OpContext): Plan;
+}
+
+/** What an op's afterChange hook may do on the host. */
+export interface ApplyRuntime {
+  readonly host: string;
+  /** Run a command on the existing connection (no become change). */
+  run(cmd: ShellCommand, options?: { timeoutMs?: number }): Promise<CommandResult>;
+  /** Open a NEW connection to the host (fresh SSH login), run `true`, close it; throws if that fails. */
+  freshLogin(): Promise<void>;
 }
 
 export const noop = (reason: string): NoopPlan => ({ kind: 'noop', reason });

@@ -43,6 +43,8 @@ export interface RoleDefinition {
   handlers?(ctx: RoleContext): Record<string, Operation[]>;
   /** Hosts of this role apply it at most this many at a time (e.g. 1 for rolling server restarts). */
   readonly serial?: number;
+  /** Only hosts for which this returns true are subject to `serial` (e.g. servers, not clients). */
+  serialWhen?(host: HostSpec, vars: Vars): boolean;
 }
 
 export function defineRole(role: RoleDefinition): RoleDefinition {
