@@ -400,6 +400,7 @@ function resolveOne(
   config: SshConfig | undefined,
   env: Required<Omit<ResolveEnv, 'settings'>> & { settings?: ResolveEnv['settings'] },
   givenOrigin: string,
+  fallbackIdentity: readonly string[] = [],
 ): SshTarget & { proxyJump?: string } {
   const values = config ? lookupSshConfig(config, alias) : { identityFiles: [], origins: {}, notes: [] as string[] } as SshConfigValues;
   const origins: Record<string, string> = {};
@@ -431,6 +432,13 @@ function resolveOne(
     if (!identityFiles.includes(p)) {
       identityFiles.push(p);
       origins[`identity:${p}`] = values.origins[`identityFile:${f}`] ?? 'ssh_config';
+    }
+  }
+  for (const f of fallbackIdentity) {
+    const p = expandPath(f);
+    if (!identityFiles.includes(p)) {
+      identityFiles.push(p);
+      origins[`identity:${p}`] = 'inventory (the host identity, also tried for jump hosts)';
     }
   }
   if (identityFiles.length === 0) {
@@ -493,7 +501,8 @@ function resolveOne(
  *
  * Identity files are not replaced but ordered: inventory keys first, then
  * ssh_config IdentityFile entries. Jump hosts are resolved through ssh_config
- * in the same way (their own ProxyJump is ignored).
+ * in the same way (their own ProxyJump is ignored); they try their ssh_config
+ * keys first, then the host's inventory keys.
  */
 export function resolveSshTarget(host: HostSpec, config: SshConfig | undefined, env: ResolveEnv = {}): ResolvedSshTarget {
   const full = {
@@ -516,7 +525,7 @@ export function resolveSshTarget(host: HostSpec, config: SshConfig | undefined, 
     const g: { port?: number; user?: string } = {};
     if (j.port !== undefined) g.port = j.port;
     if (j.user !== undefined) g.user = j.user;
-    const r = resolveOne(j.host, g, config, full, 'ProxyJump');
+    const r = resolveOne(j.host, g, config, full, 'ProxyJump', host.identity ?? []);
     delete r.proxyJump;
     return r as SshTarget;
   });

@@ -66,6 +66,8 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const PID_MARKER = 'cairn-pid:';
 const PID_LINE = /^cairn-pid:(\d+)\n$/;
 const MIN_HANDSHAKE_TIMEOUT_MS = 20_000;
+/** Retries of a refused channel open (10 ms doubling: about 2.5 s in all). */
+const CHANNEL_OPEN_RETRIES = 8;
 
 function errCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
@@ -211,10 +213,15 @@ export class SshConnector implements Connector {
         } else {
           sock = await this.#forward(clients[i - 1]!, via, hop, connectTimeout);
         }
-        clients.push(await this.#handshake(hop, sock!, prefix, connectTimeout));
+        try {
+          clients.push(await this.#handshake(hop, sock!, prefix, connectTimeout));
+        } catch (err) {
+          sock?.destroy();
+          throw err;
+        }
       }
     } catch (err) {
-      for (const c of clients.reverse()) c.end();
+      for (const c of clients.reverse()) c.destroy();
       throw err;
     }
     const conn: Connection = { clients, client: clients[clients.length - 1]!, closing: false };
@@ -241,11 +248,14 @@ export class SshConnector implements Connector {
           clearTimeout(timer);
           if (err) {
             const msg = err.message.replace(/^\(SSH\) /, '');
-            const hint = /prohibited/i.test(msg)
-              ? ` (TCP forwarding is off on the jump host: set "AllowTcpForwarding yes" in its sshd_config)`
-              : /refused/i.test(msg)
-                ? ` (nothing listens on ${hop.hostname}:${hop.port} as seen from the jump host)`
-                : '';
+            // RFC 4254 5.1 reason codes: 1 administratively prohibited, 2 connect failed
+            const reason = (err as Error & { reason?: number }).reason;
+            const hint =
+              reason === 1 || /prohibited/i.test(msg)
+                ? ` (administratively prohibited: TCP forwarding is probably off on the jump host, set "AllowTcpForwarding yes" in its sshd_config)`
+                : reason === 2 || /refused/i.test(msg)
+                  ? ` (the jump host could not connect to ${hop.hostname}:${hop.port}: is the name resolvable there, does something listen?)`
+                  : '';
             reject(new UnreachableError(this.host, `jump host ${hopLabel(via)} could not open a tunnel to ${hopLabel(hop)}: ${msg}${hint}`, { cause: err }));
             return;
           }
@@ -583,12 +593,24 @@ ${command}` : command).text;
           }, timeoutMs);
         }
       };
-      try {
-        conn.client.exec(text, onOpen);
-      } catch (err) {
-        conn.lost ??= err as Error;
-        reject(lostError());
-      }
+      // sshd frees a closed session a moment after confirming the close, so a
+      // busy connection can briefly hit MaxSessions: retry opening, with backoff
+      let attempt = 0;
+      const open = (): void => {
+        try {
+          conn.client.exec(text, (err, ch) => {
+            if (err && !conn.lost && /open failure/i.test(err.message) && attempt < CHANNEL_OPEN_RETRIES) {
+              setTimeout(open, 10 * 2 ** attempt++);
+              return;
+            }
+            onOpen(err, ch);
+          });
+        } catch (err) {
+          conn.lost ??= err as Error;
+          reject(lostError());
+        }
+      };
+      open();
     });
   }
 
@@ -604,6 +626,8 @@ ${command}` : command).text;
 
   /** Run with the raw bytes kept (for binary output). Same rules as run(). */
   async runRaw(command: ShellCommand, options: RunOptions = {}): Promise<RawOutput & { result: CommandResult }> {
+    // OpenSSH drops the whole connection on an exec request with a NUL byte in it
+    if (command.text.includes('\0')) throw new TypeError(`${this.host}: a command cannot contain a NUL byte: ${command.display}`);
     await this.#connection();
     const become = this.#becomes(options);
     const wrapped = become ? wrapBecome(command, this.#spec.become) : command;

@@ -204,6 +204,13 @@ test('resolve: a ProxyJump chain of several hops, each resolved through ssh_conf
   );
 });
 
+test('resolve: jump hosts try their own keys, then the host inventory keys', (t) => {
+  const c = cfg('Host b1\n IdentityFile ~/.ssh/b1\n');
+  const r = resolveSshTarget(host({ proxyJump: 'b1,b2', identity: ['/keys/inv'] }), c, env);
+  t.deepEqual(r.jumps[0]!.identityFiles, [`${HOME}/.ssh/b1`, '/keys/inv']);
+  t.deepEqual(r.jumps[1]!.identityFiles, ['/keys/inv']);
+});
+
 test('resolve: a malformed ProxyJump is reported', (t) => {
   t.throws(() => resolveSshTarget(host({ proxyJump: 'a:b:c' }), undefined, env), { message: /bad ProxyJump/ });
 });
