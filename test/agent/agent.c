@@ -1,0 +1,2340 @@
+/*
+ * cairn stand-in agent: a small program that behaves like `nomad` or `consul`
+ * where cairn's roles and tests look (version output, config loading and
+ * refusal of broken configs, data_dir identity files, HTTP status endpoints,
+ * signals, logging). It is NOT Nomad or Consul: no scheduling, no raft, no
+ * gossip.
+ *
+ * Product: explicit first argument `nomad`/`consul`, else basename of argv[0]
+ * (nomad*, consul*), else -DAGENT_PRODUCT="nomad"|"consul".
+ *
+ * Build-time knobs: -DNOMAD_VERSION="1.9.7" -DCONSUL_VERSION="1.20.2"
+ * (-DAGENT_VERSION="x.y.z" overrides both), -DAGENT_REVISION="<hex>",
+ * -DAGENT_BUILD_DATE="2025-01-01T00:00:00Z", -DAGENT_PRODUCT="nomad".
+ *
+ * Runtime knobs (files in data_dir, checked on every request):
+ *   standin-unhealthy  -> /v1/agent/health answers 500 (file text = message)
+ *   standin-no-leader  -> /v1/status/leader "" and /v1/status/peers []
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef NOMAD_VERSION
+#define NOMAD_VERSION "1.9.7"
+#endif
+#ifndef CONSUL_VERSION
+#define CONSUL_VERSION "1.20.2"
+#endif
+#ifndef AGENT_REVISION
+#define AGENT_REVISION "5ca1ab1e0ddba11c0ffee5eed0f5a1e0fca1e000"
+#endif
+#ifndef AGENT_BUILD_DATE
+#define AGENT_BUILD_DATE "2025-01-01T00:00:00Z"
+#endif
+
+/* ------------------------------------------------------------------ util */
+
+enum product { P_NONE, P_NOMAD, P_CONSUL };
+static enum product prod = P_NONE;
+
+static const char *pname(void) { return prod == P_CONSUL ? "consul" : "nomad"; }
+static const char *ptitle(void) { return prod == P_CONSUL ? "Consul" : "Nomad"; }
+static const char *pversion(void)
+{
+#ifdef AGENT_VERSION
+    const char *v = AGENT_VERSION;
+#else
+    const char *v = prod == P_CONSUL ? CONSUL_VERSION : NOMAD_VERSION;
+#endif
+    return (v[0] == 'v') ? v + 1 : v;
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = calloc(1, n ? n : 1);
+    if (!p) {
+        fputs("out of memory\n", stderr);
+        exit(1);
+    }
+    return p;
+}
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p) {
+        fputs("out of memory\n", stderr);
+        exit(1);
+    }
+    return p;
+}
+static char *xstrndup(const char *s, size_t n)
+{
+    char *r = xmalloc(n + 1);
+    memcpy(r, s, n);
+    r[n] = 0;
+    return r;
+}
+static char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *r = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(r, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* growable string buffer */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} sbuf;
+static void sb_addn(sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2 + 64;
+        b->s = xrealloc(b->s, b->cap);
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+static void sb_add(sbuf *b, const char *s) { sb_addn(b, s, strlen(s)); }
+static void sb_addc(sbuf *b, char c) { sb_addn(b, &c, 1); }
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *tmp = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sb_addn(b, tmp, (size_t)n);
+    free(tmp);
+}
+static void sb_json_str(sbuf *b, const char *s)
+{
+    sb_addc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            sb_addc(b, '\\');
+            sb_addc(b, (char)*p);
+        } else if (*p == '\n') {
+            sb_add(b, "\\n");
+        } else if (*p == '\t') {
+            sb_add(b, "\\t");
+        } else if (*p < 0x20) {
+            sb_printf(b, "\\u%04x", *p);
+        } else {
+            sb_addc(b, (char)*p);
+        }
+    }
+    sb_addc(b, '"');
+}
+
+static int read_file(const char *path, char **out, size_t *outlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    sbuf b = {0};
+    char buf[8192];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            free(b.s);
+            errno = e;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        sb_addn(&b, buf, (size_t)n);
+    }
+    close(fd);
+    if (!b.s)
+        b.s = xstrdup("");
+    *out = b.s;
+    if (outlen)
+        *outlen = b.len;
+    return 0;
+}
+
+static int write_file_atomic(const char *path, const char *data, mode_t mode)
+{
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        free(tmp);
+        return -1;
+    }
+    size_t len = strlen(data), off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            free(tmp);
+            errno = e;
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    fsync(fd);
+    close(fd);
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        errno = e;
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}
+
+static int mkdir_p(const char *path, mode_t final_mode)
+{
+    char *p = xstrdup(path);
+    size_t len = strlen(p);
+    while (len > 1 && p[len - 1] == '/')
+        p[--len] = 0;
+    for (char *s = p + 1; *s; s++) {
+        if (*s == '/') {
+            *s = 0;
+            if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+                int e = errno;
+                free(p);
+                errno = e;
+                return -1;
+            }
+            *s = '/';
+        }
+    }
+    if (mkdir(p, final_mode) < 0 && errno != EEXIST) {
+        int e = errno;
+        free(p);
+        errno = e;
+        return -1;
+    }
+    struct stat st;
+    if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        free(p);
+        errno = ENOTDIR;
+        return -1;
+    }
+    free(p);
+    return 0;
+}
+
+static void random_bytes(unsigned char *buf, size_t n)
+{
+    size_t got = 0;
+#ifdef SYS_getrandom
+    while (got < n) {
+        long r = syscall(SYS_getrandom, buf + got, n - got, 0);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            break;
+        }
+        got += (size_t)r;
+    }
+#endif
+    if (got < n) {
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            while (got < n) {
+                ssize_t r = read(fd, buf + got, n - got);
+                if (r <= 0)
+                    break;
+                got += (size_t)r;
+            }
+            close(fd);
+        }
+    }
+    if (got < n) { /* last resort: not cryptographic, still unique enough */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        unsigned long long x = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 20) ^
+                               ((unsigned long long)getpid() << 40);
+        for (; got < n; got++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[got] = (unsigned char)x;
+        }
+    }
+}
+
+static char *uuid_v4(void)
+{
+    unsigned char b[16];
+    random_bytes(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    return xasprintf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                     b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static int is_uuid(const char *s)
+{
+    if (strlen(s) != 36)
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return 0;
+        } else if (!isxdigit((unsigned char)s[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static char *trim(char *s)
+{
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    return s;
+}
+
+/* ------------------------------------------------------------- logging */
+
+static int log_fd = -1;
+static char *log_path = NULL;
+
+static void write_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+static void emit_line(FILE *stream, const char *line)
+{
+    fputs(line, stream);
+    fputc('\n', stream);
+    fflush(stream);
+    if (log_fd >= 0) {
+        write_all(log_fd, line, strlen(line));
+        write_all(log_fd, "\n", 1);
+    }
+}
+
+/* UI output (`==> ...` lines) */
+static void ui(FILE *stream, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    if (msg) {
+        emit_line(stream, msg);
+        free(msg);
+    }
+}
+
+/* hclog-shaped log line: "    2025-01-01T00:00:00.000Z [INFO] agent: msg" */
+static void logmsg(const char *level, const char *fmt, ...)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char tbuf[64];
+    strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    if (!msg)
+        return;
+    char *line = xasprintf("    %s.%03ldZ [%s] %s", tbuf, ts.tv_nsec / 1000000L, level, msg);
+    emit_line(stdout, line);
+    free(line);
+    free(msg);
+}
+
+static int open_log_file(const char *spec, char **err)
+{
+    size_t n = strlen(spec);
+    char *path = (n && spec[n - 1] == '/') ? xasprintf("%s%s.log", spec, pname()) : xstrdup(spec);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        *err = xasprintf("open %s: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    if (log_fd >= 0)
+        close(log_fd);
+    log_fd = fd;
+    free(log_path);
+    log_path = path;
+    return 0;
+}
+
+/* ------------------------------------------------------ config tree */
+
+enum vtype { V_STR, V_NUM, V_BOOL, V_NULL, V_LIST, V_OBJ };
+static const char *vtype_name(int t)
+{
+    switch (t) {
+    case V_STR: return "string";
+    case V_NUM: return "number";
+    case V_BOOL: return "bool";
+    case V_NULL: return "null";
+    case V_LIST: return "list";
+    default: return "object";
+    }
+}
+
+typedef struct node {
+    char *key;
+    char **labels;
+    int nlabels;
+    int type;
+    char *s; /* string value, or number text */
+    int b;
+    struct node **kids;
+    int nkids, cap;
+    const char *file;
+    int line, col;
+} node;
+
+static node *node_new(int type, const char *file, int line, int col)
+{
+    node *n = xmalloc(sizeof *n);
+    n->type = type;
+    n->file = file;
+    n->line = line;
+    n->col = col;
+    return n;
+}
+static void node_add(node *parent, node *kid)
+{
+    if (parent->nkids == parent->cap) {
+        parent->cap = parent->cap ? parent->cap * 2 : 8;
+        parent->kids = xrealloc(parent->kids, sizeof(node *) * (size_t)parent->cap);
+    }
+    parent->kids[parent->nkids++] = kid;
+}
+
+/* ------------------------------------------------------------ lexer */
+
+enum tok { T_EOF, T_IDENT, T_STRING, T_NUMBER, T_ASSIGN, T_LBRACE, T_RBRACE, T_LBRACK, T_RBRACK, T_COMMA, T_COLON };
+static const char *tok_name(int t)
+{
+    static const char *names[] = {"EOF", "IDENT", "STRING", "NUMBER", "ASSIGN", "LBRACE",
+                                  "RBRACE", "LBRACK", "RBRACK", "COMMA", "COLON"};
+    return names[t];
+}
+
+typedef struct {
+    int t;
+    char *text;
+    int line, col;
+} token;
+
+typedef struct {
+    const char *file;
+    const char *src;
+    size_t len, pos;
+    int line, col;
+    int failed;
+    char err[512];
+    token cur;
+} parser;
+
+static void perr(parser *p, int line, int col, const char *fmt, ...)
+{
+    if (p->failed)
+        return;
+    p->failed = 1;
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(p->err, sizeof p->err, "At %d:%d: %s", line, col, msg);
+}
+
+static int pc(parser *p, size_t off) { return p->pos + off < p->len ? (unsigned char)p->src[p->pos + off] : -1; }
+static void adv(parser *p)
+{
+    if (p->pos >= p->len)
+        return;
+    if (p->src[p->pos] == '\n') {
+        p->line++;
+        p->col = 1;
+    } else {
+        p->col++;
+    }
+    p->pos++;
+}
+
+static void skip_ws(parser *p)
+{
+    for (;;) {
+        int c = pc(p, 0);
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v') {
+            adv(p);
+        } else if (c == '#' || (c == '/' && pc(p, 1) == '/')) {
+            while (pc(p, 0) != -1 && pc(p, 0) != '\n')
+                adv(p);
+        } else if (c == '/' && pc(p, 1) == '*') {
+            int l = p->line, co = p->col;
+            adv(p);
+            adv(p);
+            while (!(pc(p, 0) == '*' && pc(p, 1) == '/')) {
+                if (pc(p, 0) == -1) {
+                    perr(p, l, co, "comment not terminated");
+                    return;
+                }
+                adv(p);
+            }
+            adv(p);
+            adv(p);
+        } else {
+            return;
+        }
+    }
+}
+
+static int ident_start(int c) { return c != -1 && (isalpha(c) || c == '_'); }
+static int ident_char(int c) { return c != -1 && (isalnum(c) || c == '_' || c == '-' || c == '.'); }
+
+static void lex_string(parser *p, token *t)
+{
+    sbuf b = {0};
+    adv(p); /* opening quote */
+    int depth = 0; /* inside ${ ... } */
+    for (;;) {
+        int c = pc(p, 0);
+        if (c == -1 || (c == '\n' && depth == 0)) {
+            perr(p, t->line, t->col, "literal not terminated");
+            free(b.s);
+            return;
+        }
+        if (depth == 0 && c == '"') {
+            adv(p);
+            break;
+        }
+        if (c == '$' && pc(p, 1) == '{') {
+            depth++;
+            sb_add(&b, "${");
+            adv(p);
+            adv(p);
+            continue;
+        }
+        if (depth > 0 && c == '}') {
+            depth--;
+        }
+        if (depth == 0 && c == '\\') {
+            adv(p);
+            int e = pc(p, 0);
+            switch (e) {
+            case 'n': sb_addc(&b, '\n'); break;
+            case 't': sb_addc(&b, '\t'); break;
+            case 'r': sb_addc(&b, '\r'); break;
+            case '"': sb_addc(&b, '"'); break;
+            case '\\': sb_addc(&b, '\\'); break;
+            case '/': sb_addc(&b, '/'); break;
+            default:
+                perr(p, p->line, p->col - 1, "unknown escape sequence");
+                free(b.s);
+                return;
+            }
+            adv(p);
+            continue;
+        }
+        sb_addc(&b, (char)c);
+        adv(p);
+    }
+    t->t = T_STRING;
+    t->text = b.s ? b.s : xstrdup("");
+}
+
+static void lex_heredoc(parser *p, token *t)
+{
+    /* <<EOF or <<-EOF, body until a line that is exactly the marker (indent allowed) */
+    adv(p);
+    adv(p);
+    if (pc(p, 0) == '-')
+        adv(p);
+    size_t ms = p->pos;
+    while (ident_char(pc(p, 0)))
+        adv(p);
+    if (p->pos == ms || (pc(p, 0) != '\n' && pc(p, 0) != '\r')) {
+        perr(p, t->line, t->col, "heredoc expected marker name followed by newline");
+        return;
+    }
+    char *marker = xstrndup(p->src + ms, p->pos - ms);
+    while (pc(p, 0) == '\r')
+        adv(p);
+    adv(p); /* newline */
+    sbuf b = {0};
+    for (;;) {
+        if (pc(p, 0) == -1) {
+            perr(p, t->line, t->col, "heredoc not terminated");
+            free(marker);
+            free(b.s);
+            return;
+        }
+        size_t ls = p->pos;
+        while (pc(p, 0) != -1 && pc(p, 0) != '\n')
+            adv(p);
+        char *line = xstrndup(p->src + ls, p->pos - ls);
+        char *tl = trim(line);
+        int end = strcmp(tl, marker) == 0;
+        if (!end) {
+            sb_addn(&b, p->src + ls, p->pos - ls);
+            sb_addc(&b, '\n');
+        }
+        free(line);
+        if (pc(p, 0) == '\n' && !end)
+            adv(p);
+        if (end)
+            break;
+    }
+    free(marker);
+    t->t = T_STRING;
+    t->text = b.s ? b.s : xstrdup("");
+}
+
+static void lex_next(parser *p)
+{
+    token *t = &p->cur;
+    free(t->text);
+    t->text = NULL;
+    skip_ws(p);
+    t->line = p->line;
+    t->col = p->col;
+    t->t = T_EOF;
+    if (p->failed)
+        return;
+    int c = pc(p, 0);
+    if (c == -1)
+        return;
+    switch (c) {
+    case '=': t->t = T_ASSIGN; adv(p); return;
+    case '{': t->t = T_LBRACE; adv(p); return;
+    case '}': t->t = T_RBRACE; adv(p); return;
+    case '[': t->t = T_LBRACK; adv(p); return;
+    case ']': t->t = T_RBRACK; adv(p); return;
+    case ',': t->t = T_COMMA; adv(p); return;
+    case ':': t->t = T_COLON; adv(p); return;
+    case '"': lex_string(p, t); return;
+    default: break;
+    }
+    if (c == '<' && pc(p, 1) == '<') {
+        lex_heredoc(p, t);
+        return;
+    }
+    if (isdigit(c) || ((c == '-' || c == '+') && pc(p, 1) != -1 && isdigit(pc(p, 1)))) {
+        size_t s = p->pos;
+        adv(p);
+        while (pc(p, 0) != -1 && (isalnum(pc(p, 0)) || pc(p, 0) == '.' ||
+                                  ((pc(p, 0) == '-' || pc(p, 0) == '+') &&
+                                   (p->src[p->pos - 1] == 'e' || p->src[p->pos - 1] == 'E'))))
+            adv(p);
+        t->text = xstrndup(p->src + s, p->pos - s);
+        char *end;
+        errno = 0;
+        (void)strtod(t->text, &end);
+        if (*end || errno) {
+            perr(p, t->line, t->col, "invalid number %s", t->text);
+            return;
+        }
+        t->t = T_NUMBER;
+        return;
+    }
+    if (ident_start(c)) {
+        size_t s = p->pos;
+        while (ident_char(pc(p, 0)))
+            adv(p);
+        t->text = xstrndup(p->src + s, p->pos - s);
+        t->t = T_IDENT;
+        return;
+    }
+    perr(p, t->line, t->col, "illegal char %c", isprint(c) ? c : '?');
+}
+
+/* ------------------------------------------------------------ HCL parser */
+
+static void parse_body(parser *p, node *obj, int toplevel);
+
+static node *parse_value(parser *p)
+{
+    token *t = &p->cur;
+    node *v;
+    switch (t->t) {
+    case T_STRING:
+        v = node_new(V_STR, p->file, t->line, t->col);
+        v->s = xstrdup(t->text);
+        lex_next(p);
+        return v;
+    case T_NUMBER:
+        v = node_new(V_NUM, p->file, t->line, t->col);
+        v->s = xstrdup(t->text);
+        lex_next(p);
+        return v;
+    case T_IDENT:
+        if (!strcmp(t->text, "true") || !strcmp(t->text, "false")) {
+            v = node_new(V_BOOL, p->file, t->line, t->col);
+            v->b = t->text[0] == 't';
+            lex_next(p);
+            return v;
+        }
+        if (!strcmp(t->text, "null")) {
+            v = node_new(V_NULL, p->file, t->line, t->col);
+            lex_next(p);
+            return v;
+        }
+        perr(p, t->line, t->col, "Unknown token: %d:%d IDENT %s", t->line, t->col, t->text);
+        return NULL;
+    case T_LBRACK: {
+        v = node_new(V_LIST, p->file, t->line, t->col);
+        lex_next(p);
+        for (;;) {
+            if (p->failed)
+                return NULL;
+            if (t->t == T_RBRACK) {
+                lex_next(p);
+                return v;
+            }
+            if (t->t == T_EOF) {
+                perr(p, t->line, t->col, "list expected closing RBRACK got: EOF");
+                return NULL;
+            }
+            node *item = parse_value(p);
+            if (!item)
+                return NULL;
+            node_add(v, item);
+            if (t->t == T_COMMA) {
+                lex_next(p);
+            } else if (t->t != T_RBRACK) {
+                perr(p, t->line, t->col, "unexpected token while parsing list: %s", tok_name(t->t));
+                return NULL;
+            }
+        }
+    }
+    case T_LBRACE: {
+        v = node_new(V_OBJ, p->file, t->line, t->col);
+        lex_next(p);
+        parse_body(p, v, 0);
+        if (p->failed)
+            return NULL;
+        lex_next(p); /* RBRACE */
+        return v;
+    }
+    default:
+        perr(p, t->line, t->col, "Unknown token: %d:%d %s", t->line, t->col, tok_name(t->t));
+        return NULL;
+    }
+}
+
+/* parses items until RBRACE (left as current token) or EOF (error unless toplevel) */
+static void parse_body(parser *p, node *obj, int toplevel)
+{
+    token *t = &p->cur;
+    for (;;) {
+        if (p->failed)
+            return;
+        if (t->t == T_EOF) {
+            if (!toplevel)
+                perr(p, t->line, t->col, "object expected closing RBRACE got: EOF");
+            return;
+        }
+        if (t->t == T_RBRACE) {
+            if (toplevel)
+                perr(p, t->line, t->col, "expected: IDENT | STRING got: RBRACE");
+            return;
+        }
+        if (t->t == T_COMMA && !toplevel) {
+            lex_next(p);
+            continue;
+        }
+        if (t->t != T_IDENT && t->t != T_STRING) {
+            perr(p, t->line, t->col, "expected: IDENT | STRING got: %s", tok_name(t->t));
+            return;
+        }
+        char *key = xstrdup(t->text);
+        int kl = t->line, kc = t->col;
+        lex_next(p);
+        if (p->failed) {
+            free(key);
+            return;
+        }
+        if (t->t == T_ASSIGN || (t->t == T_COLON && !toplevel)) {
+            lex_next(p);
+            if (t->t == T_EOF) {
+                perr(p, t->line, t->col, "key '%s' expected a value got: EOF", key);
+                free(key);
+                return;
+            }
+            node *v = parse_value(p);
+            if (!v) {
+                free(key);
+                return;
+            }
+            v->key = key;
+            v->line = kl;
+            v->col = kc;
+            node_add(obj, v);
+            continue;
+        }
+        char **labels = NULL;
+        int nl = 0;
+        while (t->t == T_STRING || t->t == T_IDENT) {
+            labels = xrealloc(labels, sizeof(char *) * (size_t)(nl + 1));
+            labels[nl++] = xstrdup(t->text);
+            lex_next(p);
+        }
+        if (t->t != T_LBRACE) {
+            if (!p->failed)
+                perr(p, kl, kc, "key '%s' expected start of object ('{') or assignment ('=')", key);
+            free(key);
+            return;
+        }
+        node *blk = node_new(V_OBJ, p->file, kl, kc);
+        blk->key = key;
+        blk->labels = labels;
+        blk->nlabels = nl;
+        lex_next(p);
+        parse_body(p, blk, 0);
+        if (p->failed)
+            return;
+        lex_next(p); /* consume RBRACE */
+        node_add(obj, blk);
+    }
+}
+
+/* ------------------------------------------------------------ JSON parser */
+
+static node *json_value(parser *p);
+
+static void json_ws(parser *p)
+{
+    while (pc(p, 0) == ' ' || pc(p, 0) == '\t' || pc(p, 0) == '\n' || pc(p, 0) == '\r')
+        adv(p);
+}
+
+static char *json_string(parser *p)
+{
+    int l = p->line, c = p->col;
+    if (pc(p, 0) != '"') {
+        perr(p, l, c, "invalid character looking for beginning of object key string");
+        return NULL;
+    }
+    adv(p);
+    sbuf b = {0};
+    for (;;) {
+        int ch = pc(p, 0);
+        if (ch == -1 || ch == '\n') {
+            perr(p, l, c, "unexpected end of JSON input in string literal");
+            free(b.s);
+            return NULL;
+        }
+        if (ch == '"') {
+            adv(p);
+            break;
+        }
+        if (ch == '\\') {
+            adv(p);
+            int e = pc(p, 0);
+            switch (e) {
+            case 'n': sb_addc(&b, '\n'); break;
+            case 't': sb_addc(&b, '\t'); break;
+            case 'r': sb_addc(&b, '\r'); break;
+            case 'b': sb_addc(&b, '\b'); break;
+            case 'f': sb_addc(&b, '\f'); break;
+            case '/': sb_addc(&b, '/'); break;
+            case '"': sb_addc(&b, '"'); break;
+            case '\\': sb_addc(&b, '\\'); break;
+            case 'u': {
+                unsigned v = 0;
+                for (int i = 0; i < 4; i++) {
+                    adv(p);
+                    int h = pc(p, 0);
+                    if (h == -1 || !isxdigit(h)) {
+                        perr(p, p->line, p->col, "invalid character in \\u escape");
+                        free(b.s);
+                        return NULL;
+                    }
+                    v = v * 16 + (unsigned)(isdigit(h) ? h - '0' : (tolower(h) - 'a' + 10));
+                }
+                if (v < 0x80) {
+                    sb_addc(&b, (char)v);
+                } else if (v < 0x800) {
+                    sb_addc(&b, (char)(0xc0 | (v >> 6)));
+                    sb_addc(&b, (char)(0x80 | (v & 0x3f)));
+                } else {
+                    sb_addc(&b, (char)(0xe0 | (v >> 12)));
+                    sb_addc(&b, (char)(0x80 | ((v >> 6) & 0x3f)));
+                    sb_addc(&b, (char)(0x80 | (v & 0x3f)));
+                }
+                break;
+            }
+            default:
+                perr(p, p->line, p->col, "invalid escape character in string");
+                free(b.s);
+                return NULL;
+            }
+            adv(p);
+            continue;
+        }
+        sb_addc(&b, (char)ch);
+        adv(p);
+    }
+    return b.s ? b.s : xstrdup("");
+}
+
+static node *json_value(parser *p)
+{
+    json_ws(p);
+    int l = p->line, c = p->col;
+    int ch = pc(p, 0);
+    if (ch == -1) {
+        perr(p, l, c, "unexpected end of JSON input");
+        return NULL;
+    }
+    if (ch == '{') {
+        node *o = node_new(V_OBJ, p->file, l, c);
+        adv(p);
+        json_ws(p);
+        if (pc(p, 0) == '}') {
+            adv(p);
+            return o;
+        }
+        for (;;) {
+            json_ws(p);
+            int kl = p->line, kc = p->col;
+            char *k = json_string(p);
+            if (!k)
+                return NULL;
+            json_ws(p);
+            if (pc(p, 0) != ':') {
+                perr(p, p->line, p->col, "invalid character after object key");
+                free(k);
+                return NULL;
+            }
+            adv(p);
+            node *v = json_value(p);
+            if (!v) {
+                free(k);
+                return NULL;
+            }
+            v->key = k;
+            v->line = kl;
+            v->col = kc;
+            node_add(o, v);
+            json_ws(p);
+            if (pc(p, 0) == ',') {
+                adv(p);
+                continue;
+            }
+            if (pc(p, 0) == '}') {
+                adv(p);
+                return o;
+            }
+            perr(p, p->line, p->col, "invalid character after object key:value pair");
+            return NULL;
+        }
+    }
+    if (ch == '[') {
+        node *a = node_new(V_LIST, p->file, l, c);
+        adv(p);
+        json_ws(p);
+        if (pc(p, 0) == ']') {
+            adv(p);
+            return a;
+        }
+        for (;;) {
+            node *v = json_value(p);
+            if (!v)
+                return NULL;
+            node_add(a, v);
+            json_ws(p);
+            if (pc(p, 0) == ',') {
+                adv(p);
+                continue;
+            }
+            if (pc(p, 0) == ']') {
+                adv(p);
+                return a;
+            }
+            perr(p, p->line, p->col, "invalid character after array element");
+            return NULL;
+        }
+    }
+    if (ch == '"') {
+        node *v = node_new(V_STR, p->file, l, c);
+        v->s = json_string(p);
+        return v->s ? v : NULL;
+    }
+    if (ch == '-' || isdigit(ch)) {
+        size_t s = p->pos;
+        adv(p);
+        while (pc(p, 0) != -1 && (isdigit(pc(p, 0)) || strchr(".eE+-", pc(p, 0))))
+            adv(p);
+        node *v = node_new(V_NUM, p->file, l, c);
+        v->s = xstrndup(p->src + s, p->pos - s);
+        return v;
+    }
+    static const char *lits[] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(lits[i]);
+        if (p->len - p->pos >= n && !strncmp(p->src + p->pos, lits[i], n)) {
+            for (size_t j = 0; j < n; j++)
+                adv(p);
+            node *v = node_new(i == 2 ? V_NULL : V_BOOL, p->file, l, c);
+            v->b = i == 0;
+            return v;
+        }
+    }
+    perr(p, l, c, "invalid character '%c' looking for beginning of value", isprint(ch) ? ch : '?');
+    return NULL;
+}
+
+/* parse one file's text into root; returns 0 or -1 with err set */
+static int parse_text(const char *file, const char *src, size_t len, int json, node *root, char *err, size_t errlen)
+{
+    parser p = {0};
+    p.file = xstrdup(file); /* referenced by nodes for error messages; never freed */
+    p.src = src;
+    p.len = len;
+    p.line = 1;
+    p.col = 1;
+    if (json) {
+        node *v = json_value(&p);
+        if (v && !p.failed) {
+            json_ws(&p);
+            if (pc(&p, 0) != -1)
+                perr(&p, p.line, p.col, "invalid character after top-level value");
+            else if (v->type != V_OBJ)
+                perr(&p, v->line, v->col, "top-level JSON value must be an object");
+        }
+        if (!p.failed)
+            for (int i = 0; i < v->nkids; i++)
+                node_add(root, v->kids[i]);
+    } else {
+        node tmp = {0};
+        lex_next(&p);
+        parse_body(&p, &tmp, 1);
+        if (!p.failed)
+            for (int i = 0; i < tmp.nkids; i++)
+                node_add(root, tmp.kids[i]);
+    }
+    free(p.cur.text);
+    if (p.failed) {
+        snprintf(err, errlen, "%s", p.err);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ config load */
+
+static node *cfg_root;
+static char **cfg_files;
+static int cfg_nfiles;
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void add_cfg_file(const char *f)
+{
+    cfg_files = xrealloc(cfg_files, sizeof(char *) * (size_t)(cfg_nfiles + 1));
+    cfg_files[cfg_nfiles++] = xstrdup(f);
+}
+
+/* Loads a file or every *.hcl / *.json in a directory (sorted). Prints the
+ * error and returns -1 on failure. */
+static int load_path(const char *path, node *root)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        ui(stderr, "==> Error loading configuration from %s: stat %s: %s", path, path, strerror(errno));
+        return -1;
+    }
+    char **files = NULL;
+    int nf = 0;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d) {
+            ui(stderr, "==> Error loading configuration from %s: open %s: %s", path, path, strerror(errno));
+            return -1;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.')
+                continue;
+            if (!has_suffix(de->d_name, ".hcl") && !has_suffix(de->d_name, ".json"))
+                continue;
+            size_t pl = strlen(path);
+            char *full = (pl && path[pl - 1] == '/') ? xasprintf("%s%s", path, de->d_name)
+                                                     : xasprintf("%s/%s", path, de->d_name);
+            struct stat fs;
+            if (stat(full, &fs) < 0 || !S_ISREG(fs.st_mode)) {
+                free(full);
+                continue;
+            }
+            files = xrealloc(files, sizeof(char *) * (size_t)(nf + 1));
+            files[nf++] = full;
+        }
+        closedir(d);
+        qsort(files, (size_t)nf, sizeof(char *), cmp_str);
+    } else {
+        files = xmalloc(sizeof(char *));
+        files[nf++] = xstrdup(path);
+    }
+    int rc = 0;
+    for (int i = 0; i < nf; i++) {
+        char *src;
+        size_t len;
+        if (read_file(files[i], &src, &len) < 0) {
+            ui(stderr, "==> Error loading configuration from %s: open %s: %s", files[i], files[i], strerror(errno));
+            rc = -1;
+            break;
+        }
+        char err[600];
+        if (parse_text(files[i], src, len, has_suffix(files[i], ".json"), root, err, sizeof err) < 0) {
+            ui(stderr, "==> Error loading configuration from %s: %s", files[i], err);
+            free(src);
+            rc = -1;
+            break;
+        }
+        add_cfg_file(files[i]);
+        /* keep src: node strings are copies, so free is fine */
+        free(src);
+    }
+    for (int i = 0; i < nf; i++)
+        free(files[i]);
+    free(files);
+    return rc;
+}
+
+static node *lookup_in(node *obj, const char *path)
+{
+    const char *dot = strchr(path, '.');
+    size_t seglen = dot ? (size_t)(dot - path) : strlen(path);
+    node *found = NULL;
+    for (int i = 0; i < obj->nkids; i++) {
+        node *k = obj->kids[i];
+        if (!k->key || strlen(k->key) != seglen || strncmp(k->key, path, seglen))
+            continue;
+        if (!dot) {
+            found = k;
+            continue;
+        }
+        if (k->type == V_OBJ) {
+            node *r = lookup_in(k, dot + 1);
+            if (r)
+                found = r;
+        } else if (k->type == V_LIST) {
+            for (int j = 0; j < k->nkids; j++)
+                if (k->kids[j]->type == V_OBJ) {
+                    node *r = lookup_in(k->kids[j], dot + 1);
+                    if (r)
+                        found = r;
+                }
+        }
+    }
+    return found;
+}
+static node *cfg(const char *path) { return cfg_root ? lookup_in(cfg_root, path) : NULL; }
+
+static int type_error(node *n, const char *path, const char *want)
+{
+    ui(stderr, "==> Error loading configuration from %s: At %d:%d: %s: expected %s, got %s", n->file, n->line,
+       n->col, path, want, vtype_name(n->type));
+    return -1;
+}
+
+/* 0 = unset, 1 = set, -1 = error (printed) */
+static int cfg_str(const char *path, const char **out)
+{
+    node *n = cfg(path);
+    if (!n || n->type == V_NULL)
+        return 0;
+    if (n->type == V_STR || n->type == V_NUM) {
+        *out = n->s;
+        return 1;
+    }
+    if (n->type == V_BOOL) {
+        *out = n->b ? "true" : "false";
+        return 1;
+    }
+    return type_error(n, path, "string");
+}
+static int cfg_int(const char *path, long *out)
+{
+    node *n = cfg(path);
+    if (!n || n->type == V_NULL)
+        return 0;
+    if (n->type == V_NUM || n->type == V_STR) {
+        char *end;
+        errno = 0;
+        long v = strtol(n->s, &end, 10);
+        if (!*n->s || *end || errno)
+            return type_error(n, path, "int");
+        *out = v;
+        return 1;
+    }
+    return type_error(n, path, "int");
+}
+static int cfg_bool(const char *path, int *out)
+{
+    node *n = cfg(path);
+    if (!n || n->type == V_NULL)
+        return 0;
+    if (n->type == V_BOOL) {
+        *out = n->b;
+        return 1;
+    }
+    if (n->type == V_STR && (!strcmp(n->s, "true") || !strcmp(n->s, "false"))) {
+        *out = n->s[0] == 't';
+        return 1;
+    }
+    if (n->type == V_NUM && (!strcmp(n->s, "0") || !strcmp(n->s, "1"))) {
+        *out = n->s[0] == '1';
+        return 1;
+    }
+    return type_error(n, path, "bool");
+}
+
+/* ------------------------------------------------------------ settings */
+
+typedef struct {
+    int dev;
+    const char *data_dir;
+    const char *bind_addr;
+    const char *http_addr; /* resolved IP */
+    const char *advertise; /* resolved IP used for leader/peers */
+    const char *datacenter;
+    const char *region;
+    const char *name;
+    const char *log_file;
+    const char *log_level;
+    const char *encrypt;
+    long http_port, rpc_port, serf_port;
+    int server, client;
+    long bootstrap_expect;
+} settings;
+
+/* command-line overrides */
+typedef struct {
+    char **configs;
+    int nconfigs;
+    const char *data_dir, *bind, *node, *dc, *log_file, *log_level, *client_addr, *encrypt, *region;
+    int server, client, dev, bootstrap;
+    long bootstrap_expect, http_port;
+} flags;
+
+static char *private_ipv4(void)
+{
+    struct ifaddrs *ifs = NULL, *i;
+    char *res = NULL;
+    if (getifaddrs(&ifs) == 0) {
+        for (i = ifs; i && !res; i = i->ifa_next) {
+            if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+                continue;
+            struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+            unsigned long h = ntohl(a.s_addr);
+            if ((h >> 24) == 127)
+                continue;
+            char buf[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, &a, buf, sizeof buf);
+            res = xstrdup(buf);
+        }
+        freeifaddrs(ifs);
+    }
+    return res ? res : xstrdup("127.0.0.1");
+}
+
+/* Resolve an address setting: plain IPv4, or a go-sockaddr template (stand-in:
+ * any {{ ... }} resolves to the first non-loopback IPv4). */
+static int resolve_addr(const char *what, const char *v, const char **out)
+{
+    if (strstr(v, "{{")) {
+        *out = private_ipv4();
+        logmsg("INFO", "agent: stand-in resolved %s template %s to %s", what, v, *out);
+        return 0;
+    }
+    struct in_addr a;
+    if (inet_pton(AF_INET, v, &a) != 1) {
+        ui(stderr, "==> Failed to parse %s \"%s\": stand-in agent supports IPv4 addresses only", what, v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int port_ok(long v) { return v >= 1 && v <= 65535; }
+
+static int resolve_settings(flags *f, settings *s)
+{
+    memset(s, 0, sizeof *s);
+    int r;
+    s->dev = f->dev;
+    s->datacenter = "dc1";
+    s->region = "global";
+    s->bind_addr = "0.0.0.0";
+    s->log_level = "INFO";
+    s->http_port = prod == P_CONSUL ? 8500 : 4646;
+    s->rpc_port = prod == P_CONSUL ? 8300 : 4647;
+    s->serf_port = prod == P_CONSUL ? 8301 : 4648;
+
+#define STR(path, dst)                                                                                           \
+    do {                                                                                                         \
+        if ((r = cfg_str(path, &(dst))) < 0)                                                                     \
+            return -1;                                                                                           \
+    } while (0)
+#define INT(path, dst)                                                                                           \
+    do {                                                                                                         \
+        if ((r = cfg_int(path, &(dst))) < 0)                                                                     \
+            return -1;                                                                                           \
+    } while (0)
+#define BOOL(path, dst)                                                                                          \
+    do {                                                                                                         \
+        if ((r = cfg_bool(path, &(dst))) < 0)                                                                    \
+            return -1;                                                                                           \
+    } while (0)
+
+    STR("data_dir", s->data_dir);
+    STR("bind_addr", s->bind_addr);
+    STR("datacenter", s->datacenter);
+    STR("log_file", s->log_file);
+    STR("log_level", s->log_level);
+    INT("ports.http", s->http_port);
+    const char *http_addr = NULL, *advertise = NULL;
+    STR("addresses.http", http_addr);
+    if (prod == P_NOMAD) {
+        STR("region", s->region);
+        STR("name", s->name);
+        BOOL("server.enabled", s->server);
+        BOOL("client.enabled", s->client);
+        INT("server.bootstrap_expect", s->bootstrap_expect);
+        INT("ports.rpc", s->rpc_port);
+        INT("ports.serf", s->serf_port);
+        STR("server.encrypt", s->encrypt);
+        const char *adv = NULL;
+        STR("advertise.rpc", adv);
+        if (adv) {
+            char *c = xstrdup(adv), *colon = strchr(c, ':');
+            if (colon)
+                *colon = 0;
+            advertise = c;
+        }
+    } else {
+        STR("name", s->name);
+        STR("node_name", s->name);
+        BOOL("server", s->server);
+        s->client = 1;
+        int bootstrap = 0;
+        BOOL("bootstrap", bootstrap);
+        INT("bootstrap_expect", s->bootstrap_expect);
+        if (bootstrap && !s->bootstrap_expect)
+            s->bootstrap_expect = 1;
+        INT("ports.server", s->rpc_port);
+        INT("ports.serf_lan", s->serf_port);
+        STR("encrypt", s->encrypt);
+        const char *client_addr = NULL;
+        STR("client_addr", client_addr);
+        if (!http_addr)
+            http_addr = client_addr;
+        STR("advertise_addr", advertise);
+    }
+    /* flags win over files */
+    if (f->data_dir)
+        s->data_dir = f->data_dir;
+    if (f->bind)
+        s->bind_addr = f->bind;
+    if (f->node)
+        s->name = f->node;
+    if (f->dc)
+        s->datacenter = f->dc;
+    if (f->region)
+        s->region = f->region;
+    if (f->log_file)
+        s->log_file = f->log_file;
+    if (f->log_level)
+        s->log_level = f->log_level;
+    if (f->encrypt)
+        s->encrypt = f->encrypt;
+    if (f->server)
+        s->server = 1;
+    if (f->client)
+        s->client = 1;
+    if (f->bootstrap_expect)
+        s->bootstrap_expect = f->bootstrap_expect;
+    if (f->bootstrap && !s->bootstrap_expect)
+        s->bootstrap_expect = 1;
+    if (f->http_port)
+        s->http_port = f->http_port;
+    if (f->client_addr)
+        http_addr = f->client_addr;
+    if (s->dev) {
+        s->server = 1;
+        s->client = 1;
+        if (!s->bootstrap_expect)
+            s->bootstrap_expect = 1;
+        if (!f->bind && !cfg("bind_addr"))
+            s->bind_addr = "127.0.0.1";
+    }
+    if (!s->name) {
+        static char host[256];
+        if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+            strcpy(host, "localhost");
+        s->name = host;
+    }
+    if (!(prod == P_CONSUL && s->http_port == -1) && !port_ok(s->http_port)) {
+        ui(stderr, "==> Invalid HTTP port %ld: must be between 1 and 65535", s->http_port);
+        return -1;
+    }
+    if (!port_ok(s->rpc_port) || !port_ok(s->serf_port)) {
+        ui(stderr, "==> Invalid port: rpc=%ld serf=%ld must be between 1 and 65535", s->rpc_port, s->serf_port);
+        return -1;
+    }
+    if (s->bootstrap_expect < 0) {
+        ui(stderr, "==> bootstrap_expect must be >= 0, got %ld", s->bootstrap_expect);
+        return -1;
+    }
+    if (resolve_addr("bind_addr", s->bind_addr, &s->bind_addr) < 0)
+        return -1;
+    if (http_addr) {
+        if (resolve_addr("addresses.http", http_addr, &http_addr) < 0)
+            return -1;
+    } else {
+        http_addr = s->bind_addr;
+    }
+    s->http_addr = http_addr;
+    if (advertise) {
+        if (resolve_addr("advertise", advertise, &advertise) < 0)
+            return -1;
+    } else if (strcmp(s->bind_addr, "0.0.0.0") != 0) {
+        advertise = s->bind_addr;
+    } else {
+        advertise = private_ipv4();
+    }
+    s->advertise = advertise;
+    return 0;
+}
+
+/* semantic checks shared by `agent` and `validate` */
+static int check_settings(settings *s)
+{
+    if (prod == P_NOMAD && !s->server && !s->client && !s->dev) {
+        ui(stderr, "==> Must specify either server, client or dev mode for the agent.");
+        return -1;
+    }
+    if (!s->dev && (!s->data_dir || !*s->data_dir)) {
+        if (prod == P_NOMAD)
+            ui(stderr, "==> Must specify data directory (data_dir)");
+        else
+            ui(stderr, "==> data_dir cannot be empty");
+        return -1;
+    }
+    if (prod == P_CONSUL && s->bootstrap_expect > 0 && !s->server) {
+        ui(stderr, "==> 'bootstrap_expect = %ld' requires 'server = true'", s->bootstrap_expect);
+        return -1;
+    }
+    if (s->encrypt) {
+        /* base64 of a 16, 24 or 32 byte key */
+        size_t n = strlen(s->encrypt), pad = 0, bad = 0;
+        for (size_t i = 0; i < n; i++) {
+            char c = s->encrypt[i];
+            if (c == '=')
+                pad++;
+            else if (!(isalnum((unsigned char)c) || c == '+' || c == '/') || pad)
+                bad = 1;
+        }
+        size_t bytes = n % 4 == 0 ? n / 4 * 3 - pad : 0;
+        if (bad || n % 4 || pad > 2 || (bytes != 16 && bytes != 24 && bytes != 32)) {
+            ui(stderr, "==> Invalid encryption key: must be a base64 encoded 16, 24 or 32 byte key");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ agent */
+
+static settings S;
+static char *node_id;
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    unsigned char c = (unsigned char)sig;
+    int e = errno;
+    if (sig_pipe[1] >= 0)
+        (void)!write(sig_pipe[1], &c, 1);
+    errno = e;
+}
+
+static char *dd_path(const char *rel) { return xasprintf("%s/%s", S.data_dir, rel); }
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static char *read_id_file(const char *path)
+{
+    char *s;
+    if (read_file(path, &s, NULL) < 0)
+        return NULL;
+    char *t = trim(s);
+    if (!is_uuid(t)) {
+        logmsg("WARN", "agent: ignoring malformed identity file %s", path);
+        free(s);
+        return NULL;
+    }
+    char *r = xstrdup(t);
+    free(s);
+    return r;
+}
+
+static int write_id(const char *rel, const char *id)
+{
+    char *p = dd_path(rel);
+    char *data = xasprintf("%s", id);
+    int rc = write_file_atomic(p, data, 0600);
+    if (rc < 0)
+        ui(stderr, "==> Error starting agent: failed to write %s: %s", p, strerror(errno));
+    free(p);
+    free(data);
+    return rc;
+}
+
+static int setup_data_dir(void)
+{
+    if (S.dev) {
+        node_id = uuid_v4();
+        return 0;
+    }
+    if (mkdir_p(S.data_dir, 0700) < 0) {
+        ui(stderr, "==> Error starting agent: failed to create data_dir %s: %s", S.data_dir, strerror(errno));
+        return -1;
+    }
+    if (access(S.data_dir, W_OK) < 0) {
+        ui(stderr, "==> Error starting agent: data_dir %s is not writable: %s", S.data_dir, strerror(errno));
+        return -1;
+    }
+    if (prod == P_NOMAD) {
+        char *cdir = dd_path("client");
+        if (mkdir_p(cdir, 0700) < 0) {
+            ui(stderr, "==> Error starting agent: failed to create %s: %s", cdir, strerror(errno));
+            free(cdir);
+            return -1;
+        }
+        free(cdir);
+        char *cid = dd_path("client/client-id");
+        node_id = read_id_file(cid);
+        free(cid);
+        int fresh = !node_id;
+        if (fresh)
+            node_id = uuid_v4();
+        if (write_id("client/client-id", node_id) < 0 || write_id("node-id", node_id) < 0)
+            return -1;
+        if (S.server) {
+            char *sdir = dd_path("server");
+            mkdir_p(sdir, 0700);
+            free(sdir);
+            char *sid = dd_path("server/node-id");
+            char *have = read_id_file(sid);
+            free(sid);
+            if (!have && write_id("server/node-id", node_id) < 0)
+                return -1;
+            free(have);
+        }
+        logmsg("INFO", "client: %s node identity: node_id=%s", fresh ? "generated new" : "restored", node_id);
+    } else {
+        char *nid = dd_path("node-id");
+        node_id = read_id_file(nid);
+        free(nid);
+        int fresh = !node_id;
+        if (fresh) {
+            node_id = uuid_v4();
+            if (write_id("node-id", node_id) < 0)
+                return -1;
+        }
+        if (S.encrypt) {
+            char *sdir = dd_path("serf");
+            mkdir_p(sdir, 0700);
+            free(sdir);
+            char *kr = dd_path("serf/local.keyring");
+            if (file_exists(kr)) {
+                logmsg("WARN", "agent: LAN keyring exists but -encrypt given, using keyring");
+            } else {
+                char *data = xasprintf("[\"%s\"]", S.encrypt);
+                if (write_file_atomic(kr, data, 0600) < 0)
+                    logmsg("ERROR", "agent: failed to persist keyring %s: %s", kr, strerror(errno));
+                free(data);
+            }
+            free(kr);
+        }
+    }
+    return 0;
+}
+
+static int http_listen(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        ui(stderr, "==> Error starting agent: failed to start HTTP API: socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((unsigned short)S.http_port);
+    inet_pton(AF_INET, S.http_addr, &sa.sin_addr);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0) {
+        const char *op = errno == EADDRINUSE || errno == EADDRNOTAVAIL || errno == EACCES ? "bind" : "listen";
+        ui(stderr, "==> Error starting agent: failed to start HTTP API: listen tcp %s:%ld: %s: %s", S.http_addr,
+           S.http_port, op, errno == EADDRINUSE ? "address already in use" : strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int has_leader(void)
+{
+    if (!S.server || S.bootstrap_expect > 1)
+        return 0;
+    char *k = S.dev ? NULL : dd_path("standin-no-leader");
+    int no = k && file_exists(k);
+    free(k);
+    return !no;
+}
+
+static void json_self(sbuf *b)
+{
+    const char *v = pversion();
+    sb_add(b, "{");
+    if (prod == P_NOMAD) {
+        sb_add(b, "\"config\":{\"Datacenter\":");
+        sb_json_str(b, S.datacenter);
+        sb_add(b, ",\"Region\":");
+        sb_json_str(b, S.region);
+        sb_add(b, ",\"NodeName\":");
+        sb_json_str(b, S.name);
+        sb_add(b, ",\"DataDir\":");
+        sb_json_str(b, S.data_dir ? S.data_dir : "");
+        sb_add(b, ",\"BindAddr\":");
+        sb_json_str(b, S.bind_addr);
+        sb_printf(b, ",\"Ports\":{\"HTTP\":%ld,\"RPC\":%ld,\"Serf\":%ld}", S.http_port, S.rpc_port, S.serf_port);
+        sb_printf(b, ",\"Server\":{\"Enabled\":%s,\"BootstrapExpect\":%ld}", S.server ? "true" : "false",
+                  S.bootstrap_expect);
+        sb_printf(b, ",\"Client\":{\"Enabled\":%s}", S.client ? "true" : "false");
+        sb_add(b, ",\"Version\":{\"Version\":");
+        sb_json_str(b, v);
+        sb_add(b, ",\"Revision\":\"" AGENT_REVISION "\"}}");
+        sb_add(b, ",\"member\":{\"Name\":");
+        sb_json_str(b, S.name);
+        sb_add(b, ",\"Addr\":");
+        sb_json_str(b, S.advertise);
+        sb_printf(b, ",\"Port\":%ld,\"Status\":\"alive\"}", S.serf_port);
+        sb_add(b, ",\"stats\":{\"client\":{\"node_id\":");
+        sb_json_str(b, node_id);
+        sb_add(b, "}}");
+    } else {
+        sb_add(b, "\"Config\":{\"Datacenter\":");
+        sb_json_str(b, S.datacenter);
+        sb_add(b, ",\"NodeName\":");
+        sb_json_str(b, S.name);
+        sb_add(b, ",\"NodeID\":");
+        sb_json_str(b, node_id);
+        sb_printf(b, ",\"Server\":%s,\"Version\":", S.server ? "true" : "false");
+        sb_json_str(b, v);
+        sb_add(b, ",\"Revision\":\"" AGENT_REVISION "\"}");
+        sb_add(b, ",\"Member\":{\"Name\":");
+        sb_json_str(b, S.name);
+        sb_add(b, ",\"Addr\":");
+        sb_json_str(b, S.advertise);
+        sb_printf(b, ",\"Port\":%ld,\"Status\":1}", S.serf_port);
+    }
+    /* flat summary for tests */
+    sb_add(b, ",\"standin\":{\"product\":");
+    sb_json_str(b, pname());
+    sb_add(b, ",\"version\":");
+    sb_json_str(b, v);
+    sb_add(b, ",\"node_id\":");
+    sb_json_str(b, node_id);
+    sb_add(b, ",\"datacenter\":");
+    sb_json_str(b, S.datacenter);
+    sb_add(b, ",\"name\":");
+    sb_json_str(b, S.name);
+    sb_add(b, ",\"data_dir\":");
+    sb_json_str(b, S.data_dir ? S.data_dir : "");
+    sb_add(b, ",\"bind_addr\":");
+    sb_json_str(b, S.bind_addr);
+    sb_add(b, ",\"http_addr\":");
+    sb_json_str(b, S.http_addr);
+    sb_printf(b, ",\"http_port\":%ld,\"rpc_port\":%ld", S.http_port, S.rpc_port);
+    sb_printf(b, ",\"server\":%s,\"client\":%s,\"bootstrap_expect\":%ld,\"dev\":%s", S.server ? "true" : "false",
+              S.client ? "true" : "false", S.bootstrap_expect, S.dev ? "true" : "false");
+    sb_add(b, ",\"log_file\":");
+    if (log_path)
+        sb_json_str(b, log_path);
+    else
+        sb_add(b, "null");
+    sb_add(b, ",\"config_files\":[");
+    for (int i = 0; i < cfg_nfiles; i++) {
+        if (i)
+            sb_addc(b, ',');
+        sb_json_str(b, cfg_files[i]);
+    }
+    sb_printf(b, "],\"pid\":%ld}}", (long)getpid());
+}
+
+static void respond(int fd, int code, const char *reason, const char *ctype, const char *body, int head)
+{
+    sbuf b = {0};
+    sb_printf(&b,
+              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n"
+              "X-Cairn-Standin: %s\r\n\r\n",
+              code, reason, ctype, strlen(body), pname());
+    if (!head)
+        sb_add(&b, body);
+    size_t off = 0;
+    int tries = 0;
+    while (off < b.len && tries < 200) {
+        ssize_t n = send(fd, b.s + off, b.len - off, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                struct pollfd pf = {fd, POLLOUT, 0};
+                poll(&pf, 1, 10);
+                tries++;
+                continue;
+            }
+            break;
+        }
+        off += (size_t)n;
+    }
+    free(b.s);
+}
+
+static void handle_request(int fd, char *req)
+{
+    char method[16] = {0}, target[1024] = {0};
+    if (sscanf(req, "%15s %1023s", method, target) != 2) {
+        respond(fd, 400, "Bad Request", "text/plain", "bad request\n", 0);
+        return;
+    }
+    char *q = strchr(target, '?');
+    if (q)
+        *q = 0;
+    int head = !strcmp(method, "HEAD");
+    int get = head || !strcmp(method, "GET");
+    static const char *known[] = {"/v1/agent/health", "/v1/status/leader", "/v1/status/peers", "/v1/agent/self"};
+    int k = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(target, known[i]))
+            k = i;
+    if (k < 0) {
+        respond(fd, 404, "Not Found", "text/plain; charset=utf-8", "404 page not found\n", head);
+        return;
+    }
+    if (!get) {
+        respond(fd, 405, "Method Not Allowed", "text/plain", "Invalid method\n", 0);
+        return;
+    }
+    sbuf b = {0};
+    int code = 200;
+    if (k == 0) {
+        char *kf = S.dev ? NULL : dd_path("standin-unhealthy");
+        char *why = NULL;
+        if (kf && file_exists(kf)) {
+            char *txt;
+            why = read_file(kf, &txt, NULL) == 0 ? txt : xstrdup("");
+            char *t = trim(why);
+            memmove(why, t, strlen(t) + 1);
+            if (!*why) {
+                free(why);
+                why = xstrdup("stand-in marked unhealthy");
+            }
+            code = 500;
+        }
+        free(kf);
+        sb_add(&b, "{");
+        int first = 1;
+        if (S.client || prod == P_CONSUL) {
+            sb_printf(&b, "\"client\":{\"ok\":%s,\"message\":", why ? "false" : "true");
+            sb_json_str(&b, why ? why : "ok");
+            sb_add(&b, "}");
+            first = 0;
+        }
+        if (S.server) {
+            sb_printf(&b, "%s\"server\":{\"ok\":%s,\"message\":", first ? "" : ",", why ? "false" : "true");
+            sb_json_str(&b, why ? why : "ok");
+            sb_add(&b, "}");
+        }
+        sb_add(&b, "}");
+        free(why);
+    } else if (k == 1) {
+        if (has_leader())
+            sb_printf(&b, "\"%s:%ld\"", S.advertise, S.rpc_port);
+        else
+            sb_add(&b, "\"\"");
+    } else if (k == 2) {
+        if (has_leader())
+            sb_printf(&b, "[\"%s:%ld\"]", S.advertise, S.rpc_port);
+        else
+            sb_add(&b, "[]");
+    } else {
+        json_self(&b);
+    }
+    respond(fd, code, code == 200 ? "OK" : "Internal Server Error", "application/json", b.s, head);
+    free(b.s);
+}
+
+#define MAXCONN 64
+typedef struct {
+    int fd;
+    sbuf buf;
+    time_t started;
+} conn;
+
+static int reload_config(char **paths, int npaths)
+{
+    /* SIGHUP: re-read config; on error keep running with the old one */
+    node *old = cfg_root;
+    node *fresh = node_new(V_OBJ, "", 0, 0);
+    int onf = cfg_nfiles;
+    cfg_nfiles = 0;
+    for (int i = 0; i < npaths; i++)
+        if (load_path(paths[i], fresh) < 0) {
+            cfg_root = old;
+            cfg_nfiles = onf;
+            logmsg("ERROR", "agent: failed to reload configs; keeping the running configuration");
+            return -1;
+        }
+    cfg_root = fresh;
+    if (S.log_file) {
+        char *err = NULL;
+        if (open_log_file(S.log_file, &err) < 0) {
+            logmsg("ERROR", "agent: failed to reopen log file: %s", err);
+            free(err);
+        }
+    }
+    logmsg("INFO", "agent: reloading configuration (stand-in: listeners and identity are unchanged)");
+    return 0;
+}
+
+static int run_agent(flags *f)
+{
+    if (f->nconfigs == 0 && !f->dev && prod == P_NOMAD && !f->server && !f->client) {
+        ui(stderr, "==> Must specify either server, client or dev mode for the agent.");
+        return 1;
+    }
+    cfg_root = node_new(V_OBJ, "", 0, 0);
+    for (int i = 0; i < f->nconfigs; i++)
+        if (load_path(f->configs[i], cfg_root) < 0)
+            return 1;
+    if (resolve_settings(f, &S) < 0 || check_settings(&S) < 0)
+        return 1;
+    if (S.log_file) {
+        char *err = NULL;
+        if (open_log_file(S.log_file, &err) < 0) {
+            ui(stderr, "==> Failed to setup logging: %s", err);
+            return 1;
+        }
+    }
+    if (cfg_nfiles) {
+        sbuf l = {0};
+        for (int i = 0; i < cfg_nfiles; i++) {
+            if (i)
+                sb_add(&l, ", ");
+            sb_add(&l, cfg_files[i]);
+        }
+        ui(stdout, "==> Loaded configuration from %s", l.s);
+        free(l.s);
+    }
+    ui(stdout, "==> Starting %s agent...", ptitle());
+    if (pipe(sig_pipe) < 0) {
+        ui(stderr, "==> Error starting agent: pipe: %s", strerror(errno));
+        return 1;
+    }
+    fcntl(sig_pipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(sig_pipe[1], F_SETFD, FD_CLOEXEC);
+    fcntl(sig_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(sig_pipe[1], F_SETFL, O_NONBLOCK);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (setup_data_dir() < 0)
+        return 1;
+    int lfd = -1;
+    if (!(prod == P_CONSUL && S.http_port == -1)) {
+        lfd = http_listen();
+        if (lfd < 0)
+            return 1;
+    }
+    int leader = S.server && S.bootstrap_expect <= 1;
+    if (prod == P_NOMAD) {
+        ui(stdout, "==> Nomad agent configuration:");
+        ui(stdout, "");
+        ui(stdout, "       Advertise Addrs: HTTP: %s:%ld; RPC: %s:%ld; Serf: %s:%ld", S.advertise, S.http_port,
+           S.advertise, S.rpc_port, S.advertise, S.serf_port);
+        ui(stdout, "            Bind Addrs: HTTP: [%s:%ld]; RPC: %s:%ld; Serf: %s:%ld", S.http_addr, S.http_port,
+           S.bind_addr, S.rpc_port, S.bind_addr, S.serf_port);
+        ui(stdout, "                Client: %s", S.client ? "true" : "false");
+        ui(stdout, "             Log Level: %s", S.log_level);
+        ui(stdout, "               Node Id: %s", node_id);
+        ui(stdout, "                Region: %s (DC: %s)", S.region, S.datacenter);
+        ui(stdout, "                Server: %s", S.server ? "true" : "false");
+        ui(stdout, "               Version: %s", pversion());
+        ui(stdout, "");
+        ui(stdout, "==> Nomad agent started! Log data will stream in below:");
+        ui(stdout, "");
+    } else {
+        if (S.bootstrap_expect > 1) {
+            ui(stdout, "==> WARNING: Expect Mode enabled, expecting %ld servers", S.bootstrap_expect);
+            if (S.bootstrap_expect % 2 == 0)
+                ui(stdout,
+                   "==> WARNING: A cluster with %ld servers will provide no failure tolerance. See "
+                   "https://developer.hashicorp.com/consul/docs/internals/consensus#deployment-table",
+                   S.bootstrap_expect);
+        } else if (S.server && S.bootstrap_expect == 1) {
+            ui(stdout, "==> WARNING: BootstrapExpect Mode is specified as 1; this is the same as Bootstrap mode.");
+            ui(stdout, "==> WARNING: Bootstrap mode enabled! Do not enable unless necessary");
+        }
+        ui(stdout, "              Version: '%s'", pversion());
+        ui(stdout, "           Build Date: '%s'", AGENT_BUILD_DATE);
+        ui(stdout, "              Node ID: '%s'", node_id);
+        ui(stdout, "            Node name: '%s'", S.name);
+        ui(stdout, "           Datacenter: '%s' (Segment: '<all>')", S.datacenter);
+        ui(stdout, "               Server: %s (Bootstrap: %s)", S.server ? "true" : "false",
+           S.server && S.bootstrap_expect == 1 ? "true" : "false");
+        ui(stdout, "          Client Addr: [%s] (HTTP: %ld, HTTPS: -1, gRPC: -1, gRPC-TLS: 8503, DNS: 8600)",
+           S.http_addr, S.http_port);
+        ui(stdout, "         Cluster Addr: %s (LAN: %ld, WAN: 8302)", S.advertise, S.serf_port);
+        ui(stdout, "    Gossip Encryption: %s", S.encrypt ? "true" : "false");
+        ui(stdout, "");
+        ui(stdout, "==> Consul agent running!");
+        ui(stdout, "==> Log data will now stream in as it occurs:");
+        ui(stdout, "");
+    }
+    logmsg("INFO", "agent: node_id=%s", node_id);
+    logmsg("INFO", "agent: stand-in %s v%s pid=%ld data_dir=%s", pname(), pversion(), (long)getpid(),
+           S.data_dir ? S.data_dir : "(dev, in-memory)");
+    if (lfd >= 0)
+        logmsg("INFO", "agent.http: listening on %s:%ld", S.http_addr, S.http_port);
+    if (S.server) {
+        if (S.bootstrap_expect > 1 && S.bootstrap_expect % 2 == 0)
+            logmsg("WARN", "agent: bootstrap_expect=%ld: an even number of servers adds no fault tolerance",
+                   S.bootstrap_expect);
+        if (leader) {
+            logmsg("INFO", "%s.raft: entering leader state: leader=\"Node at %s:%ld [Leader]\"", pname(),
+                   S.advertise, S.rpc_port);
+            logmsg("INFO", "%s: cluster leadership acquired", pname());
+        } else {
+            logmsg("INFO", "%s: stand-in waiting for %ld servers (never forms a cluster)", pname(),
+                   S.bootstrap_expect);
+        }
+    }
+    if (prod == P_NOMAD && S.client)
+        logmsg("INFO", "client: node registration complete");
+    logmsg("INFO", "agent: started");
+
+    conn conns[MAXCONN];
+    int nconns = 0;
+    int exit_code = -1;
+    while (exit_code < 0) {
+        struct pollfd pfds[MAXCONN + 2];
+        int np = 0;
+        pfds[np++] = (struct pollfd){sig_pipe[0], POLLIN, 0};
+        if (lfd >= 0)
+            pfds[np++] = (struct pollfd){lfd, nconns < MAXCONN ? POLLIN : 0, 0};
+        int base = np;
+        for (int i = 0; i < nconns; i++)
+            pfds[np++] = (struct pollfd){conns[i].fd, POLLIN, 0};
+        int r = poll(pfds, (nfds_t)np, 1000);
+        if (r < 0 && errno != EINTR) {
+            logmsg("ERROR", "agent: poll: %s", strerror(errno));
+            exit_code = 1;
+            break;
+        }
+        if (r > 0 && (pfds[0].revents & POLLIN)) {
+            unsigned char sig;
+            while (read(sig_pipe[0], &sig, 1) == 1) {
+                if (sig == SIGHUP) {
+                    ui(stdout, "==> Caught signal: hangup");
+                    ui(stdout, "==> Reloading configuration...");
+                    reload_config(f->configs, f->nconfigs);
+                    continue;
+                }
+                ui(stdout, "==> Caught signal: %s", sig == SIGINT ? "interrupt" : "terminated");
+                logmsg("INFO", "agent: requesting shutdown");
+                if (S.server)
+                    logmsg("INFO", "%s: shutting down server", pname());
+                logmsg("INFO", "agent: shutdown complete");
+                exit_code = 0;
+                break;
+            }
+            if (exit_code >= 0)
+                break;
+        }
+        if (r > 0 && lfd >= 0 && (pfds[1].revents & POLLIN)) {
+            for (;;) {
+                if (nconns >= MAXCONN)
+                    break;
+                int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (c < 0)
+                    break;
+                conns[nconns].fd = c;
+                conns[nconns].buf = (sbuf){0};
+                conns[nconns].started = time(NULL);
+                nconns++;
+            }
+        }
+        time_t now = time(NULL);
+        for (int i = nconns - 1; i >= 0; i--) {
+            int done = 0;
+            short re = 0;
+            for (int j = base; j < np; j++)
+                if (pfds[j].fd == conns[i].fd)
+                    re = pfds[j].revents;
+            if (re & (POLLIN | POLLHUP | POLLERR)) {
+                char buf[4096];
+                ssize_t n = recv(conns[i].fd, buf, sizeof buf, 0);
+                if (n > 0) {
+                    sb_addn(&conns[i].buf, buf, (size_t)n);
+                    if (strstr(conns[i].buf.s, "\r\n\r\n") || strstr(conns[i].buf.s, "\n\n")) {
+                        handle_request(conns[i].fd, conns[i].buf.s);
+                        done = 1;
+                    } else if (conns[i].buf.len > 65536) {
+                        respond(conns[i].fd, 431, "Request Header Fields Too Large", "text/plain", "too large\n", 0);
+                        done = 1;
+                    }
+                } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                    done = 1;
+                }
+            }
+            if (!done && now - conns[i].started > 10)
+                done = 1;
+            if (done) {
+                close(conns[i].fd);
+                free(conns[i].buf.s);
+                conns[i] = conns[--nconns];
+            }
+        }
+    }
+    for (int i = 0; i < nconns; i++)
+        close(conns[i].fd);
+    if (lfd >= 0)
+        close(lfd);
+    return exit_code;
+}
+
+/* ------------------------------------------------------------ CLI */
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: %s [-version] [-help] [-autocomplete-(un)install] <command> [args]\n\n", pname());
+    fprintf(out, "Common commands:\n");
+    fprintf(out, "    agent       Runs a %s agent (cairn stand-in)\n", ptitle());
+    fprintf(out, "    version     Prints the %s version\n", ptitle());
+    fprintf(out, "    validate    Validate config files/directories (also: config validate)\n");
+    fprintf(out, "\nThis is the cairn test stand-in, not HashiCorp %s.\n", ptitle());
+}
+
+static int print_version(void)
+{
+    const char *rev = AGENT_REVISION;
+    if (prod == P_NOMAD) {
+        printf("Nomad v%s\n", pversion());
+        printf("BuildDate %s\n", AGENT_BUILD_DATE);
+        printf("Revision %s\n", rev);
+    } else {
+        printf("Consul v%s\n", pversion());
+        printf("Revision %.8s\n", rev);
+        printf("Build Date %s\n", AGENT_BUILD_DATE);
+        printf("Protocol 2 spoken by default, understands 2 to 3 (agent will automatically use protocol >2 when "
+               "speaking to compatible agents)\n\n");
+    }
+    fflush(stdout);
+    return 0;
+}
+
+static int flag_name(const char *arg, const char *name, const char **val)
+{
+    /* matches -name, --name, -name=val, --name=val */
+    if (arg[0] != '-')
+        return 0;
+    arg++;
+    if (arg[0] == '-')
+        arg++;
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n))
+        return 0;
+    if (arg[n] == 0) {
+        *val = NULL;
+        return 1;
+    }
+    if (arg[n] == '=') {
+        *val = arg + n + 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* returns 0 ok, 1 error (printed), 2 help */
+static int parse_flags(int argc, char **argv, flags *f, int allow_positional)
+{
+    memset(f, 0, sizeof *f);
+    static const char *value_flags_nomad[] = {"config", "data-dir", "bind", "node", "dc", "region", "log-file",
+                                              "log-level", "bootstrap-expect", "encrypt", "servers", "join",
+                                              "retry-join", "network-interface", "alloc-dir", "state-dir",
+                                              "plugin-dir", "consul-address", "node-class", "meta", NULL};
+    static const char *value_flags_consul[] = {"config", "config-file", "config-dir", "data-dir", "bind", "node",
+                                               "datacenter", "log-file", "log-level", "bootstrap-expect",
+                                               "encrypt", "client", "http-port", "retry-join", "join",
+                                               "advertise", "node-id", "config-format", "dns-port", "grpc-port",
+                                               "serf-lan-port", "server-port", NULL};
+    static const char *bool_flags_nomad[] = {"server", "client", "dev", "bootstrap", "rejoin", NULL};
+    static const char *bool_flags_consul[] = {"server", "dev", "bootstrap", "rejoin", "ui", NULL};
+    const char **vf = prod == P_CONSUL ? value_flags_consul : value_flags_nomad;
+    const char **bf = prod == P_CONSUL ? bool_flags_consul : bool_flags_nomad;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        if (a[0] != '-' || !strcmp(a, "-") || !strcmp(a, "--")) {
+            if (allow_positional) {
+                f->configs = xrealloc(f->configs, sizeof(char *) * (size_t)(f->nconfigs + 1));
+                f->configs[f->nconfigs++] = (char *)a;
+                continue;
+            }
+            ui(stderr, "==> Unexpected argument: %s", a);
+            return 1;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "-help") || !strcmp(a, "--help"))
+            return 2;
+        int matched = 0;
+        for (int j = 0; bf[j] && !matched; j++) {
+            if (flag_name(a, bf[j], &val)) {
+                matched = 1;
+                int on = !val || !strcmp(val, "true") || !strcmp(val, "1");
+                if (!strcmp(bf[j], "server"))
+                    f->server = on;
+                else if (!strcmp(bf[j], "client"))
+                    f->client = on;
+                else if (!strcmp(bf[j], "dev"))
+                    f->dev = on;
+                else if (!strcmp(bf[j], "bootstrap"))
+                    f->bootstrap = on;
+            }
+        }
+        for (int j = 0; vf[j] && !matched; j++) {
+            if (flag_name(a, vf[j], &val)) {
+                matched = 1;
+                if (!val) {
+                    if (i + 1 >= argc) {
+                        ui(stderr, "flag needs an argument: -%s", vf[j]);
+                        return 1;
+                    }
+                    val = argv[++i];
+                }
+                const char *n = vf[j];
+                if (!strcmp(n, "config") || !strcmp(n, "config-file") || !strcmp(n, "config-dir")) {
+                    f->configs = xrealloc(f->configs, sizeof(char *) * (size_t)(f->nconfigs + 1));
+                    f->configs[f->nconfigs++] = (char *)val;
+                } else if (!strcmp(n, "data-dir"))
+                    f->data_dir = val;
+                else if (!strcmp(n, "bind"))
+                    f->bind = val;
+                else if (!strcmp(n, "node"))
+                    f->node = val;
+                else if (!strcmp(n, "dc") || !strcmp(n, "datacenter"))
+                    f->dc = val;
+                else if (!strcmp(n, "region"))
+                    f->region = val;
+                else if (!strcmp(n, "log-file"))
+                    f->log_file = val;
+                else if (!strcmp(n, "log-level"))
+                    f->log_level = val;
+                else if (!strcmp(n, "encrypt"))
+                    f->encrypt = val;
+                else if (!strcmp(n, "client"))
+                    f->client_addr = val;
+                else if (!strcmp(n, "bootstrap-expect") || !strcmp(n, "http-port")) {
+                    char *end;
+                    long v = strtol(val, &end, 10);
+                    if (!*val || *end) {
+                        ui(stderr, "invalid value \"%s\" for flag -%s: parse error", val, n);
+                        return 1;
+                    }
+                    if (n[0] == 'b')
+                        f->bootstrap_expect = v;
+                    else
+                        f->http_port = v;
+                }
+                /* other value flags are accepted and ignored */
+            }
+        }
+        if (!matched) {
+            const char *nm = a + 1;
+            if (*nm == '-')
+                nm++;
+            char *eq = xstrdup(nm);
+            char *e = strchr(eq, '=');
+            if (e)
+                *e = 0;
+            ui(stderr, "flag provided but not defined: -%s", eq);
+            free(eq);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int run_validate(int argc, char **argv)
+{
+    flags f;
+    int r = parse_flags(argc, argv, &f, 1);
+    if (r == 2) {
+        printf("Usage: %s %svalidate [options] <config_path...>\n", pname(), prod == P_NOMAD ? "config " : "");
+        return 0;
+    }
+    if (r)
+        return 1;
+    if (f.nconfigs == 0) {
+        ui(stderr, "Must specify at least one config file or directory");
+        return 1;
+    }
+    cfg_root = node_new(V_OBJ, "", 0, 0);
+    for (int i = 0; i < f.nconfigs; i++)
+        if (load_path(f.configs[i], cfg_root) < 0)
+            return 1;
+    flags none;
+    memset(&none, 0, sizeof none);
+    if (resolve_settings(&none, &S) < 0 || check_settings(&S) < 0)
+        return 1;
+    printf("Configuration is valid!\n");
+    return 0;
+}
+
+static enum product product_from(const char *s)
+{
+    const char *b = strrchr(s, '/');
+    b = b ? b + 1 : s;
+    if (!strncmp(b, "nomad", 5))
+        return P_NOMAD;
+    if (!strncmp(b, "consul", 6))
+        return P_CONSUL;
+    return P_NONE;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    setvbuf(stderr, NULL, _IONBF, 0);
+    int ai = 1;
+    if (argc > 1 && (!strcmp(argv[1], "nomad") || !strcmp(argv[1], "consul"))) {
+        prod = argv[1][0] == 'n' ? P_NOMAD : P_CONSUL;
+        ai = 2;
+    } else {
+        prod = product_from(argv[0]);
+    }
+#ifdef AGENT_PRODUCT
+    if (prod == P_NONE)
+        prod = product_from(AGENT_PRODUCT);
+#endif
+    if (prod == P_NONE) {
+        fprintf(stderr, "cairn stand-in agent: cannot tell whether to act as nomad or consul; "
+                        "name the binary nomad/consul or pass it as the first argument\n");
+        return 1;
+    }
+    if (ai >= argc) {
+        usage(stderr);
+        return 127;
+    }
+    const char *cmd = argv[ai];
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "-version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-v"))
+        return print_version();
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "-help") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "agent")) {
+        flags f;
+        int r = parse_flags(argc - ai - 1, argv + ai + 1, &f, 0);
+        if (r == 2) {
+            printf("Usage: %s agent [options]\n\n  -config=<path>  config file or directory (repeatable)\n",
+                   pname());
+            return 0;
+        }
+        if (r)
+            return 1;
+        return run_agent(&f);
+    }
+    if (!strcmp(cmd, "validate"))
+        return run_validate(argc - ai - 1, argv + ai + 1);
+    if (!strcmp(cmd, "config") && ai + 1 < argc && !strcmp(argv[ai + 1], "validate"))
+        return run_validate(argc - ai - 2, argv + ai + 2);
+    fprintf(stderr, "Unknown command: %s (cairn stand-in supports: agent, version, validate)\n\n", cmd);
+    usage(stderr);
+    return 127;
+}
