@@ -9,7 +9,6 @@ import { listrReporter } from '../report/listr.ts';
 import { recapTable } from '../report/recap.ts';
 import { jsonReport } from '../report/json.ts';
 import type { HostSummary, RunEvent } from '../core/events.ts';
-import { rolesForHost } from '../inventory/roles-for-host.ts';
 
 const positiveInt = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -66,7 +65,7 @@ async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io): Pro
   let finish = async () => {};
   if (flags.json) emit = () => undefined;
   else if (io.isTTY) {
-    const l = listrReporter(prepared.jobs.map((j) => ({ host: j.host.name, roles: rolesForHost(prepared.inventory, j.host) })), !!flags.diff);
+    const l = listrReporter(prepared.jobs.map((j) => ({ host: j.host.name, roles: j.roles.map((r) => r.def.name) })), !!flags.diff);
     emit = l.onEvent;
     finish = async () => void (await l.done());
   } else emit = plainReporter({ diff: !!flags.diff, write: io.out, ...(flags.verbose ? { verbose: true } : {}) });

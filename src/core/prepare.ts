@@ -11,6 +11,7 @@ import { makeRoleContext, type TemplateRenderer } from '../roles/context.ts';
 import { stubFacts } from '../facts/stub.ts';
 import { InvalidInputError, formatProblem, type InputProblem } from './errors.ts';
 import type { HostJob } from './host-run.ts';
+import { rolesForRun } from '../bake/auto-role.ts';
 
 export interface PrepareOptions {
   inventory: string;
@@ -45,12 +46,14 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
   );
   const problems: InputProblem[] = [];
 
-  const roleNamesByHost = new Map<string, string[]>(hosts.map((h) => [h.name, rolesForHost(inventory, h)]));
+  // --bake: bake-cleanup runs last on every host
+  const rolesOf = (h: HostSpec): string[] => rolesForRun(rolesForHost(inventory, h), !!opts.bake);
+  const roleNamesByHost = new Map<string, string[]>(hosts.map((h) => [h.name, rolesOf(h)]));
   const { roles, problems: roleProblems } = await loadRoles([...new Set([...roleNamesByHost.values()].flat())], dir, file);
   problems.push(...roleProblems);
 
   const allHosts = [...inventory.hosts.values()];
-  const hostsWithRole = (role: string): HostSpec[] => allHosts.filter((h) => rolesForHost(inventory, h).includes(role));
+  const hostsWithRole = (role: string): HostSpec[] => allHosts.filter((h) => rolesOf(h).includes(role));
   const varsFor = (host: HostSpec, role: LoadedRole): Vars => varsForHost(inventory, host, role.def.defaults ?? {}, opts.extraVars ?? {});
 
   for (const role of roles.values()) {
