@@ -201,7 +201,7 @@ export class SshConnector implements Connector {
       for (const [i, hop] of hops.entries()) {
         const via = i > 0 ? hops[i - 1]! : undefined;
         const isJump = i < hops.length - 1;
-        const connectTimeout = hop.connectTimeoutMs ?? this.#settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+        const connectTimeout = hop.connectTimeoutMs || this.#settings.connectTimeoutMs || DEFAULT_CONNECT_TIMEOUT_MS;
         const prefix = isJump ? `jump host ${hop.user}@${hopLabel(hop)}: ` : '';
         if (!via) {
           try {
