@@ -1,0 +1,183 @@
+// Built-in role `consul`: the consul user, data and config dirs, the agent's
+// HCL config (server or client, bootstrap_expect from the inventory, gossip
+// key as a secret), the service under OpenRC / s6 / systemd, and waits for the
+// cluster. Servers restart one host at a time. Vars: docs/roles-nomad-consul.md#consul
+import { defineRole, directory, file, group, user } from '../../src/index.ts';
+import type { InputProblem } from '../../src/core/errors.ts';
+import type { RoleContext } from '../../src/roles/role.ts';
+import type { Operation } from '../../src/operations/operation.ts';
+import {
+  CONSUL_CLUSTER,
+  advertiseAddress,
+  agentVarProblems,
+  binaryReplaced,
+  clusterOf,
+  clusterProblems,
+  emptyDataDir,
+  httpOk,
+  isServer,
+  isServerByGroups,
+  joinAddress,
+  leaderCheck,
+  localHttpBase,
+  logTail,
+  members,
+  observe,
+  outputLogPath,
+  supervisedService,
+  supervisionVarProblems,
+  waitReady,
+} from '../../src/services/index.ts';
+
+const DEFAULTS = {
+  consul_bin: '/usr/local/bin/consul',
+  consul_user: 'consul',
+  consul_group: 'consul',
+  consul_datacenter: 'dc1',
+  consul_data_dir: '/var/lib/consul',
+  consul_config_dir: '/etc/consul.d',
+  consul_log_dir: '/var/log/consul',
+  consul_log_level: 'INFO',
+  consul_log_rotate_bytes: 10485760,
+  consul_log_rotate_max_files: 10,
+  consul_bind_addr: '0.0.0.0',
+  consul_client_addr: '127.0.0.1',
+  consul_ports: { http: 8500, dns: 8600, server: 8300, serf_lan: 8301 },
+  consul_ui: true,
+  consul_service_notify: false,
+  consul_wait_timeout: 120,
+  allow_even_servers: false,
+};
+
+const K = CONSUL_CLUSTER;
+
+interface Computed {
+  node_name: string;
+  advertise: string;
+  log_file: string;
+  server: boolean;
+  bootstrap_expect: number;
+  retry_join: string[];
+  ui: boolean;
+}
+
+function compute(ctx: RoleContext): Computed & { base: string; cluster: ReturnType<typeof clusterOf> } {
+  const v = ctx.vars;
+  const self = { host: ctx.host, vars: v };
+  const all = members(ctx.inventory, ctx.hostsWithRole, DEFAULTS, self);
+  const cluster = clusterOf(K, self, all, ctx.inventory);
+  const server = isServer(K, ctx.host, v, ctx.inventory);
+  const join = Array.isArray(v.consul_retry_join) ? v.consul_retry_join.map(String) : cluster.servers.map((m) => joinAddress(m.host, m.vars));
+  const ports = v.consul_ports as Record<string, number>;
+  return {
+    node_name: typeof v.consul_node_name === 'string' ? v.consul_node_name : ctx.host.name,
+    advertise: advertiseAddress(ctx.host, v),
+    log_file: `${String(v.consul_log_dir)}/consul.log`,
+    server,
+    bootstrap_expect: cluster.bootstrapExpect,
+    retry_join: join,
+    ui: server && v.consul_ui !== false,
+    base: localHttpBase(String(v.consul_client_addr), ports.http ?? 8500),
+    cluster,
+  };
+}
+
+export default defineRole({
+  name: 'consul',
+  description: 'Consul agent (server or client) supervised by OpenRC, s6 or systemd',
+  defaults: DEFAULTS,
+  serial: 1,
+  serialWhen: (host, vars) => isServerByGroups(K, host, vars),
+  validate(ctx) {
+    const problems: InputProblem[] = [];
+    for (const host of ctx.hostsWithRole) {
+      const vars = ctx.varsFor(host);
+      problems.push(...agentVarProblems('consul', host, vars, ctx.locate, ['http', 'dns', 'server', 'serf_lan']));
+      for (const k of ['consul_user', 'consul_group']) {
+        if (typeof vars[k] !== 'string' || !/^[a-z_][a-z0-9_-]*$/.test(String(vars[k]))) problems.push({ location: ctx.locate(host, k), message: `${k} must be an account name, got ${JSON.stringify(vars[k])}`, fix: `e.g. ${k}: consul` });
+      }
+      for (const s of supervisionVarProblems(vars)) problems.push({ location: ctx.locate(host, s.name), message: s.message, fix: s.fix });
+    }
+    problems.push(...clusterProblems(K, ctx));
+    const seen = new Set<string>();
+    return problems.filter((p) => {
+      const k = `${p.location.file}:${p.location.line}:${p.message}`;
+      return seen.has(k) ? false : (seen.add(k), true);
+    });
+  },
+  steps(ctx) {
+    const v = ctx.vars;
+    const c = compute(ctx);
+    const svc = service(ctx, c);
+    const dataDir = String(v.consul_data_dir);
+    const confDir = String(v.consul_config_dir);
+    const u = String(v.consul_user);
+    const g = String(v.consul_group);
+    const { base, cluster, ...computed } = c;
+    const steps: Operation[] = [
+      group({ id: 'group', name: g, system: true }),
+      user({ id: 'user', name: u, group: g, system: true, home: dataDir, createHome: false }),
+      directory({ id: 'data-dir', path: dataDir, mode: '0750', owner: u, group: g }),
+      directory({ id: 'config-dir', path: confDir, mode: '0750', owner: 'root', group: g }),
+      file({ id: 'config', path: `${confDir}/consul.hcl`, content: ctx.template('consul.hcl.hbs', { computed }), mode: '0640', owner: 'root', group: g, notify: [svc.restartHandler] }),
+      ...(ctx.bake ? [emptyDataDir('forget-identity', dataDir)] : [binaryReplaced('binary-replaced', 'consul', svc.restartHandler)]),
+      ...svc.steps,
+    ];
+    if (!ctx.bake) {
+      const single = c.server && cluster.bootstrapExpect === 1;
+      steps.push(
+        waitReady({
+          id: single ? 'wait-leader' : 'wait-api',
+          check: single ? leaderCheck(base, 1) : httpOk(`${base}/v1/agent/self`),
+          what: single ? `consul at ${base} has a leader` : `consul at ${base} answers /v1/agent/self`,
+          timeoutMs: Number(v.consul_wait_timeout) * 1000,
+          onTimeout: logTail('consul', outputLogPath(svc.description), computed.log_file),
+        }),
+      );
+    }
+    return steps;
+  },
+  handlers(ctx) {
+    return service(ctx, compute(ctx)).handlers;
+  },
+});
+
+/** The supervised consul service, with the rolling-restart waits as handlers. */
+function service(ctx: RoleContext, c: ReturnType<typeof compute>) {
+  const v = ctx.vars;
+  const timeoutMs = Number(v.consul_wait_timeout) * 1000;
+  const before = observe('leader-before-restart', leaderCheck(c.base), `consul cluster '${c.cluster.name}' had a leader before the restart`);
+  const tail = logTail('consul', `${String(v.consul_log_dir)}/output.log`, c.log_file);
+  const after: Operation[] = [
+    waitReady({ id: 'wait-api-after-restart', check: httpOk(`${c.base}/v1/agent/self`), what: `consul at ${c.base} answers /v1/agent/self`, timeoutMs, onTimeout: tail, barrier: true }),
+  ];
+  if (c.server) {
+    after.push(
+      waitReady({
+        id: 'wait-cluster-after-restart',
+        check: leaderCheck(c.base, c.bootstrap_expect),
+        what: `consul cluster '${c.cluster.name}' has a leader and ${c.bootstrap_expect} peer(s)`,
+        timeoutMs,
+        onTimeout: tail,
+        barrier: true,
+        skip: () => (before.held() === false ? `consul cluster '${c.cluster.name}' had no leader before the restart (still forming): not waiting for one` : undefined),
+      }),
+    );
+  }
+  return supervisedService(
+    ctx,
+    {
+      name: 'consul',
+      description: 'Consul agent',
+      command: String(v.consul_bin),
+      args: ['agent', `-config-dir=${String(v.consul_config_dir)}`],
+      user: String(v.consul_user),
+      group: String(v.consul_group),
+      logDir: String(v.consul_log_dir),
+      killSignal: 'SIGTERM',
+      restartDelay: 2,
+      notify: v.consul_service_notify === true,
+    },
+    { beforeRestart: c.server ? [before] : [], afterRestart: after },
+  );
+}

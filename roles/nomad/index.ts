@@ -1,0 +1,188 @@
+// Built-in role `nomad`: data and config dirs (data dir root 0700: Nomad
+// clients run as root), the agent's HCL config (server and/or client,
+// bootstrap_expect from the inventory, cni_path, the docker pause image for
+// the node's arch), the service under OpenRC / s6 / systemd, and health waits.
+// Servers restart one host at a time. Vars: docs/roles-nomad-consul.md#nomad
+import { defineRole, directory, file } from '../../src/index.ts';
+import type { InputProblem } from '../../src/core/errors.ts';
+import type { RoleContext } from '../../src/roles/role.ts';
+import type { Operation } from '../../src/operations/operation.ts';
+import {
+  NOMAD_CLUSTER,
+  advertiseAddress,
+  agentVarProblems,
+  binaryReplaced,
+  clusterOf,
+  clusterProblems,
+  emptyDataDir,
+  hostRuns,
+  httpOk,
+  isServer,
+  isServerByGroups,
+  joinAddress,
+  leaderCheck,
+  localHttpBase,
+  logTail,
+  members,
+  observe,
+  supervisedService,
+  supervisionVarProblems,
+  waitReady,
+} from '../../src/services/index.ts';
+
+const DEFAULTS = {
+  nomad_bin: '/usr/local/bin/nomad',
+  nomad_datacenter: 'dc1',
+  nomad_region: 'global',
+  nomad_data_dir: '/var/lib/nomad',
+  nomad_config_dir: '/etc/nomad.d',
+  nomad_log_dir: '/var/log/nomad',
+  nomad_log_level: 'INFO',
+  nomad_log_rotate_bytes: 10485760,
+  nomad_log_rotate_max_files: 10,
+  nomad_bind_addr: '0.0.0.0',
+  nomad_ports: { http: 4646, rpc: 4647, serf: 4648 },
+  nomad_client: true,
+  nomad_infra_image: 'registry.k8s.io/pause-{arch}:3.3',
+  nomad_consul_address: 'auto',
+  cni_path: '/opt/cni/bin',
+  nomad_service_notify: false,
+  nomad_wait_timeout: 120,
+  allow_even_servers: false,
+};
+
+const K = NOMAD_CLUSTER;
+
+function compute(ctx: RoleContext) {
+  const v = ctx.vars;
+  const self = { host: ctx.host, vars: v };
+  const all = members(ctx.inventory, ctx.hostsWithRole, DEFAULTS, self);
+  const cluster = clusterOf(K, self, all, ctx.inventory);
+  const server = isServer(K, ctx.host, v, ctx.inventory);
+  const client = v.nomad_client !== false;
+  const ports = v.nomad_ports as Record<string, number>;
+  const join = Array.isArray(v.nomad_retry_join) ? v.nomad_retry_join.map(String) : cluster.servers.map((m) => joinAddress(m.host, m.vars));
+  const consulAuto = hostRuns(ctx.inventory, ctx.host, 'consul');
+  const ca = v.nomad_consul_address;
+  const consulPorts = (v.consul_ports ?? {}) as Record<string, number>;
+  const consul_address = ca === false || ca === '' ? '' : ca === 'auto' || ca === undefined ? (consulAuto ? `127.0.0.1:${consulPorts.http ?? 8500}` : '') : String(ca);
+  const computed = {
+    node_name: typeof v.nomad_node_name === 'string' ? v.nomad_node_name : ctx.host.name,
+    advertise: advertiseAddress(ctx.host, v),
+    log_file: `${String(v.nomad_log_dir)}/nomad.log`,
+    server,
+    client,
+    bootstrap_expect: cluster.bootstrapExpect,
+    retry_join: join,
+    infra_image: String(v.nomad_infra_image).replace(/\{\{\s*facts\.arch\s*\}\}|\{arch\}/g, ctx.facts.arch),
+    consul_address,
+  };
+  return { computed, cluster, base: localHttpBase(String(v.nomad_bind_addr), ports.http ?? 4646), consulAuto };
+}
+
+type Computed = ReturnType<typeof compute>;
+
+export default defineRole({
+  name: 'nomad',
+  description: 'Nomad agent (server and/or client) supervised by OpenRC, s6 or systemd',
+  defaults: DEFAULTS,
+  serial: 1,
+  serialWhen: (host, vars) => isServerByGroups(K, host, vars),
+  validate(ctx) {
+    const problems: InputProblem[] = [];
+    for (const host of ctx.hostsWithRole) {
+      const vars = ctx.varsFor(host);
+      problems.push(...agentVarProblems('nomad', host, vars, ctx.locate, ['http', 'rpc', 'serf']));
+      const at = (k: string, message: string, fix: string) => problems.push({ location: ctx.locate(host, k), message, fix });
+      if (typeof vars.nomad_region !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(vars.nomad_region)) at('nomad_region', `nomad_region must be a plain name, got ${JSON.stringify(vars.nomad_region)}`, 'e.g. nomad_region: global');
+      if (typeof vars.nomad_client !== 'boolean') at('nomad_client', `nomad_client must be true or false, got ${JSON.stringify(vars.nomad_client)}`, 'nomad_client: false makes a server-only node');
+      if (vars.nomad_client === false && !isServer(K, host, vars, ctx.inventory)) at('nomad_client', `${host.name} would run neither a Nomad server nor a client`, 'set nomad_client: true, or make it a server');
+      if (typeof vars.cni_path !== 'string' || !/^\/[A-Za-z0-9_.\/+@-]+$/.test(vars.cni_path)) at('cni_path', `cni_path must be an absolute path, got ${JSON.stringify(vars.cni_path)}`, 'e.g. cni_path: /opt/cni/bin');
+      if (typeof vars.nomad_infra_image !== 'string' || vars.nomad_infra_image === '') at('nomad_infra_image', `nomad_infra_image must be an image reference, got ${JSON.stringify(vars.nomad_infra_image)}`, 'e.g. registry.k8s.io/pause-{arch}:3.3 ({arch}: the node\'s arch)');
+      const ca = vars.nomad_consul_address;
+      if (ca !== 'auto' && ca !== false && (typeof ca !== 'string' || !/^[A-Za-z0-9_.:[\]-]+$/.test(ca))) at('nomad_consul_address', `nomad_consul_address must be auto, false or host:port, got ${JSON.stringify(ca)}`, 'e.g. nomad_consul_address: 127.0.0.1:8500');
+      for (const s of supervisionVarProblems(vars)) at(s.name, s.message, s.fix);
+    }
+    problems.push(...clusterProblems(K, ctx));
+    const seen = new Set<string>();
+    return problems.filter((p) => {
+      const k = `${p.location.file}:${p.location.line}:${p.message}`;
+      return seen.has(k) ? false : (seen.add(k), true);
+    });
+  },
+  steps(ctx) {
+    const v = ctx.vars;
+    const c = compute(ctx);
+    const svc = service(ctx, c);
+    const dataDir = String(v.nomad_data_dir);
+    const confDir = String(v.nomad_config_dir);
+    const steps: Operation[] = [
+      directory({ id: 'data-dir', path: dataDir, mode: '0700', owner: 'root', group: 'root' }),
+      directory({ id: 'config-dir', path: confDir, mode: '0750', owner: 'root', group: 'root' }),
+      file({ id: 'config', path: `${confDir}/nomad.hcl`, content: ctx.template('nomad.hcl.hbs', { computed: c.computed }), mode: '0640', owner: 'root', group: 'root', notify: [svc.restartHandler] }),
+      ...(ctx.bake ? [emptyDataDir('forget-identity', dataDir)] : [binaryReplaced('binary-replaced', 'nomad', svc.restartHandler)]),
+      ...svc.steps,
+    ];
+    if (!ctx.bake) steps.push(readyWait(ctx, c, 'wait-ready', false));
+    return steps;
+  },
+  handlers(ctx) {
+    return service(ctx, compute(ctx)).handlers;
+  },
+});
+
+/** Health for clients and single-server clusters; for a forming multi-server cluster, the API only. */
+function readyWait(ctx: RoleContext, c: Computed, id: string, barrier: boolean): Operation {
+  const v = ctx.vars;
+  const health = c.computed.client || c.cluster.bootstrapExpect === 1;
+  const path = health ? '/v1/agent/health' : '/v1/agent/self';
+  return waitReady({
+    id,
+    check: httpOk(`${c.base}${path}`),
+    what: `nomad at ${c.base} answers ${path} with 200`,
+    timeoutMs: Number(v.nomad_wait_timeout) * 1000,
+    onTimeout: logTail('nomad', `${String(v.nomad_log_dir)}/output.log`, c.computed.log_file),
+    barrier,
+  });
+}
+
+/** The supervised nomad service, with the rolling-restart waits as handlers. */
+function service(ctx: RoleContext, c: Computed) {
+  const v = ctx.vars;
+  const { server, client, bootstrap_expect } = c.computed;
+  const before = observe('leader-before-restart', leaderCheck(c.base), `nomad region '${c.cluster.name}' had a leader before the restart`);
+  const after: Operation[] = [readyWait(ctx, c, 'wait-ready-after-restart', true)];
+  if (server) {
+    after.push(
+      waitReady({
+        id: 'wait-cluster-after-restart',
+        check: leaderCheck(c.base, bootstrap_expect),
+        what: `nomad region '${c.cluster.name}' has a leader and ${bootstrap_expect} peer(s)`,
+        timeoutMs: Number(v.nomad_wait_timeout) * 1000,
+        onTimeout: logTail('nomad', `${String(v.nomad_log_dir)}/output.log`, c.computed.log_file),
+        barrier: true,
+        skip: () => (before.held() === false ? `nomad region '${c.cluster.name}' had no leader before the restart (still forming): not waiting for one` : undefined),
+      }),
+    );
+  }
+  const docker = client && hostRuns(ctx.inventory, ctx.host, 'docker');
+  return supervisedService(
+    ctx,
+    {
+      name: 'nomad',
+      description: 'Nomad agent',
+      command: String(v.nomad_bin),
+      args: ['agent', `-config=${String(v.nomad_config_dir)}`],
+      logDir: String(v.nomad_log_dir),
+      killSignal: 'SIGINT',
+      killMode: 'process',
+      oomScoreAdjust: -1000,
+      unlimitedProcesses: true,
+      needs: docker ? ['docker'] : [],
+      after: ['consul', ...(docker ? [] : ['docker'])],
+      restartDelay: 2,
+      notify: v.nomad_service_notify === true,
+    },
+    { beforeRestart: server ? [before] : [], afterRestart: after },
+  );
+}

@@ -1,0 +1,90 @@
+// Built-in role `recover-nomad-client`, run on demand (NOT idempotent: every
+// apply recovers again): the procedure for a Nomad client whose state is
+// corrupt ("remove alloc/ and client/" in its log). Stop the agent, stop the
+// containers of its allocations, unmount what is mounted under
+// <data_dir>/alloc (deepest first; docker and secret mounts keep it busy),
+// move alloc/ and client/ aside (timestamped, nothing is deleted), start the
+// agent, wait for health.
+//
+//   cairn apply -i inventory.yml --limit rpi3 -e 'recover=true'   (with the role in a group)
+//
+// Vars: nomad_data_dir, nomad_bin... as the nomad role (docs/roles-nomad-consul.md#recover-nomad-client)
+import { defineRole, command, service, sh } from '../../src/index.ts';
+import type { Operation } from '../../src/operations/operation.ts';
+import { failStep, httpOk, localHttpBase, logTail, resolveSupervision, serviceTarget, waitReady } from '../../src/services/index.ts';
+
+const DEFAULTS = {
+  nomad_data_dir: '/var/lib/nomad',
+  nomad_log_dir: '/var/log/nomad',
+  nomad_bind_addr: '0.0.0.0',
+  nomad_ports: { http: 4646, rpc: 4647, serf: 4648 },
+  nomad_wait_timeout: 120,
+};
+
+export default defineRole({
+  name: 'recover-nomad-client',
+  description: 'On demand: reset a Nomad client whose alloc/ and client/ state is corrupt',
+  defaults: DEFAULTS,
+  validate(ctx) {
+    return ctx.hostsWithRole.flatMap((host) => {
+      const d = ctx.varsFor(host).nomad_data_dir;
+      return typeof d === 'string' && /^\/[A-Za-z0-9_.\/+@-]+$/.test(d) && d !== '/'
+        ? []
+        : [{ location: ctx.locate(host, 'nomad_data_dir'), message: `nomad_data_dir must be an absolute path other than /, got ${JSON.stringify(d)}`, fix: 'e.g. nomad_data_dir: /var/lib/nomad' }];
+    });
+  },
+  steps(ctx) {
+    const v = ctx.vars;
+    const dataDir = String(v.nomad_data_dir).replace(/\/+$/, '');
+    const alloc = `${dataDir}/alloc`;
+    const sup = resolveSupervision('nomad', v, ctx.facts);
+    if ('error' in sup) return [failStep('stop-agent', 'service', `nomad: ${sup.error}`)];
+    const target = serviceTarget('nomad', sup);
+    const ports = v.nomad_ports as Record<string, number>;
+    const base = localHttpBase(String(v.nomad_bind_addr), ports.http ?? 4646);
+    const steps: Operation[] = [
+      service({ id: 'stop-agent', ...target, enabled: true, state: 'stopped' }),
+      command({
+        id: 'stop-alloc-containers',
+        notIdempotent: true,
+        run: sh`if command -v docker >/dev/null 2>&1; then
+  ids=$(docker ps -q --filter label=com.hashicorp.nomad.alloc_id)
+  if [ -n "$ids" ]; then echo "stopping containers: $ids"; docker stop $ids; else echo 'no allocation containers running'; fi
+else echo 'docker is not installed: no containers to stop'; fi`,
+      }),
+      command({
+        id: 'unmount-alloc',
+        notIdempotent: true,
+        // /proc/mounts escapes space, tab, newline and backslash as \040 \011 \012 \134
+        run: sh`n=0
+awk -v p=${`${alloc}/`} 'index($2, p) == 1 { print length($2) " " $2 }' /proc/mounts | sort -rn | cut -d ' ' -f 2- | while IFS= read -r m; do
+  m=$(printf '%b' "$(printf '%s' "$m" | sed 's/\\\\\\([0-7][0-7][0-7]\\)/\\\\0\\1/g')")
+  echo "unmounting $m"; umount "$m" 2>/dev/null || umount -l "$m"
+done
+if awk -v p=${`${alloc}/`} 'index($2, p) == 1 { f = 1 } END { exit !f }' /proc/mounts; then echo ${`cairn: mounts under ${alloc} remain`} >&2; exit 1; fi`,
+      }),
+      command({
+        id: 'move-state-aside',
+        notIdempotent: true,
+        run: sh`ts=$(date +%Y%m%d-%H%M%S)
+for d in alloc client; do
+  if [ -e ${dataDir}/"$d" ]; then mv ${dataDir}/"$d" ${dataDir}/"$d.cairn-recovered.$ts" && echo ${`moved ${dataDir}/`}"$d to $d.cairn-recovered.$ts"; fi
+done`,
+      }),
+      service({ id: 'start-agent', ...target, enabled: true, state: 'started' }),
+    ];
+    if (!ctx.bake) {
+      steps.push(
+        waitReady({
+          id: 'wait-health',
+          check: httpOk(`${base}/v1/agent/health`),
+          what: `nomad at ${base} answers /v1/agent/health with 200`,
+          timeoutMs: Number(v.nomad_wait_timeout) * 1000,
+          onTimeout: logTail('nomad', `${String(v.nomad_log_dir)}/output.log`, `${String(v.nomad_log_dir)}/nomad.log`),
+          barrier: true,
+        }),
+      );
+    }
+    return steps;
+  },
+});

@@ -1,0 +1,103 @@
+import type { Facts } from '../facts/types.ts';
+import type { Vars } from '../inventory/types.ts';
+
+/**
+ * How a service is supervised on one host:
+ *
+ * - `openrc`: /etc/init.d/<name> with supervisor=supervise-daemon + /etc/conf.d/<name>.
+ * - `s6-openrc`: an s6 service directory driven by OpenRC's own s6 support
+ *   (init script with supervisor=s6; OpenRC starts s6-svscan on
+ *   /run/openrc/s6-scan and links the directory there). Boot: the runlevel.
+ * - `s6`: an s6 service directory linked into the scan directory of an s6
+ *   that runs as init (s6-overlay, s6-linux-init).
+ * - `systemd`: /etc/systemd/system/<name>.service.
+ */
+export type SupervisorKind = 'openrc' | 's6-openrc' | 's6' | 'systemd';
+
+export interface Supervision {
+  readonly kind: SupervisorKind;
+  /** s6 kinds: the service directory. */
+  readonly serviceDir: string;
+  /** s6 (init): the scan directory. */
+  readonly scanDir: string;
+  /** openrc: supervise-daemon can capture output (output_log); false on OpenRC < 0.25 (Alpine < 3.8). */
+  readonly outputLog: boolean;
+}
+
+/** Vars read here (documented in docs/roles-nomad-consul.md). */
+export const SUPERVISION_DEFAULTS = {
+  /** auto | openrc | s6 | systemd */
+  cairn_supervisor: 'auto',
+  /** s6 as init: the scan directory. */
+  cairn_s6_scandir: '/run/service',
+  /** Where s6 service directories are written. */
+  cairn_s6_servicedir: '/etc/s6/sv',
+  /** auto | true | false: OpenRC supervise-daemon output_log support. */
+  openrc_output_log: 'auto',
+} as const;
+
+const SUPERVISORS = ['auto', 'openrc', 's6', 'systemd'];
+
+/** Problems of the supervision vars, as `var: problem; fix` text. */
+export function supervisionVarProblems(vars: Vars): { name: string; message: string; fix: string }[] {
+  const out: { name: string; message: string; fix: string }[] = [];
+  const sup = vars.cairn_supervisor ?? 'auto';
+  if (typeof sup !== 'string' || !SUPERVISORS.includes(sup)) {
+    out.push({ name: 'cairn_supervisor', message: `cairn_supervisor must be one of ${SUPERVISORS.join(', ')}, got ${JSON.stringify(sup)}`, fix: 'leave it out (auto: the init system) or write cairn_supervisor: s6' });
+  }
+  for (const k of ['cairn_s6_scandir', 'cairn_s6_servicedir'] as const) {
+    const v = vars[k];
+    if (v !== undefined && (typeof v !== 'string' || !/^\/[A-Za-z0-9_.\/+@-]+$/.test(v))) out.push({ name: k, message: `${k} must be an absolute path, got ${JSON.stringify(v)}`, fix: `e.g. ${k}: ${SUPERVISION_DEFAULTS[k]}` });
+  }
+  const ol = vars.openrc_output_log;
+  if (ol !== undefined && ol !== 'auto' && typeof ol !== 'boolean') out.push({ name: 'openrc_output_log', message: `openrc_output_log must be auto, true or false, got ${JSON.stringify(ol)}`, fix: 'leave it out (auto: by the Alpine version)' });
+  return out;
+}
+
+/** Compare dotted versions: -1, 0, 1. Non-numeric parts count as 0. */
+export function compareVersion(a: string, b: string): number {
+  const pa = a.split('.').map((x) => parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? 0;
+    const y = pb[i] ?? 0;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * Can supervise-daemon write output_log/error_log? OpenRC added that in 0.25;
+ * Alpine 3.7 ships 0.24 (3.8 ships 0.35). Other OpenRC distributions: assumed yes.
+ */
+export function openrcHasOutputLog(facts: Facts, setting: unknown): boolean {
+  if (typeof setting === 'boolean') return setting;
+  if (facts.os.id === 'alpine' && facts.os.versionId) return compareVersion(facts.os.versionId, '3.8') >= 0;
+  return true;
+}
+
+/** The supervision of `name` on this host, or why it cannot be had. */
+export function resolveSupervision(name: string, vars: Vars, facts: Facts): Supervision | { error: string } {
+  const want = String(vars.cairn_supervisor ?? 'auto');
+  const scanDir = String(vars.cairn_s6_scandir ?? SUPERVISION_DEFAULTS.cairn_s6_scandir).replace(/\/+$/, '');
+  const serviceDir = `${String(vars.cairn_s6_servicedir ?? SUPERVISION_DEFAULTS.cairn_s6_servicedir).replace(/\/+$/, '')}/${name}`;
+  const outputLog = openrcHasOutputLog(facts, vars.openrc_output_log);
+  const base = { serviceDir, scanDir, outputLog };
+  const init = facts.init;
+  if (want === 'auto') {
+    if (init === 'unknown') return { error: `the init system of this host is unknown: set cairn_supervisor: openrc, s6 or systemd` };
+    return { kind: init, ...base };
+  }
+  if (want === 's6') {
+    if (!facts.supervisors.s6) return { error: `cairn_supervisor is s6, but s6 (s6-svscan) is not installed on this host (init: ${init}); install s6 or remove cairn_supervisor` };
+    if (init === 'openrc') return { kind: 's6-openrc', ...base };
+    if (init === 's6') return { kind: 's6', ...base };
+    return { error: `cairn_supervisor is s6, but this host runs ${init} as init: cairn runs s6 services under OpenRC (its s6 support) or under s6 as init only; use cairn_supervisor: ${init === 'unknown' ? 'auto' : init}` };
+  }
+  if (want === 'openrc' || want === 'systemd') {
+    if (!facts.supervisors[want]) return { error: `cairn_supervisor is ${want}, but ${want} is not available on this host (init: ${init})` };
+    if (want === 'openrc' && init === 's6') return { error: 'cairn_supervisor is openrc, but s6 runs as init here: use cairn_supervisor: s6' };
+    return { kind: want, ...base };
+  }
+  return { error: `cairn_supervisor must be auto, openrc, s6 or systemd, got ${JSON.stringify(want)}` };
+}
