@@ -1,0 +1,353 @@
+/**
+ * cairn test bed: boots a fleet of real hosts (systemd-nspawn containers with their own
+ * network namespaces on one bridge) and writes a cairn inventory + ssh_config for it.
+ *
+ *   npm run bed -- up [--fleet NAME] [--alpine N] [--debian N] [--alpine-arm N] [--debian-arm N] [--s6]
+ *   npm run bed -- status [--fleet NAME]
+ *   npm run bed -- down [--fleet NAME | --all]
+ *
+ * See docs/testbed.md.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { alpineBase, type BaseRoot } from './alpine.ts';
+import {
+  bedNetnsName,
+  checkFleetName,
+  DEFAULT_FLEET,
+  FIRST_HOST_OCTET,
+  fleetDir,
+  hostMachineName,
+  KIND_ORDER,
+  KINDS,
+  LAST_HOST_OCTET,
+  STATE_BASE,
+  subnetPrefix,
+  type BecomeMethod,
+  type Kind,
+  CONTROLLER_OCTET,
+  GATEWAY_OCTET,
+} from './config.ts';
+import { debianBase } from './debian.ts';
+import { pool, run, verbose } from './exec.ts';
+import { writeFleetFiles } from './files.ts';
+import { bootHost, isOurNspawn, mountOverlay, personalise } from './hosts.ts';
+import { pickSubnetIndex, rootVethName, setupBedNetwork, setupHostNetwork } from './net.ts';
+import { dataSource } from './source.ts';
+import { readState, StateWriter, type FleetState, type HostState } from './state.ts';
+import { knownFleets, teardown } from './teardown.ts';
+import { isPidAlive } from './util.ts';
+
+const log = (m: string) => process.stderr.write(`bed: ${m}\n`);
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 200) throw new InvalidArgumentError('a whole number 0..200');
+  return n;
+}
+
+// ------------------------------------------------------------------ lock (one up/down per fleet at a time)
+
+function lock(fleet: string): () => void {
+  mkdirSync(STATE_BASE, { recursive: true });
+  const file = join(STATE_BASE, `.${fleet}.lock`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(readFileSync(file, 'utf8').trim());
+      if (holder && isPidAlive(holder)) throw new Error(`fleet ${fleet} is busy: pid ${holder} holds ${file}`);
+      rmSync(file, { force: true }); // stale
+    }
+  }
+  throw new Error(`cannot lock ${file}`);
+}
+
+// ------------------------------------------------------------------ up
+
+interface UpOptions {
+  fleet: string;
+  alpine: number;
+  debian: number;
+  alpineArm: number;
+  debianArm: number;
+  s6: boolean;
+  parallel: number;
+  keepOnFailure: boolean;
+}
+
+/** binfmt 'C' flag: setuid binaries (sudo, doas) work under qemu-user only with it. */
+function binfmtCredentials(): boolean {
+  try {
+    const flags = readFileSync('/proc/sys/fs/binfmt_misc/qemu-aarch64', 'utf8').match(/^flags: (\S*)/m)?.[1] ?? '';
+    return flags.includes('C');
+  } catch {
+    return false;
+  }
+}
+
+function becomeFor(kind: Kind, hasDoasArm: boolean): BecomeMethod {
+  switch (kind) {
+    case 'alpine':
+      return 'doas';
+    case 'debian':
+      return 'sudo';
+    case 'alpine-arm':
+      return hasDoasArm && binfmtCredentials() ? 'doas' : 'none';
+    case 'debian-arm':
+      return binfmtCredentials() ? 'sudo' : 'none';
+  }
+}
+
+async function up(o: UpOptions): Promise<number> {
+  const fleet = checkFleetName(o.fleet);
+  const counts: Record<Kind, number> = { alpine: o.alpine, debian: o.debian, 'alpine-arm': o.alpineArm, 'debian-arm': o.debianArm };
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  if (total === 0) throw new Error('no hosts requested');
+  if (total > LAST_HOST_OCTET - FIRST_HOST_OCTET + 1) throw new Error(`at most ${LAST_HOST_OCTET - FIRST_HOST_OCTET + 1} hosts per fleet`);
+  const unlock = lock(fleet);
+  const t0 = Date.now();
+  let state: FleetState | undefined;
+  try {
+    if (readState(fleet) || existsSync(fleetDir(fleet))) {
+      log(`fleet ${fleet}: cleaning up what a previous run left (recorded in its state file)`);
+      const r = await teardown(fleet, log);
+      if (r.problems.length) throw new Error(`cleanup of the previous run failed:\n${r.problems.join('\n')}`);
+      log(`cleanup: ${r.stopped} containers stopped, ${r.unmounted} unmounted, ${r.netns} netns deleted (${r.ms} ms)`);
+    }
+
+    // caches (built once, reused by every later run)
+    const src = await dataSource();
+    const bases: Partial<Record<Kind, BaseRoot>> = {};
+    await Promise.all(
+      KIND_ORDER.filter((k) => counts[k] > 0).map(async (k) => {
+        bases[k] =
+          k === 'alpine' || k === 'alpine-arm'
+            ? await alpineBase(k, src)
+            : await debianBase(k === 'debian' ? 'amd64' : 'arm64', src.clientPub);
+      }),
+    );
+    const tCaches = Date.now();
+
+    const index = await pickSubnetIndex(fleet);
+    const p = subnetPrefix(index);
+    const dir = fleetDir(fleet);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    chmodSync(dir, 0o755);
+    state = {
+      version: 1,
+      fleet,
+      status: 'starting',
+      createdAt: new Date().toISOString(),
+      dir,
+      subnetIndex: index,
+      subnet: `${p}.0/24`,
+      gateway: `${p}.${GATEWAY_OCTET}`,
+      controllerAddress: `${p}.${CONTROLLER_OCTET}`,
+      bedNetns: bedNetnsName(fleet),
+      rootVeth: rootVethName(index),
+      s6: o.s6,
+      source: src.label,
+      files: {
+        inventory: join(dir, 'inventory.yml'),
+        sshConfig: join(dir, 'ssh_config'),
+        knownHosts: join(dir, 'known_hosts'),
+        key: join(dir, 'id_ed25519'),
+      },
+      hosts: [],
+      netns: [],
+      mounts: [],
+      links: [],
+    };
+    const w = new StateWriter(state);
+    w.saveSync();
+    copyFileSync(src.clientKey, state.files.key);
+    chmodSync(state.files.key, 0o600);
+    copyFileSync(src.clientPub, `${state.files.key}.pub`);
+    chmodSync(`${state.files.key}.pub`, 0o644);
+
+    await setupBedNetwork(w);
+    let octet = FIRST_HOST_OCTET;
+    for (const k of KIND_ORDER) {
+      const base = bases[k];
+      if (!base) continue;
+      for (let i = 1; i <= counts[k]; i++) {
+        const name = `${KINDS[k].namePrefix}${i}`;
+        const hdir = join(dir, 'hosts', name);
+        const machine = hostMachineName(fleet, name);
+        state.hosts.push({
+          name,
+          kind: k,
+          arch: KINDS[k].arch,
+          init: KINDS[k].init,
+          become: becomeFor(k, src.arm.hasDoas),
+          address: `${p}.${octet}`,
+          machine,
+          netns: machine,
+          bedIface: `v${octet}`,
+          lower: base.root,
+          upper: join(hdir, 'upper'),
+          work: join(hdir, 'work'),
+          root: join(hdir, 'root'),
+          repo: base.repo,
+          repoTarget: base.repoTarget,
+          console: join(hdir, 'console.log'),
+        });
+        octet++;
+      }
+    }
+    w.saveSync();
+    await pool(state.hosts, 8, async (h) => {
+      await mountOverlay(w, h);
+      await personalise(state!, h);
+      await setupHostNetwork(w, h);
+    });
+    writeFleetFiles(state);
+    w.saveSync();
+    const tPrepared = Date.now();
+    log(`prepared ${state.hosts.length} hosts in ${tPrepared - tCaches} ms (caches ${tCaches - t0} ms); booting ${o.parallel} at a time`);
+
+    // slow (qemu) kinds first, so they overlap with the fast ones
+    const order = [...state.hosts].sort((a, b) => slowness(b.kind) - slowness(a.kind));
+    await pool(order, o.parallel, async (h) => {
+      await bootHost(w, h);
+      console.log(`  ${h.name.padEnd(9)} ${h.kind.padEnd(11)} ${h.arch.padEnd(8)} ${h.address.padEnd(14)} ssh after ${h.bootMs} ms`);
+    });
+    const tUp = Date.now();
+    await w.update((s) => {
+      s.status = 'up';
+      s.timings = { prepareMs: tPrepared - t0, bootMs: tUp - tPrepared, totalMs: tUp - t0 };
+    });
+    writeFleetFiles(state);
+    console.log(
+      `fleet ${fleet}: ${state.hosts.length} hosts up in ${((tUp - t0) / 1000).toFixed(1)} s ` +
+        `(caches ${((tCaches - t0) / 1000).toFixed(1)} s, prepare ${((tPrepared - tCaches) / 1000).toFixed(1)} s, boot ${((tUp - tPrepared) / 1000).toFixed(1)} s)`,
+    );
+    console.log(`  inventory   ${state.files.inventory}`);
+    console.log(`  ssh_config  ${state.files.sshConfig}   (ssh -F ${state.files.sshConfig} ${state.hosts[0]!.name})`);
+    console.log(`  known_hosts ${state.files.knownHosts}`);
+    console.log(`  state       ${join(dir, 'state.json')}`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`bed: up failed: ${(e as Error).message}\n`);
+    if (state && !o.keepOnFailure) {
+      log('tearing down what was started (use --keep-on-failure to keep it for debugging)');
+      const r = await teardown(fleet, log);
+      for (const p of r.problems) log(p);
+    } else if (state) {
+      await new StateWriter(state).update((s) => {
+        s.status = 'failed';
+      });
+      log(`kept: inspect ${state.dir}, then run: npm run bed -- down --fleet ${fleet}`);
+    }
+    return 1;
+  } finally {
+    unlock();
+  }
+}
+
+function slowness(k: Kind): number {
+  return { 'debian-arm': 3, 'alpine-arm': 2, debian: 1, alpine: 0 }[k];
+}
+
+// ------------------------------------------------------------------ down / status
+
+async function down(fleet: string): Promise<number> {
+  checkFleetName(fleet);
+  const unlock = lock(fleet);
+  try {
+    if (!readState(fleet) && !existsSync(fleetDir(fleet))) {
+      console.log(`fleet ${fleet}: nothing to take down`);
+      return 0;
+    }
+    const r = await teardown(fleet, log);
+    for (const p of r.problems) log(p);
+    console.log(
+      `fleet ${fleet}: ${r.stopped} hosts stopped, ${r.unmounted} overlays unmounted, ${r.netns} netns deleted in ${(r.ms / 1000).toFixed(1)} s` +
+        (r.problems.length ? ` with ${r.problems.length} problem(s)` : ''),
+    );
+    return r.problems.length ? 1 : 0;
+  } finally {
+    unlock();
+  }
+}
+
+async function status(fleet: string): Promise<number> {
+  checkFleetName(fleet);
+  const s = readState(fleet);
+  if (!s) {
+    console.log(`fleet ${fleet}: not up (no ${join(fleetDir(fleet), 'state.json')})`);
+    return 1;
+  }
+  console.log(`fleet ${fleet}: ${s.status}, subnet ${s.subnet}, ${s.hosts.length} hosts, s6 ${s.s6 ? 'on' : 'off'}, data: ${s.source}`);
+  console.log(`  inventory ${s.files.inventory}\n  ssh_config ${s.files.sshConfig}`);
+  let bad = 0;
+  await pool(s.hosts, 16, async (h: HostState) => {
+    const alive = isOurNspawn(h.nspawnPid, h.machine);
+    const t = Date.now();
+    const r = alive
+      ? await run(['ssh', '-F', s.files.sshConfig, h.name, 'true'], { allowFail: true, timeoutMs: 15_000 })
+      : { code: -1, stderr: 'container not running' };
+    const ok = r.code === 0;
+    if (!ok) bad++;
+    h.bootMs = h.bootMs ?? 0;
+    (h as HostState & { line?: string }).line =
+      `  ${h.name.padEnd(9)} ${h.kind.padEnd(11)} ${h.arch.padEnd(8)} ${h.address.padEnd(14)} nspawn ${String(h.nspawnPid ?? '-').padEnd(8)} ` +
+      (ok ? `ssh ok (${Date.now() - t} ms)` : `ssh FAILED: ${r.stderr.trim().split('\n').pop()}`);
+  });
+  for (const h of s.hosts) console.log((h as HostState & { line?: string }).line);
+  return bad || s.status !== 'up' ? 1 : 0;
+}
+
+// ------------------------------------------------------------------ main
+
+const program = new Command('bed')
+  .description('cairn test bed: a fleet of real hosts (systemd-nspawn + own netns) with inventory and ssh_config')
+  .option('-v, --verbose', 'print every command run', () => (verbose.on = true));
+
+const fleetOpt = ['--fleet <name>', 'fleet name (env CAIRN_BED_FLEET)', process.env.CAIRN_BED_FLEET ?? DEFAULT_FLEET] as const;
+
+program
+  .command('up')
+  .description('boot a fleet (cleans up a previous run of the same fleet first)')
+  .option(...fleetOpt)
+  .option('--alpine <n>', 'Alpine 3.19 x86_64 hosts (OpenRC)', count, 2)
+  .option('--debian <n>', 'Debian 12 amd64 hosts (systemd)', count, 1)
+  .option('--alpine-arm <n>', 'Alpine 3.7 aarch64 hosts (OpenRC, qemu-user)', count, 1)
+  .option('--debian-arm <n>', 'Debian 12 arm64 hosts (systemd, qemu-user)', count, 1)
+  .option('--s6', 'start s6-svscan and the toy s6 service toys6 at boot on the alpine hosts', false)
+  .option('--parallel <n>', 'containers booting at the same time', count, 6)
+  .option('--keep-on-failure', 'leave a failed fleet running for debugging', false)
+  .action(async (o: UpOptions) => {
+    process.exitCode = await up(o);
+  });
+
+program
+  .command('down')
+  .description('stop the fleet, remove its mounts, namespaces and state dir')
+  .option(...fleetOpt)
+  .option('--all', 'every fleet with a state dir')
+  .action(async (o: { fleet: string; all?: boolean }) => {
+    const fleets = o.all ? knownFleets() : [o.fleet];
+    let rc = 0;
+    for (const f of fleets) rc = Math.max(rc, await down(f));
+    process.exitCode = rc;
+  });
+
+program
+  .command('status')
+  .description('list the hosts and whether each answers ssh')
+  .option(...fleetOpt)
+  .action(async (o: { fleet: string }) => {
+    process.exitCode = await status(o.fleet);
+  });
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`bed: ${e.message}\n`);
+  process.exitCode = 1;
+});
