@@ -119,7 +119,7 @@ export default defineRole({
       user({ id: 'user', name: u, group: g, system: true, home: dataDir, createHome: false }),
       directory({ id: 'data-dir', path: dataDir, mode: '0750', owner: u, group: g }),
       directory({ id: 'config-dir', path: confDir, mode: '0750', owner: 'root', group: g }),
-      file({ id: 'config', path: `${confDir}/consul.hcl`, content: ctx.template('consul.hcl.hbs', { computed }), mode: '0640', owner: 'root', group: g, notify: [svc.restartHandler] }),
+      file({ id: 'config', path: `${confDir}/consul.hcl`, content: configText(ctx), mode: '0640', owner: 'root', group: g, notify: [svc.restartHandler] }),
       ...(ctx.bake ? [emptyDataDir('forget-identity', dataDir)] : [binaryReplaced('binary-replaced', 'consul', svc.restartHandler)]),
       ...svc.steps,
     ];
@@ -180,4 +180,10 @@ function service(ctx: RoleContext, c: ReturnType<typeof compute>) {
     },
     { beforeRestart: c.server ? [before] : [], afterRestart: after },
   );
+}
+
+/** The rendered consul.hcl of this host (exported for tests: it may hold the gossip key). */
+export function configText(ctx: RoleContext): string {
+  const { base: _b, cluster: _c, ...computed } = compute(ctx);
+  return ctx.template('consul.hcl.hbs', { computed });
 }

@@ -119,7 +119,7 @@ export default defineRole({
     const steps: Operation[] = [
       directory({ id: 'data-dir', path: dataDir, mode: '0700', owner: 'root', group: 'root' }),
       directory({ id: 'config-dir', path: confDir, mode: '0750', owner: 'root', group: 'root' }),
-      file({ id: 'config', path: `${confDir}/nomad.hcl`, content: ctx.template('nomad.hcl.hbs', { computed: c.computed }), mode: '0640', owner: 'root', group: 'root', notify: [svc.restartHandler] }),
+      file({ id: 'config', path: `${confDir}/nomad.hcl`, content: configText(ctx), mode: '0640', owner: 'root', group: 'root', notify: [svc.restartHandler] }),
       ...(ctx.bake ? [emptyDataDir('forget-identity', dataDir)] : [binaryReplaced('binary-replaced', 'nomad', svc.restartHandler)]),
       ...svc.steps,
     ];
@@ -185,4 +185,9 @@ function service(ctx: RoleContext, c: Computed) {
     },
     { beforeRestart: server ? [before] : [], afterRestart: after },
   );
+}
+
+/** The rendered nomad.hcl of this host (exported for tests: it may hold the gossip key). */
+export function configText(ctx: RoleContext): string {
+  return ctx.template('nomad.hcl.hbs', { computed: compute(ctx).computed });
 }

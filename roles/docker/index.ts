@@ -1,0 +1,141 @@
+// Built-in role `docker`: the docker engine for Nomad's docker driver: the
+// distribution package, /etc/docker/daemon.json (log size limits), the service
+// enabled and started, and the arch of Nomad's infra (pause) image.
+// Vars and behaviour: docs/roles-host.md.
+import { defineRole, directory, fail, file, noop, packages, restartService, service, sh, wait, change, type Operation, type Plan } from '../../src/index.ts';
+import type { Vars } from '../../src/inventory/types.ts';
+import { packagesAvailable } from '../../src/operations/package-available.ts';
+import { parseSections, section } from '../../src/operations/service/common.ts';
+import { PACKAGE_NAME, boolean, checkVars, isMap, oneOf, stringList, type VarProblem } from '../base/vars-check.ts';
+import { DEFAULT_INFRA_IMAGE, infraImage, infraImageProblems } from './infra-image.ts';
+import { stubFacts } from '../../src/facts/stub.ts';
+
+export { DEFAULT_INFRA_IMAGE, infraImage } from './infra-image.ts';
+
+export const DEFAULTS = {
+  docker_packages: { alpine: ['docker'], debian: ['docker.io'] } as Record<string, string[]>,
+  docker_update_cache: true,
+  /** json-file logs are rotated at this size ... */
+  docker_log_max_size: '10m',
+  /** ... keeping this many files per container. */
+  docker_log_max_file: 3,
+  /** More daemon.json keys, merged over cairn's (e.g. { "storage-driver": "overlay2" }). */
+  docker_daemon_extra: {} as Record<string, unknown>,
+  /** started: enabled and running (checked with `docker info`); stopped: enabled only. */
+  docker_service_state: 'started',
+  /** Nomad's docker infra_image (shared with the nomad role); {{facts.arch}} is the node's arch. */
+  nomad_infra_image: DEFAULT_INFRA_IMAGE,
+};
+
+/** daemon.json as cairn writes it (pure). */
+export function daemonJson(vars: Vars): string {
+  const config: Record<string, unknown> = {
+    'log-driver': 'json-file',
+    'log-opts': { 'max-size': String(vars.docker_log_max_size), 'max-file': String(vars.docker_log_max_file) },
+    ...(vars.docker_daemon_extra as Record<string, unknown>),
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+export function dockerVarProblems(vars: Vars): VarProblem[] {
+  const out: VarProblem[] = [];
+  const pk = vars.docker_packages;
+  if (!isMap(pk)) out.push({ var: 'docker_packages', message: `must be a map of OS family to package list, got ${JSON.stringify(pk)}`, fix: 'e.g. docker_packages: { alpine: [docker], debian: [docker.io] }' });
+  else for (const [family, list] of Object.entries(pk)) out.push(...stringList(`docker_packages.${family}`, list, PACKAGE_NAME, '[docker.io]'));
+  out.push(...boolean('docker_update_cache', vars.docker_update_cache));
+  if (typeof vars.docker_log_max_size !== 'string' || !/^\d+[kmg]?$/.test(vars.docker_log_max_size)) {
+    out.push({ var: 'docker_log_max_size', message: `must be a size such as 10m, got ${JSON.stringify(vars.docker_log_max_size)}`, fix: 'e.g. docker_log_max_size: 10m' });
+  }
+  if (!Number.isInteger(vars.docker_log_max_file) || (vars.docker_log_max_file as number) < 1) {
+    out.push({ var: 'docker_log_max_file', message: `must be a positive integer, got ${JSON.stringify(vars.docker_log_max_file)}`, fix: 'e.g. docker_log_max_file: 3' });
+  }
+  if (!isMap(vars.docker_daemon_extra)) out.push({ var: 'docker_daemon_extra', message: `must be a map of daemon.json keys, got ${JSON.stringify(vars.docker_daemon_extra)}`, fix: "e.g. docker_daemon_extra: { 'storage-driver': overlay2 }" });
+  out.push(...oneOf('docker_service_state', vars.docker_service_state, ['started', 'stopped']));
+  if (typeof vars.nomad_infra_image !== 'string' || vars.nomad_infra_image.trim() === '') {
+    out.push({ var: 'nomad_infra_image', message: `must be an image name, got ${JSON.stringify(vars.nomad_infra_image)}`, fix: `e.g. nomad_infra_image: '${DEFAULT_INFRA_IMAGE}'` });
+  } else {
+    // render for the stand-in hosts (amd64, arm64): a fixed wrong arch shows on one of them
+    for (const facts of stubFacts) {
+      let image: string;
+      try {
+        image = infraImage(vars, facts);
+      } catch (err) {
+        out.push({ var: 'nomad_infra_image', message: `cannot be rendered: ${(err as Error).message}`, fix: 'only {{facts.arch}} and other vars may be used in it' });
+        break;
+      }
+      const p = infraImageProblems(image, 'unknown');
+      if (p.length) {
+        out.push({ var: 'nomad_infra_image', message: p.join('; '), fix: `e.g. nomad_infra_image: '${DEFAULT_INFRA_IMAGE}'` });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The infra image on this host: its name must match the host's arch, and an image
+ * of that name already in docker's cache must be of the host's arch too (docker
+ * never pulls a cached name again: a wrong-arch copy would stay forever) — such a
+ * copy is removed so the right one is pulled.
+ */
+function infraImageCheck(image: string, running: boolean): Operation {
+  return {
+    kind: 'dockerImage',
+    id: 'infra-image',
+    barrier: true,
+    probe(ctx) {
+      if (ctx.bake || !running) return undefined;
+      return sh`if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+${section('arch', sh`docker image inspect --format '{{.Architecture}}' ${image} 2>/dev/null || echo absent`)}
+fi`;
+    },
+    plan(probe, ctx): Plan {
+      const problems = infraImageProblems(image, ctx.facts.arch);
+      if (problems.length) return fail(`nomad_infra_image ${problems.join('; ')}`);
+      if (ctx.bake || !running) return noop(`nomad_infra_image ${image} matches ${ctx.facts.arch} by name (docker not running here: cache not checked)`);
+      const s = parseSections(probe?.stdout ?? '');
+      if (!s.has('arch')) return noop(`nomad_infra_image ${image} matches ${ctx.facts.arch} by name (docker does not answer: cache not checked)`);
+      const cached = s.get('arch')?.trim();
+      if (cached === 'absent') return noop(`nomad_infra_image ${image}: not cached yet, docker pulls the ${ctx.facts.arch} image on first use`);
+      if (cached === ctx.facts.arch) return noop(`nomad_infra_image ${image} is cached for ${cached}`);
+      return change(`remove the cached ${cached} copy of ${image} (host is ${ctx.facts.arch}; docker would never pull it again)`, [sh`docker image rm ${image}`]);
+    },
+  };
+}
+
+export default defineRole({
+  name: 'docker',
+  description: 'docker engine for the Nomad docker driver: package, daemon.json, service, infra image arch',
+  defaults: DEFAULTS,
+  validate: (ctx) => checkVars('docker', ctx, (vars) => dockerVarProblems(vars)),
+  steps(ctx) {
+    const v = ctx.vars;
+    const family = ctx.facts.os.family;
+    const names = family === 'unknown' ? [] : ((v.docker_packages as Record<string, string[]>)[family] ?? []);
+    const started = v.docker_service_state === 'started';
+    const hint =
+      family === 'alpine'
+        ? "Alpine ships docker in its community repository: add a .../community line to /etc/apk/repositories (or mirror the package for offline hosts); cairn's offline Alpine test repository has no docker"
+        : 'Debian ships docker.io in main; check /etc/apt/sources.list and run apt-get update';
+    const steps: Operation[] = [];
+    if (names.length === 0) {
+      steps.push({ kind: 'packages', id: 'available', probe: () => undefined, plan: () => fail(`docker_packages has no list for OS family '${family}'`) });
+      return steps;
+    }
+    steps.push(
+      packagesAvailable({ id: 'available', names, hint }),
+      packages({ id: 'packages', names, state: 'present', update: v.docker_update_cache === true }),
+      directory({ id: 'etc', path: '/etc/docker', mode: '0755' }),
+      file({ id: 'daemon-json', path: '/etc/docker/daemon.json', mode: '0644', content: daemonJson(v), notify: ['restart docker'] }),
+      service({ id: 'service', name: 'docker', enabled: true, state: started ? 'started' : 'stopped' }),
+    );
+    if (started && !ctx.bake) steps.push(wait({ id: 'running', command: sh`docker info`, timeoutMs: 60_000 }));
+    steps.push(infraImageCheck(infraImage(v, ctx.facts), started));
+    return steps;
+  },
+  handlers: () => ({
+    'restart docker': [restartService({ id: 'restart', name: 'docker' })],
+  }),
+});
+

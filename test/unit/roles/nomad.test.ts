@@ -1,0 +1,130 @@
+import test from 'ava';
+import { configText } from '../../../roles/nomad/index.ts';
+import { FACTS, ctxFor, inventory, role, step, validationCtx, wantedContent } from './nomad-consul.helpers.ts';
+
+const INV = `
+hosts:
+  n1: { address: 10.9.0.21 }
+  n2: { address: 10.9.0.22 }
+  n3: { address: 10.9.0.23 }
+  pi1: { address: 10.9.0.31, vars: { node_address: 192.168.1.31 } }
+groups:
+  nomad_servers:
+    hosts: [n1, n2, n3]
+  nodes:
+    hosts: [n1, n2, n3, pi1]
+    roles: [consul, nomad]
+  consul_servers:
+    hosts: [n1]
+`;
+
+test('server + client config: bootstrap_expect 3, retry_join, data_dir, log rotation, cni_path, consul wired', async (t) => {
+  const r = await role('nomad');
+  const inv = inventory(INV);
+  t.deepEqual(r.def.validate!(validationCtx(r, inv)), []);
+  const ctx = ctxFor(r, inv, 'n1', FACTS.alpine);
+  const hcl = configText(ctx);
+  t.regex(hcl, /server \{\n  enabled          = true\n  bootstrap_expect = 3\n/);
+  t.regex(hcl, /retry_join = \["10\.9\.0\.21", "10\.9\.0\.22", "10\.9\.0\.23"\]/);
+  t.regex(hcl, /^data_dir   = "\/var\/lib\/nomad"$/m);
+  t.regex(hcl, /^log_file             = "\/var\/log\/nomad\/nomad.log"$/m);
+  t.regex(hcl, /^log_rotate_max_files = 10$/m);
+  t.regex(hcl, /cni_path = "\/opt\/cni\/bin"/);
+  t.regex(hcl, /infra_image = "registry.k8s.io\/pause-amd64:3.3"/);
+  t.regex(hcl, /consul \{\n  address = "127.0.0.1:8500"\n\}/);
+  t.regex(hcl, /rpc  = "10\.9\.0\.21"/);
+  // the rendered file is what the config step writes
+  t.is(wantedContent(step(r.def.steps(ctx), 'config')), hcl.replace(/\n$/, ''));
+});
+
+test('client on aarch64: arm64 pause image, joins the servers, advertises node_address; data dir root 0700', async (t) => {
+  const r = await role('nomad');
+  const inv = inventory(INV);
+  const ctx = ctxFor(r, inv, 'pi1', FACTS.alpine37arm);
+  const hcl = configText(ctx);
+  t.notRegex(hcl, /^server \{/m);
+  t.regex(hcl, /infra_image = "registry.k8s.io\/pause-arm64:3.3"/);
+  t.regex(hcl, /client \{\n  enabled  = true\n  cni_path = "\/opt\/cni\/bin"\n\n  server_join \{\n    retry_join = \["10\.9\.0\.21", "10\.9\.0\.22", "10\.9\.0\.23"\]/);
+  t.regex(hcl, /http = "192\.168\.1\.31"/);
+  const ops = r.def.steps(ctx);
+  t.regex(JSON.stringify(ops.find((o) => o.id === 'data-dir')!.plan({ command: '', durationMs: 0, exitCode: 0, stdout: '\n@@cairn:state\ntype=absent\n', stderr: '' }, { host: 'pi1', facts: FACTS.alpine37arm, bake: false })), /0700/);
+  // old OpenRC (Alpine 3.7): the command keeps its own log
+  t.regex(wantedContent(step(ops, 'service-confd'), FACTS.alpine37arm), /^command=\/bin\/sh$/m);
+});
+
+test('var overrides: infra image, cni_path, consul off, server-only', async (t) => {
+  const r = await role('nomad');
+  const inv = inventory(INV);
+  const hcl = configText(ctxFor(r, inv, 'n2', FACTS.debian, { extra: { nomad_infra_image: 'my.registry/pause:{arch}-1', cni_path: '/usr/lib/cni', nomad_consul_address: false, nomad_client: false } }));
+  t.notRegex(hcl, /client \{|consul \{|plugin "docker"/);
+  const hcl2 = configText(ctxFor(r, inv, 'n2', FACTS.debian, { extra: { nomad_infra_image: 'my.registry/pause:{arch}-1', cni_path: '/usr/lib/cni' } }));
+  t.regex(hcl2, /infra_image = "my.registry\/pause:amd64-1"/);
+  t.regex(hcl2, /cni_path = "\/usr\/lib\/cni"/);
+});
+
+test('unit per supervisor: systemd unit with the HashiCorp settings; s6 down-signal SIGINT', async (t) => {
+  const r = await role('nomad');
+  const inv = inventory(INV);
+  const sd = r.def.steps(ctxFor(r, inv, 'n1', FACTS.debian));
+  const unit = wantedContent(step(sd, 'service-unit'), FACTS.debian);
+  for (const l of ['KillMode=process', 'KillSignal=SIGINT', 'OOMScoreAdjust=-1000', 'TasksMax=infinity', 'LimitNPROC=infinity', 'Type=simple', 'After=network-online.target consul.service docker.service']) t.true(unit.split('\n').includes(l), l);
+  const notify = r.def.steps(ctxFor(r, inv, 'n1', FACTS.debian, { extra: { nomad_service_notify: true } }));
+  t.regex(wantedContent(step(notify, 'service-unit'), FACTS.debian), /^Type=notify$/m);
+  const s6 = r.def.steps(ctxFor(r, inv, 'n1', FACTS.alpineS6, { extra: { cairn_supervisor: 's6' } }));
+  t.is(wantedContent(step(s6, 'service-s6-down-signal')), 'SIGINT');
+  t.regex(wantedContent(step(s6, 'service-s6-run')), /^exec \/usr\/local\/bin\/nomad agent -config=\/etc\/nomad.d$/m);
+});
+
+test('docker role on a client: OpenRC needs docker', async (t) => {
+  const r = await role('nomad');
+  const inv = inventory(INV.replace('roles: [consul, nomad]', 'roles: [consul, nomad, docker]'));
+  const initd = wantedContent(step(r.def.steps(ctxFor(r, inv, 'pi1', FACTS.alpine)), 'service-initd'));
+  t.regex(initd, /need net docker\n\tafter firewall consul\n/);
+});
+
+test('two Nomad servers -> refused with the location and the fix; four per region too', async (t) => {
+  const r = await role('nomad');
+  const two = inventory(INV.replace('hosts: [n1, n2, n3]\n  nodes', 'hosts: [n1, n2]\n  nodes'));
+  const ps = r.def.validate!(validationCtx(r, two));
+  t.is(ps.length, 1);
+  t.regex(ps[0]!.message, /nomad region 'global' would have bootstrap_expect = 2 \(servers: n1, n2\)/);
+  t.is(ps[0]!.location.line, 8);
+  const four = inventory(INV.replace('pi1: { address: 10.9.0.31, vars: { node_address: 192.168.1.31 } }', 'pi1: { address: 10.9.0.31, vars: { nomad_server: true } }'));
+  t.regex(r.def.validate!(validationCtx(r, four))[0]!.message, /bootstrap_expect = 4/);
+  const regions = inventory(INV.replace('pi1: { address: 10.9.0.31, vars: { node_address: 192.168.1.31 } }', 'pi1: { address: 10.9.0.31, vars: { nomad_server: true, nomad_region: pi } }'));
+  t.deepEqual(r.def.validate!(validationCtx(r, regions)), []);
+});
+
+test('handlers and waits: servers wait for leader + peers after a restart; a forming multi-server cluster waits for the API only', async (t) => {
+  const r = await role('nomad');
+  const inv = inventory(INV);
+  const h = r.def.handlers!(ctxFor(r, inv, 'n1', FACTS.alpine, { extra: { nomad_client: false } }));
+  t.deepEqual(h['restart nomad']!.map((o) => o.id), ['leader-before-restart', 'service-restart', 'wait-ready-after-restart', 'wait-cluster-after-restart']);
+  const steps = r.def.steps(ctxFor(r, inv, 'n1', FACTS.alpine, { extra: { nomad_client: false } }));
+  t.regex(step(steps, 'wait-ready').plan({ command: '', durationMs: 0, exitCode: 0, stdout: 'waiting\n', stderr: '' }, { host: 'n1', facts: FACTS.alpine, bake: false }).kind, /change/);
+  const clientWait = step(r.def.steps(ctxFor(r, inv, 'pi1', FACTS.alpine)), 'wait-ready');
+  const probe = clientWait.probe({ host: 'pi1', facts: FACTS.alpine, bake: false })!;
+  t.regex(probe.text, /\/v1\/agent\/health/);
+  t.regex(step(steps, 'wait-ready').probe({ host: 'n1', facts: FACTS.alpine, bake: false })!.text, /\/v1\/agent\/self/);
+});
+
+test('bake mode: files and enable only, no waits, data dir emptied of node identity', async (t) => {
+  const r = await role('nomad');
+  const ops = r.def.steps(ctxFor(r, inventory(INV), 'pi1', FACTS.debian, { bake: true }));
+  t.falsy(ops.find((o) => o.kind === 'wait'));
+  const forget = step(ops, 'forget-identity');
+  t.regex(forget.probe({ host: 'pi1', facts: FACTS.debian, bake: true })!.text, /ls -A \/var\/lib\/nomad/);
+  const svc = step(ops, 'service');
+  const plan = svc.plan({ command: '', durationMs: 0, exitCode: 0, stdout: '\n@@cairn:enabled\ndisabled\n', stderr: '' }, { host: 'pi1', facts: FACTS.debian, bake: true });
+  t.is(plan.kind, 'change');
+  t.regex(JSON.stringify(plan), /systemctl enable nomad/);
+  t.notRegex(JSON.stringify(plan), /--now|start/);
+});
+
+test('nomad_log_rotate_max_files: 0 and a plain-text gossip key are refused', async (t) => {
+  const r = await role('nomad');
+  const ps = r.def.validate!(validationCtx(r, inventory(INV.replace('hosts:\n  n1', 'vars:\n  nomad_log_rotate_max_files: 0\n  nomad_encrypt: abc\nhosts:\n  n1'))));
+  const text = ps.map((p) => p.message).join('\n');
+  t.regex(text, /nomad_log_rotate_max_files must be a whole number >= 1, got 0/);
+  t.regex(text, /nomad_encrypt is a gossip encryption key written as plain text/);
+});
