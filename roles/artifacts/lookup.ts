@@ -79,10 +79,12 @@ export function parseArtifacts(product: Product, vars: Vars, baseDir: string): {
     const v = value as Record<string, unknown>;
     for (const f of Object.keys(v)) if (!FIELDS.has(f)) problems.push({ varPath: `${at}.${f}`, message: `${at}: unknown field '${f}'`, fix: `fields are ${[...FIELDS].join(', ')}` });
     const arch = m?.[2] as ArtifactEntry['arch'];
+    let badField = false;
     const str = (f: string): string | undefined => {
       const x = v[f];
       if (x === undefined || x === null) return undefined;
       if (typeof x !== 'string' || x === '') {
+        badField = true;
         problems.push({ varPath: `${at}.${f}`, message: `${at}.${f} must be a non-empty string, got ${JSON.stringify(x)}`, fix: `quote it: ${f}: "..."` });
         return undefined;
       }
@@ -94,6 +96,7 @@ export function parseArtifacts(product: Product, vars: Vars, baseDir: string): {
     const sums = str('sums');
     const sumsName = str('sums_name');
     const memberRaw = v.member;
+    if (badField) continue;
     if ((file === undefined) === (url === undefined)) {
       problems.push({ varPath: at, message: `${at} needs exactly one of file (on the controller) and url`, fix: `e.g. ${at}: { file: ./dist/${product}.zip, sums: ./dist/${product}_SHA256SUMS }` });
       continue;
