@@ -100,7 +100,8 @@ fi`;
         sh`if [ -d /proc/sys/kernel ]; then ${section('proc', sh`echo mounted`)}
 fi`,
         sh`if [ -e ${procPath} ]; then ${section('live', sh`cat ${procPath}`)}
-[ -w ${procPath} ] || ${section('read-only', sh`echo yes`)}
+if [ ! -w ${procPath} ] || ${readOnlyMount(procPath)}; then ${section('read-only', sh`echo yes`)}
+fi
 fi`,
       );
     },
@@ -148,4 +149,14 @@ fi`,
     if (s.has('read-only')) return `cannot set ${name} live on ${host}: ${procPath} is read-only (a container without write access to /proc/sys?)`;
     return undefined;
   }
+}
+
+/**
+ * True (exit 0) when the mount holding `path` is read-only (/proc/sys in systemd-nspawn
+ * and docker containers). `[ -w ]` alone is not enough: busybox's test answers
+ * "writable" for root whatever the mount says. The longest mount point that is a
+ * prefix of the path wins (a /proc/sys/net remounted rw counts as writable).
+ */
+function readOnlyMount(path: string): ShellCommand {
+  return sh`awk -v p=${path} '$2 == "/" || index(p "/", $2 "/") == 1 { if (length($2) >= n) { n = length($2); o = $4 } } END { exit (o ~ /^ro(,|$)/) ? 0 : 1 }' /proc/self/mounts 2>/dev/null`;
 }
