@@ -111,7 +111,8 @@ async function up(o: UpOptions): Promise<number> {
   if (total === 0) throw new Error('no hosts requested');
   if (total > LAST_HOST_OCTET - FIRST_HOST_OCTET + 1) throw new Error(`at most ${LAST_HOST_OCTET - FIRST_HOST_OCTET + 1} hosts per fleet`);
   const unlock = lock(fleet);
-  const t0 = Date.now();
+  const tStart = Date.now();
+  let t0 = tStart;
   let state: FleetState | undefined;
   try {
     if (readState(fleet) || existsSync(fleetDir(fleet))) {
@@ -119,6 +120,7 @@ async function up(o: UpOptions): Promise<number> {
       const r = await teardown(fleet, log);
       if (r.problems.length) throw new Error(`cleanup of the previous run failed:\n${r.problems.join('\n')}`);
       log(`cleanup: ${r.stopped} containers stopped, ${r.unmounted} unmounted, ${r.netns} netns deleted (${r.ms} ms)`);
+      t0 = Date.now();
     }
 
     // caches (built once, reused by every later run)
@@ -221,12 +223,12 @@ async function up(o: UpOptions): Promise<number> {
     const tUp = Date.now();
     await w.update((s) => {
       s.status = 'up';
-      s.timings = { prepareMs: tPrepared - t0, bootMs: tUp - tPrepared, totalMs: tUp - t0 };
+      s.timings = { prepareMs: tPrepared - t0, bootMs: tUp - tPrepared, totalMs: tUp - tStart };
     });
     writeFleetFiles(state);
     console.log(
-      `fleet ${fleet}: ${state.hosts.length} hosts up in ${((tUp - t0) / 1000).toFixed(1)} s ` +
-        `(caches ${((tCaches - t0) / 1000).toFixed(1)} s, prepare ${((tPrepared - tCaches) / 1000).toFixed(1)} s, boot ${((tUp - tPrepared) / 1000).toFixed(1)} s)`,
+      `fleet ${fleet}: ${state.hosts.length} hosts up in ${((tUp - tStart) / 1000).toFixed(1)} s ` +
+        `(${t0 > tStart ? `cleanup of a previous run ${((t0 - tStart) / 1000).toFixed(1)} s, ` : ''}caches ${((tCaches - t0) / 1000).toFixed(1)} s, prepare ${((tPrepared - tCaches) / 1000).toFixed(1)} s, boot ${((tUp - tPrepared) / 1000).toFixed(1)} s)`,
     );
     console.log(`  inventory   ${state.files.inventory}`);
     console.log(`  ssh_config  ${state.files.sshConfig}   (ssh -F ${state.files.sshConfig} ${state.hosts[0]!.name})`);
