@@ -1,6 +1,7 @@
 import { sh, joinCommands, type ShellCommand } from '../../shell/sh.ts';
 import { SECTION_PREFIX } from '../../facts/gather.ts';
 import { splitSections } from '../../facts/parse.ts';
+import { atomicInstall, type AtomicWriteOptions } from '../atomic-write.ts';
 
 /**
  * Helpers shared by the system operations (packages, users, sysctl, kernel
@@ -59,3 +60,23 @@ export function withoutTerminal(cmd: ShellCommand): ShellCommand {
 
 /** Service / unit name: letters, digits and `_ . @ : -`, not starting with `-` or `.`. */
 export const SERVICE_NAME = /^[A-Za-z0-9_@][A-Za-z0-9_.@:-]*$/;
+
+/**
+ * atomicInstall with a produce step that really stops on failure: atomicInstall
+ * runs its steps as `(set -e ...) || { rm tmp; exit 1; }`, and POSIX shells ignore
+ * `set -e` on the left of `||`, so a failed produce/chmod/chown would still be
+ * renamed into place (an empty /etc/passwd, an unverified binary). Here produce,
+ * chmod and chown are chained with && and exit explicitly.
+ */
+export function installChecked(produce: ShellCommand, tmp: string, path: string, opts: AtomicWriteOptions = {}): ShellCommand {
+  const steps: ShellCommand[] = [produce];
+  if (opts.owner || opts.group) steps.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} ${tmp}`);
+  if (opts.mode) steps.push(sh`chmod ${opts.mode} ${tmp}`);
+  return atomicInstall(sh`{ ${joinCommands(steps, '&&')}; } || exit 1`, tmp, path, { backup: opts.backup !== false });
+}
+
+/** Write small `content` to `path` atomically (inline base64, like atomicWrite) with installChecked. */
+export function writeChecked(path: string, content: Buffer | string, opts: AtomicWriteOptions = {}): ShellCommand {
+  const tmp = `${path}.cairn-tmp`;
+  return installChecked(sh`printf %s ${Buffer.from(content).toString('base64')} | base64 -d > ${tmp}`, tmp, path, opts);
+}

@@ -51,6 +51,20 @@ export function display(c: Command): string {
   return c instanceof ShellCommand ? c.display : `upload ${c.path}${c.mode !== undefined ? ` mode ${c.mode.toString(8)}` : ''}: ${c.description}`;
 }
 
+/** The display text of writeChecked(file, content, { mode }) (atomic install of inline base64). */
+export function expectWrite(file: string, content: string, mode = '0644'): string {
+  const b64 = Buffer.from(content).toString('base64');
+  return expectInstall(`printf %s ${b64} | base64 -d > ${file}.cairn-tmp && chmod ${mode} ${file}.cairn-tmp`, file);
+}
+
+/** The display text of installChecked(produce + attrs already joined with &&, ..., file). */
+export function expectInstall(steps: string, file: string): string {
+  return (
+    `(set -e\numask 077\n{ ${steps}; } || exit 1\n` +
+    `if [ -f ${file} ]; then cp -p ${file} ${file}.cairn-bak.$(date +%s); fi\nmv -f ${file}.cairn-tmp ${file}) || { rm -f ${file}.cairn-tmp; exit 1; }`
+  );
+}
+
 /** One row of a data-driven operation test. */
 export interface PlanCase<P> {
   title: string;

@@ -2,15 +2,8 @@ import test from 'ava';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { kernelModule, listsModule, type KernelModuleParams } from '../../../src/operations/kernel-module.ts';
-import { AlpineChroot, chrootUnavailable, ctx, alpine, debian, planCase, result, summary, type PlanCase } from './_sysops.ts';
+import { AlpineChroot, chrootUnavailable, ctx, alpine, debian, planCase, result, summary, expectWrite, type PlanCase } from './_sysops.ts';
 
-const write = (file: string, content: string) => {
-  const b64 = Buffer.from(content).toString('base64');
-  return (
-    `(set -e\numask 077\nprintf %s ${b64} | base64 -d > ${file}.cairn-tmp\nchmod 0644 ${file}.cairn-tmp\n` +
-    `if [ -f ${file} ]; then cp -p ${file} ${file}.cairn-bak.$(date +%s); fi\nmv -f ${file}.cairn-tmp ${file}) || { rm -f ${file}.cairn-tmp; exit 1; }`
-  );
-};
 const MODPROBE = "modprobe br_netfilter || { echo 'cairn: could not load kernel module br_netfilter (modprobe'\\''s message above)' >&2; exit 1; }";
 const p = (over: Partial<KernelModuleParams> = {}): KernelModuleParams => ({ id: 'm', name: 'br_netfilter', ...over });
 const live = { 'modules-dir': '/lib/modules/6.6.0', release: '6.6.0', modprobe: '/sbin/modprobe' };
@@ -26,14 +19,14 @@ const cases: PlanCase<KernelModuleParams>[] = [
     title: 'alpine: load and append to /etc/modules (keeping its lines)',
     params: p(),
     probe: { persist: 'af_packet\nipv6', ...live },
-    expect: { kind: 'change', commands: [MODPROBE, write('/etc/modules', 'af_packet\nipv6\nbr_netfilter\n')] },
+    expect: { kind: 'change', commands: [MODPROBE, expectWrite('/etc/modules', 'af_packet\nipv6\nbr_netfilter\n')] },
   },
   {
     title: 'systemd: its own modules-load.d file',
     params: p(),
     facts: debian,
     probe: { ...live },
-    expect: { kind: 'change', commands: [MODPROBE, write('/etc/modules-load.d/cairn-br_netfilter.conf', 'br_netfilter\n')] },
+    expect: { kind: 'change', commands: [MODPROBE, expectWrite('/etc/modules-load.d/cairn-br_netfilter.conf', 'br_netfilter\n')] },
   },
   {
     title: 'built in (modules.builtin) -> nothing to load',
@@ -70,7 +63,7 @@ const cases: PlanCase<KernelModuleParams>[] = [
     params: p(),
     bake: true,
     probe: {},
-    expect: { kind: 'change', commands: [write('/etc/modules', 'br_netfilter\n')] },
+    expect: { kind: 'change', commands: [expectWrite('/etc/modules', 'br_netfilter\n')] },
   },
   {
     title: 'bake: already listed -> noop',

@@ -1,18 +1,11 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { setSysctlLine, sysctl, sysctlFileValue, type SysctlParams } from '../../../src/operations/sysctl.ts';
-import { AlpineChroot, chrootUnavailable, ctx, alpine, planCase, result, summary, type PlanCase } from './_sysops.ts';
+import { AlpineChroot, chrootUnavailable, ctx, alpine, planCase, result, summary, expectWrite, type PlanCase } from './_sysops.ts';
 
 const KEY = 'net.bridge.bridge-nf-call-iptables';
 const FILE = `/etc/sysctl.d/90-cairn-${KEY}.conf`;
 const PROC = '/proc/sys/net/bridge/bridge-nf-call-iptables';
-const write = (content: string, file = FILE) => {
-  const b64 = Buffer.from(content).toString('base64');
-  return (
-    `(set -e\numask 077\nprintf %s ${b64} | base64 -d > ${file}.cairn-tmp\nchmod 0644 ${file}.cairn-tmp\n` +
-    `if [ -f ${file} ]; then cp -p ${file} ${file}.cairn-bak.$(date +%s); fi\nmv -f ${file}.cairn-tmp ${file}) || { rm -f ${file}.cairn-tmp; exit 1; }`
-  );
-};
 const p = (over: Partial<SysctlParams> = {}): SysctlParams => ({ id: 's', name: KEY, value: 1, ...over });
 
 const cases: PlanCase<SysctlParams>[] = [
@@ -26,13 +19,13 @@ const cases: PlanCase<SysctlParams>[] = [
     title: 'nothing yet: write the file and set it live',
     params: p(),
     probe: { proc: 'mounted', live: '0' },
-    expect: { kind: 'change', commands: [write(`# managed by cairn\n${KEY} = 1\n`), `printf '%s\\n' 1 > ${PROC}`] },
+    expect: { kind: 'change', commands: [expectWrite(FILE, `# managed by cairn\n${KEY} = 1\n`), `printf '%s\\n' 1 > ${PROC}`] },
   },
   {
     title: 'live already right, file missing: the file only',
     params: p(),
     probe: { proc: 'mounted', live: '1' },
-    expect: { kind: 'change', commands: [write(`# managed by cairn\n${KEY} = 1\n`)] },
+    expect: { kind: 'change', commands: [expectWrite(FILE, `# managed by cairn\n${KEY} = 1\n`)] },
   },
   {
     title: 'multi-field values compare by fields (the kernel prints tabs)',
@@ -44,7 +37,7 @@ const cases: PlanCase<SysctlParams>[] = [
     title: 'a shared file keeps its other lines; only this key is replaced',
     params: p({ file: '/etc/sysctl.d/90-nomad.conf' }),
     probe: { file: `# nomad\nnet.ipv4.ip_forward = 1\n${KEY}=0\n${KEY} = 0`, proc: 'mounted', live: '1' },
-    expect: { kind: 'change', commands: [write(`# nomad\nnet.ipv4.ip_forward = 1\n${KEY} = 1\n`, '/etc/sysctl.d/90-nomad.conf')] },
+    expect: { kind: 'change', commands: [expectWrite('/etc/sysctl.d/90-nomad.conf', `# nomad\nnet.ipv4.ip_forward = 1\n${KEY} = 1\n`)] },
   },
   {
     title: 'key missing (module not loaded) -> fail with the hint',
@@ -74,7 +67,7 @@ const cases: PlanCase<SysctlParams>[] = [
     title: 'ignoreLive: key missing -> the file is still written, with a warning',
     params: p({ ignoreLive: true }),
     probe: { proc: 'mounted' },
-    expect: { kind: 'change', commands: [write(`# managed by cairn\n${KEY} = 1\n`)], warnings: /does not exist/ },
+    expect: { kind: 'change', commands: [expectWrite(FILE, `# managed by cairn\n${KEY} = 1\n`)], warnings: /does not exist/ },
   },
   {
     title: 'no /proc (a chroot, not in bake mode) -> fail',
@@ -87,7 +80,7 @@ const cases: PlanCase<SysctlParams>[] = [
     params: p(),
     bake: true,
     probe: {},
-    expect: { kind: 'change', commands: [write(`# managed by cairn\n${KEY} = 1\n`)] },
+    expect: { kind: 'change', commands: [expectWrite(FILE, `# managed by cairn\n${KEY} = 1\n`)] },
   },
   {
     title: 'bake: file right -> noop',

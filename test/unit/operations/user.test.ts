@@ -1,14 +1,15 @@
 import test from 'ava';
 import { group } from '../../../src/operations/group.ts';
 import { parsePasswdLine, user, type UserParams } from '../../../src/operations/user.ts';
-import { AlpineChroot, chrootUnavailable, debian, planCase, summary, type PlanCase } from './_sysops.ts';
+import { AlpineChroot, chrootUnavailable, debian, expectInstall, planCase, summary, type PlanCase } from './_sysops.ts';
 
 const GROUPS = 'root:x:0:root\nwheel:x:10:root\ndocker:x:101:\nconsul:x:470:\nnomad:x:480:\n';
 const PASSWD_CONSUL = 'consul:x:470:470:Linux User,,,:/var/lib/consul:/sbin/nologin';
 const REWRITE = (s: string, g: string) =>
-  `(set -e\numask 077\nawk -F: -v OFS=: -v n=consul -v s=${s} -v g=${g} '$1 == n { if (s != "") $7 = s; if (g != "") $4 = g } { print }' /etc/passwd > /etc/passwd.cairn-tmp\n` +
-  'chmod 0644 /etc/passwd.cairn-tmp\nchown root:root /etc/passwd.cairn-tmp\n' +
-  'if [ -f /etc/passwd ]; then cp -p /etc/passwd /etc/passwd.cairn-bak.$(date +%s); fi\nmv -f /etc/passwd.cairn-tmp /etc/passwd) || { rm -f /etc/passwd.cairn-tmp; exit 1; }';
+  expectInstall(
+    `awk -F: -v OFS=: -v n=consul -v s=${s} -v g=${g} '$1 == n { if (s != "") $7 = s; if (g != "") $4 = g } { print }' /etc/passwd > /etc/passwd.cairn-tmp && chown root:root /etc/passwd.cairn-tmp && chmod 0644 /etc/passwd.cairn-tmp`,
+    '/etc/passwd',
+  );
 
 const cases: PlanCase<UserParams>[] = [
   {
