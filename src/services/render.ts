@@ -86,18 +86,23 @@ export const S6_CRASH_BURST = 5;
  * log/run (s6-log with rotation), lock-fd (one copy only), down-signal,
  * timeout-kill.
  */
-export function renderS6(d: ResolvedDescription, sup: Pick<Supervision, 'serviceDir'>): ServiceFile[] {
+export function renderS6(d: ResolvedDescription, sup: Pick<Supervision, 'serviceDir' | 's6LockFd'>): ServiceFile[] {
   const dir = sup.serviceDir;
+  // one copy only: the daemon (and whatever it forks) holds a lock; a new run blocks until it is gone.
+  // lock-fd (s6 >= 2.11) does it inside s6-supervise; s6-setlock in the run script works with every s6.
+  const lock = sup.s6LockFd ? '' : `s6-setlock ${quote(`/run/cairn-s6-${d.name}.lock`)} `;
   const env = Object.entries(d.env).map(([k, v]) => `export ${k}=${quote(v)}\n`).join('');
   const drop = d.user === 'root' ? '' : `s6-setuidgid ${quote(d.user)} `;
   const run =
     `#!/bin/sh\n# ${HEADER}\n# ${d.description}: runs in the foreground under s6-supervise.\n` +
-    `# fd ${S6_LOCK_FD} is s6-supervise's lock (lock-fd): it must stay open.\n` +
+    (sup.s6LockFd
+      ? `# fd ${S6_LOCK_FD} is s6-supervise's lock (lock-fd): it must stay open.\n`
+      : `# s6-setlock: the daemon holds the lock while it (or anything it forked) lives: never two copies.\n`) +
     `PATH="$PATH:/command:/usr/bin:/bin"\n` +
     `exec 2>&1 </dev/null\n` +
     `ulimit -n ${d.nofile}\n` +
     env +
-    `exec ${drop}${words(d.command, d.args)}\n`;
+    `exec ${lock}${drop}${words(d.command, d.args)}\n`;
   const delay = Math.max(0, Math.min(d.restartDelay - 1, 4));
   const finish =
     `#!/bin/sh\n# ${HEADER}\n# $1: exit code of run (256: killed by a signal), $2: the signal.\n` +
@@ -120,14 +125,14 @@ export function renderS6(d: ResolvedDescription, sup: Pick<Supervision, 'service
     { key: 's6-run', path: `${dir}/run`, content: run, mode: '0755', restart: true },
     { key: 's6-finish', path: `${dir}/finish`, content: finish, mode: '0755', restart: false },
     { key: 's6-log-run', path: `${dir}/log/run`, content: logRun, mode: '0755', restart: false },
-    { key: 's6-lock-fd', path: `${dir}/lock-fd`, content: `${S6_LOCK_FD}\n`, mode: '0644', restart: false },
+    ...(sup.s6LockFd ? [{ key: 's6-lock-fd', path: `${dir}/lock-fd`, content: `${S6_LOCK_FD}\n`, mode: '0644', restart: true }] : []),
     { key: 's6-down-signal', path: `${dir}/down-signal`, content: `${d.killSignal}\n`, mode: '0644', restart: false },
     { key: 's6-timeout-kill', path: `${dir}/timeout-kill`, content: '30000\n', mode: '0644', restart: false },
   ];
 }
 
 /** OpenRC's own s6 support: an init script with supervisor=s6 pointing at the service directory. */
-export function renderS6Openrc(d: ResolvedDescription, sup: Pick<Supervision, 'serviceDir'>): ServiceFile[] {
+export function renderS6Openrc(d: ResolvedDescription, sup: Pick<Supervision, 'serviceDir' | 's6LockFd'>): ServiceFile[] {
   const initd =
     `#!/sbin/openrc-run\n# ${HEADER}\n# Supervised by s6 (OpenRC's s6 support): the service directory is ${sup.serviceDir}\n\n` +
     `description=${rcValue(d.description)}\n` +

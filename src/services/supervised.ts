@@ -2,6 +2,8 @@ import type { RoleContext } from '../roles/role.ts';
 import type { Operation } from '../operations/operation.ts';
 import { directory } from '../operations/directory.ts';
 import { file } from '../operations/file.ts';
+import { command } from '../operations/command.ts';
+import { sh } from '../shell/sh.ts';
 import { service, restartService, daemonReload, type ServiceTarget } from '../operations/service.ts';
 import { resolveDescription, type ResolvedDescription, type ServiceDescription } from './description.ts';
 import { renderService, type ServiceFile } from './render.ts';
@@ -82,6 +84,10 @@ export function supervisedService(ctx: RoleContext, desc: ServiceDescription, op
     const notify = [...(f.daemonReload ? [reload] : []), ...(f.restart ? [restart] : [])];
     // no backups: a copy in /etc/init.d would be a service of its own
     steps.push(file({ id: `${p}-${f.key}`, path: f.path, content: f.content, mode: f.mode, owner: 'root', group: 'root', backup: false, ...(notify.length ? { notify } : {}) }));
+  }
+  if ((sup.kind === 's6' || sup.kind === 's6-openrc') && !sup.s6LockFd) {
+    // an earlier lock-fd would make s6-supervise take the lock as well
+    steps.push(command({ id: `${p}-s6-no-lock-fd`, run: sh`rm -f ${`${sup.serviceDir}/lock-fd`}`, unless: sh`[ ! -e ${`${sup.serviceDir}/lock-fd`} ]`, notify: [restart] }));
   }
   const target = serviceTarget(d.name, sup);
   steps.push(service({ id: p, ...target, enabled: true, state: 'started' }));

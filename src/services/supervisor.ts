@@ -22,6 +22,8 @@ export interface Supervision {
   readonly scanDir: string;
   /** openrc: supervise-daemon can capture output (output_log); false on OpenRC < 0.25 (Alpine < 3.8). */
   readonly outputLog: boolean;
+  /** s6: use s6-supervise's lock-fd (s6 >= 2.11) instead of s6-setlock in the run script. */
+  readonly s6LockFd: boolean;
 }
 
 /** Vars read here (documented in docs/roles-nomad-consul.md). */
@@ -34,6 +36,8 @@ export const SUPERVISION_DEFAULTS = {
   cairn_s6_servicedir: '/etc/s6/sv',
   /** auto | true | false: OpenRC supervise-daemon output_log support. */
   openrc_output_log: 'auto',
+  /** s6: lock-fd (true) or s6-setlock in run (false) for the one-copy lock. */
+  cairn_s6_lock_fd: false,
 } as const;
 
 const SUPERVISORS = ['auto', 'openrc', 's6', 'systemd'];
@@ -49,6 +53,7 @@ export function supervisionVarProblems(vars: Vars): { name: string; message: str
     const v = vars[k];
     if (v !== undefined && (typeof v !== 'string' || !/^\/[A-Za-z0-9_.\/+@-]+$/.test(v))) out.push({ name: k, message: `${k} must be an absolute path, got ${JSON.stringify(v)}`, fix: `e.g. ${k}: ${SUPERVISION_DEFAULTS[k]}` });
   }
+  if (vars.cairn_s6_lock_fd !== undefined && typeof vars.cairn_s6_lock_fd !== 'boolean') out.push({ name: 'cairn_s6_lock_fd', message: `cairn_s6_lock_fd must be true or false, got ${JSON.stringify(vars.cairn_s6_lock_fd)}`, fix: 'true needs s6 >= 2.11 with a working lock-fd' });
   const ol = vars.openrc_output_log;
   if (ol !== undefined && ol !== 'auto' && typeof ol !== 'boolean') out.push({ name: 'openrc_output_log', message: `openrc_output_log must be auto, true or false, got ${JSON.stringify(ol)}`, fix: 'leave it out (auto: by the Alpine version)' });
   return out;
@@ -82,7 +87,7 @@ export function resolveSupervision(name: string, vars: Vars, facts: Facts): Supe
   const scanDir = String(vars.cairn_s6_scandir ?? SUPERVISION_DEFAULTS.cairn_s6_scandir).replace(/\/+$/, '');
   const serviceDir = `${String(vars.cairn_s6_servicedir ?? SUPERVISION_DEFAULTS.cairn_s6_servicedir).replace(/\/+$/, '')}/${name}`;
   const outputLog = openrcHasOutputLog(facts, vars.openrc_output_log);
-  const base = { serviceDir, scanDir, outputLog };
+  const base = { serviceDir, scanDir, outputLog, s6LockFd: vars.cairn_s6_lock_fd === true };
   const init = facts.init;
   if (want === 'auto') {
     if (init === 'unknown') return { error: `the init system of this host is unknown: set cairn_supervisor: openrc, s6 or systemd` };

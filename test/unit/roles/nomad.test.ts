@@ -72,7 +72,7 @@ test('unit per supervisor: systemd unit with the HashiCorp settings; s6 down-sig
   t.regex(wantedContent(step(notify, 'service-unit'), FACTS.debian), /^Type=notify$/m);
   const s6 = r.def.steps(ctxFor(r, inv, 'n1', FACTS.alpineS6, { extra: { cairn_supervisor: 's6' } }));
   t.is(wantedContent(step(s6, 'service-s6-down-signal')), 'SIGINT');
-  t.regex(wantedContent(step(s6, 'service-s6-run')), /^exec \/usr\/local\/bin\/nomad agent -config=\/etc\/nomad.d$/m);
+  t.regex(wantedContent(step(s6, 'service-s6-run')), /^exec s6-setlock \/run\/cairn-s6-nomad.lock \/usr\/local\/bin\/nomad agent -config=\/etc\/nomad.d$/m);
 });
 
 test('docker role on a client: OpenRC needs docker', async (t) => {

@@ -80,15 +80,18 @@ test('OpenRC < 0.25 (no output_log): the command redirects its own output, args 
 });
 
 test('s6: run never backgrounds, keeps the lock fd, drops privileges; finish stops restart loops; s6-log; down-signal', (t) => {
-  const files = renderS6(resolveDescription({ ...consul, killSignal: 'SIGINT' }), { serviceDir: '/etc/s6/sv/consul' });
+  const files = renderS6(resolveDescription({ ...consul, killSignal: 'SIGINT' }), { serviceDir: '/etc/s6/sv/consul', s6LockFd: false });
   const run = file(files, '/etc/s6/sv/consul/run');
   t.regex(run, /^#!\/bin\/sh\n/);
   t.regex(run, /^exec 2>&1 <\/dev\/null$/m);
   t.regex(run, /^ulimit -n 65536$/m);
-  t.regex(run, /^exec s6-setuidgid consul \/usr\/local\/bin\/consul agent -config-dir=\/etc\/consul.d$/m);
-  t.notRegex(run, /&\s*$|nohup|daemon|3>&-|exec 3/m);
+  t.regex(run, /^exec s6-setlock \/run\/cairn-s6-consul.lock s6-setuidgid consul \/usr\/local\/bin\/consul agent -config-dir=\/etc\/consul.d$/m);
+  t.notRegex(run.split('\n').filter((l) => !l.startsWith('#')).join('\n'), /&\s*$|nohup|daemon|3>&-|exec 3/m);
   t.true(shOk(run));
-  t.is(file(files, '/etc/s6/sv/consul/lock-fd'), '3\n');
+  t.falsy(files.find((f) => f.path.endsWith('/lock-fd')));
+  const withFd = renderS6(resolveDescription(consul), { serviceDir: '/etc/s6/sv/consul', s6LockFd: true });
+  t.is(file(withFd, '/etc/s6/sv/consul/lock-fd'), '3\n');
+  t.regex(file(withFd, '/etc/s6/sv/consul/run'), /^exec s6-setuidgid consul /m);
   t.is(file(files, '/etc/s6/sv/consul/down-signal'), 'SIGINT\n');
   t.is(file(files, '/etc/s6/sv/consul/log/run'), '#!/bin/sh\n# Managed by cairn: changes here are overwritten on the next apply.\nPATH="$PATH:/command:/usr/bin:/bin"\nexec s6-log -b n10 s1000000 T /var/log/consul\n');
   const finish = file(files, '/etc/s6/sv/consul/finish');
@@ -97,7 +100,7 @@ test('s6: run never backgrounds, keeps the lock fd, drops privileges; finish sto
 });
 
 test('s6 finish: 127 and a burst of crashes are permanent (125); kill -9 (256) and clean exits restart', (t) => {
-  const finish = file(renderS6(resolveDescription({ ...consul, name: `cairn-test-${process.pid}`, restartDelay: 1 }), { serviceDir: '/x' }), '/x/finish');
+  const finish = file(renderS6(resolveDescription({ ...consul, name: `cairn-test-${process.pid}`, restartDelay: 1 }), { serviceDir: '/x', s6LockFd: false }), '/x/finish');
   const dir = mkdtempSync(join(tmpdir(), 'finish-'));
   writeFileSync(join(dir, 'finish'), finish);
   const run = (code: string) => spawnSync('sh', [join(dir, 'finish'), code, '9'], { encoding: 'utf8' }).status;
@@ -111,7 +114,7 @@ test('s6 finish: 127 and a burst of crashes are permanent (125); kill -9 (256) a
 });
 
 test('s6 under OpenRC: init script with supervisor=s6 pointing at the service directory', (t) => {
-  const files = renderS6Openrc(resolveDescription(nomad), { serviceDir: '/etc/s6/sv/nomad' });
+  const files = renderS6Openrc(resolveDescription(nomad), { serviceDir: '/etc/s6/sv/nomad', s6LockFd: false });
   const initd = file(files, '/etc/init.d/nomad');
   t.regex(initd, /supervisor=s6\ns6_service_path="\/etc\/s6\/sv\/nomad"/);
   t.regex(initd, /need net s6-svscan/);
@@ -180,7 +183,7 @@ test('supervision role: one service per description; files notify restart; syste
   t.deepEqual(Object.keys(h), ['reload units for hello', 'restart hello']);
   t.deepEqual(h['reload units for hello']!.map((o) => o.kind), ['daemonReload']);
   const s6 = r.def.steps(ctxFor(r, inv, 'a', FACTS.alpineS6, { extra: { cairn_supervisor: 's6' } }));
-  t.deepEqual(s6.map((o) => o.id), ['hello-log-dir', 'hello-s6-dir', 'hello-s6-log-dir', 'hello-s6-run', 'hello-s6-finish', 'hello-s6-log-run', 'hello-s6-lock-fd', 'hello-s6-down-signal', 'hello-s6-timeout-kill', 'hello-initd', 'hello']);
+  t.deepEqual(s6.map((o) => o.id), ['hello-log-dir', 'hello-s6-dir', 'hello-s6-log-dir', 'hello-s6-run', 'hello-s6-finish', 'hello-s6-log-run', 'hello-s6-down-signal', 'hello-s6-timeout-kill', 'hello-initd', 'hello-s6-no-lock-fd', 'hello']);
 });
 
 test('supervision role: bad descriptions are refused before connecting', async (t) => {
