@@ -29,7 +29,10 @@ export function checkId(kind: string, id: unknown): string {
  * code) that `parseSections` splits again.
  */
 export function section(name: string, body: ShellCommand): ShellCommand {
-  return joinCommands([sh`printf '\\n%s\\n' ${SECTION_PREFIX + name}`, body], '\n');
+  // one brace group, so `test && section(...)` guards the header and the body alike
+  return sh`{ printf '\\n%s\\n' ${SECTION_PREFIX + name}
+${body}
+}`;
 }
 
 /** Build a probe from sections (one shell script, one round trip). */
@@ -55,7 +58,8 @@ export function parseSections(stdout: string): Map<string, string> {
 export function withoutTerminal(cmd: ShellCommand): ShellCommand {
   // `&& rc=0 || rc=$?`: the executor runs changes under `set -e`, which must not
   // skip printing the log when the command fails
-  return sh`(log=$(mktemp) || exit 1; ${cmd} </dev/null >"$log" 2>&1 && rc=0 || rc=$?; cat "$log" >&2; rm -f "$log"; exit $rc)`;
+  return sh`(log=$(mktemp) || exit 1; { ${cmd}
+} </dev/null >"$log" 2>&1 && rc=0 || rc=$?; cat "$log" >&2; rm -f "$log"; exit $rc)`;
 }
 
 /** Service / unit name: letters, digits and `_ . @ : -`, not starting with `-` or `.`. */

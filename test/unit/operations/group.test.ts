@@ -44,7 +44,7 @@ for (const c of cases) {
 }
 
 test('group: the probe reads only the group line (awk, no getent)', (t) => {
-  t.is(group({ id: 'g', name: 'nomad' }).probe(ctx(alpine))!.display, "printf '\\n%s\\n' @@cairn:group\nawk -F: -v n=nomad '$1 == n' /etc/group");
+  t.is(group({ id: 'g', name: 'nomad' }).probe(ctx(alpine))!.display, "{ printf '\\n%s\\n' @@cairn:group\nawk -F: -v n=nomad '$1 == n' /etc/group\n}");
 });
 
 for (const [what, p, re] of [

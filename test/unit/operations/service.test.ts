@@ -1,11 +1,14 @@
 import test from 'ava';
 import { daemonReload, restartService, service, type ServiceParams, type ServiceTarget } from '../../../src/operations/service.ts';
+import { spawnSync } from 'node:child_process';
+import { sh } from '../../../src/shell/sh.ts';
+import { parseSections, section, withoutTerminal } from '../../../src/operations/service/common.ts';
 import { rcStatus } from '../../../src/operations/service/openrc.ts';
 import { parseSvstat } from '../../../src/operations/service/s6.ts';
 import { AlpineChroot, chrootUnavailable, ctx, alpine, debian, planCase, summary, withFacts, type PlanCase } from './_sysops.ts';
 
 /** Commands that start/stop/restart run without a terminal; this is their wrapper. */
-const quiet = (cmd: string) => `(log=$(mktemp) || exit 1; ${cmd} </dev/null >"$log" 2>&1 && rc=0 || rc=$?; cat "$log" >&2; rm -f "$log"; exit $rc)`;
+const quiet = (cmd: string) => `(log=$(mktemp) || exit 1; { ${cmd}\n} </dev/null >"$log" 2>&1 && rc=0 || rc=$?; cat "$log" >&2; rm -f "$log"; exit $rc)`;
 const started = { 'status-out': ' * status: started', 'status-exit': '0' };
 const stopped = { 'status-out': ' * status: stopped', 'status-exit': '3' };
 const sv = (over: Partial<ServiceParams> = {}): ServiceParams => ({ id: 'svc', name: 'nomad', enabled: true, state: 'started', ...over });
@@ -233,3 +236,24 @@ test('service: bake mode in an Alpine 3.19 chroot with OpenRC (enable twice, dis
     root.remove();
   }
 });
+
+for (const [shell, argv] of [
+  ['dash', ['/bin/sh', '-c']],
+  ['busybox ash', ['busybox', 'sh', '-c']],
+] as const) {
+  const run = (text: string) => spawnSync(argv[0], [...argv.slice(1), text], { encoding: 'utf8' });
+
+  test(`section() is one command after && and || (${shell})`, (t) => {
+    const probe = sh`false && ${section('a', sh`echo one`)}
+true && ${section('b', sh`echo two`)}
+true || ${section('c', sh`echo three`)}`;
+    t.deepEqual([...parseSections(run(probe.text).stdout)], [['b', 'two']]);
+  });
+
+  test(`withoutTerminal() keeps the exit code and the output under set -e (${shell})`, (t) => {
+    const r = run(`set -e\n${withoutTerminal(sh`echo out; sh -c ${'echo err >&2; exit 7'}`).text}\necho not-reached`);
+    t.is(r.status, 7);
+    t.is(r.stderr, 'out\nerr\n');
+    t.is(r.stdout, '');
+  });
+}
