@@ -17,7 +17,7 @@ export interface ServiceDescription {
   /** Absolute path of the daemon binary. It must stay in the foreground. */
   readonly command: string;
   readonly args?: readonly string[];
-  /** Run as this user (default root) and group (default: the user's name when a user is given). */
+  /** Run as this user (default root) and group (default: the user's primary group). */
   readonly user?: string;
   readonly group?: string;
   /**
@@ -58,7 +58,7 @@ export interface ResolvedDescription {
   readonly command: string;
   readonly args: readonly string[];
   readonly user: string;
-  readonly group: string;
+  readonly group: string | undefined;
   readonly logDir: string;
   readonly nofile: number;
   readonly killSignal: StopSignal;
@@ -126,7 +126,7 @@ export function resolveDescription(d: ServiceDescription): ResolvedDescription {
     command: d.command,
     args: d.args ?? [],
     user,
-    group: d.group ?? (d.user ? d.user : 'root'),
+    group: d.group ?? (d.user ? undefined : 'root'),
     logDir: (d.logDir ?? `/var/log/${d.name}`).replace(/\/+$/, ''),
     nofile: d.nofile ?? 65536,
     killSignal: d.killSignal ?? 'SIGTERM',

@@ -44,7 +44,7 @@ function dependBlock(needs: readonly string[], after: readonly string[]): string
  * < 0.25) the command redirects its own output: `sh -c 'exec >>log 2>&1; exec daemon'`.
  */
 export function renderOpenrc(d: ResolvedDescription, sup: Pick<Supervision, 'outputLog'>): ServiceFile[] {
-  const owner = d.user === 'root' ? undefined : `${d.user}:${d.group}`;
+  const owner = d.user === 'root' ? undefined : d.group ? `${d.user}:${d.group}` : d.user;
   const initd =
     `#!/sbin/openrc-run\n# ${HEADER}\n# Settings (command, logs, limits): /etc/conf.d/${d.name}\n\n` +
     `description=${rcValue(d.description)}\n` +
@@ -167,7 +167,7 @@ export function renderSystemd(d: ResolvedDescription): ServiceFile[] {
     '',
     '[Service]',
     `Type=${d.notify ? 'notify' : 'simple'}`,
-    ...(d.user !== 'root' ? [`User=${d.user}`, `Group=${d.group}`] : []),
+    ...(d.user !== 'root' ? [`User=${d.user}`, ...(d.group ? [`Group=${d.group}`] : [])] : []),
     ...Object.entries(d.env).map(([k, v]) => `Environment=${unitWord(`${k}=${v}`)}`),
     `ExecStart=${[d.command, ...d.args].map(unitWord).join(' ')}`,
     'ExecReload=/bin/kill -HUP $MAINPID',

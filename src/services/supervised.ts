@@ -76,7 +76,7 @@ export function supervisedService(ctx: RoleContext, desc: ServiceDescription, op
     };
   }
   const files = renderService(d, sup);
-  const steps: Operation[] = [directory({ id: `${p}-log-dir`, path: d.logDir, mode: '0750', owner: d.user, group: d.group })];
+  const steps: Operation[] = [directory({ id: `${p}-log-dir`, path: d.logDir, mode: '0750', owner: d.user, ...(d.group ? { group: d.group } : {}) })];
   if (sup.kind === 's6' || sup.kind === 's6-openrc') {
     steps.push(directory({ id: `${p}-s6-dir`, path: sup.serviceDir, mode: '0755' }), directory({ id: `${p}-s6-log-dir`, path: `${sup.serviceDir}/log`, mode: '0755' }));
   }

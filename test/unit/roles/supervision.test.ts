@@ -27,7 +27,7 @@ const nomad: ServiceDescription = {
   after: ['consul'],
   env: { GOMAXPROCS: '2', WEIRD: `it's "$x"` },
 };
-const consul: ServiceDescription = { name: 'consul', command: '/usr/local/bin/consul', args: ['agent', '-config-dir=/etc/consul.d'], user: 'consul' };
+const consul: ServiceDescription = { name: 'consul', command: '/usr/local/bin/consul', args: ['agent', '-config-dir=/etc/consul.d'], user: 'consul', group: 'consul' };
 
 const file = (files: { path: string; content: string }[], path: string) => {
   const f = files.find((x) => x.path === path);
