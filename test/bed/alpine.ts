@@ -32,6 +32,7 @@ export interface BaseRoot {
 
 export async function alpineBase(kind: Extract<Kind, 'alpine' | 'alpine-arm'>, src: DataSource): Promise<BaseRoot> {
   const fl = kind === 'alpine' ? src.x86 : src.arm;
+  if (!fl) throw new Error(`no Alpine data for ${kind} in ${src.label}`);
   const authKey = readFileSync(src.clientPub, 'utf8').trim();
   const index = join(fl.repoDir, fl.arch, 'APKINDEX.tar.gz');
   const recipe = {

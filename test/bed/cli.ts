@@ -124,7 +124,7 @@ async function up(o: UpOptions): Promise<number> {
     }
 
     // caches (built once, reused by every later run)
-    const src = await dataSource();
+    const src = await dataSource({ x86: counts.alpine > 0, arm: counts['alpine-arm'] > 0 });
     const bases: Partial<Record<Kind, BaseRoot>> = {};
     await Promise.all(
       KIND_ORDER.filter((k) => counts[k] > 0).map(async (k) => {
@@ -187,7 +187,7 @@ async function up(o: UpOptions): Promise<number> {
           kind: k,
           arch: KINDS[k].arch,
           init: KINDS[k].init,
-          become: becomeFor(k, src.arm.hasDoas),
+          become: becomeFor(k, src.arm?.hasDoas ?? false),
           address: `${p}.${octet}`,
           machine,
           netns: machine,

@@ -9,7 +9,7 @@
  *    <cache>/downloads/alpine. UNTESTED here (no route to dl-cdn from the dev machine).
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CACHE_BASE, REPO_ROOT } from './config.ts';
 import { run } from './exec.ts';
 import { nspawnRun } from './nspawn.ts';
@@ -35,8 +35,9 @@ export interface DataSource {
   mode: 'shared' | 'download';
   /** For messages and state.json. */
   label: string;
-  x86: AlpineFlavor;
-  arm: AlpineFlavor;
+  /** Alpine 3.19 x86_64 / 3.7 aarch64 (download mode: only the flavors asked for). */
+  x86?: AlpineFlavor;
+  arm?: AlpineFlavor;
   /** Test client key pair (private key is copied to the state dir with mode 600). */
   clientKey: string;
   clientPub: string;
@@ -56,10 +57,17 @@ export function sharedTestbedDir(): string | undefined {
   return undefined;
 }
 
-export async function dataSource(): Promise<DataSource> {
+/**
+ * The data source; `need` says which Alpine flavors will be used (download mode fetches only those).
+ * env CAIRN_BED_SOURCE=shared|download forces one (download: e.g. to try a private mirror).
+ */
+export async function dataSource(need: { x86: boolean; arm: boolean } = { x86: true, arm: true }): Promise<DataSource> {
+  const force = process.env.CAIRN_BED_SOURCE;
   const dir = sharedTestbedDir();
+  if (force === 'download') return downloadSource(need);
   if (dir) return sharedSource(dir);
-  return downloadSource();
+  if (force === 'shared') throw new Error(`CAIRN_BED_SOURCE=shared but no testbed dir ($CAIRN_TESTBED_DIR or ${resolve(REPO_ROOT, '../shared/testbed')})`);
+  return downloadSource(need);
 }
 
 function sharedSource(dir: string): DataSource {
@@ -97,14 +105,27 @@ function sharedSource(dir: string): DataSource {
   };
 }
 
-// ---------------------------------------------------------------- download fallback (untested offline)
+// ---------------------------------------------------------------- download fallback (untested against dl-cdn)
 
-const DL_DIR = join(CACHE_BASE, 'downloads', 'alpine');
+/** Release files (minirootfs), fetched by node: https. */
+const FILE_MIRROR = process.env.CAIRN_BED_ALPINE_MIRROR ?? 'https://dl-cdn.alpinelinux.org/alpine';
+/**
+ * Package repositories, fetched by the minirootfs's own apk: plain http by default
+ * (the 2017 apk/libressl of 3.7 may not handle today's TLS; apk checks the index
+ * signature and every package checksum, so the transport needs no trust).
+ */
+const APK_MIRROR = process.env.CAIRN_BED_ALPINE_MIRROR ?? 'http://dl-cdn.alpinelinux.org/alpine';
+/** Optional dir of extra *.rsa.pub keys a private mirror signs its indexes with. */
+const EXTRA_KEYS_DIR = process.env.CAIRN_BED_ALPINE_KEYS;
+
+const dlDir = () => join(CACHE_BASE, 'downloads', 'alpine');
 const PIN_FILE = join(REPO_ROOT, 'test', 'bed', 'data', 'alpine-downloads.sha256');
 
 interface Pin {
   sha256: string;
+  /** Path in the download cache. */
   path: string;
+  /** Path under the mirror (…/alpine/). */
   url: string;
 }
 
@@ -114,7 +135,7 @@ function pins(): Pin[] {
     .filter((l) => l.trim() && !l.startsWith('#'))
     .map((l) => {
       const [sha, path, url] = l.trim().split(/\s+/);
-      if (!sha || !/^[0-9a-f]{64}$/.test(sha) || !path || !url) throw new Error(`${PIN_FILE}: bad line: ${l}`);
+      if (!sha || !/^[0-9a-f]{64}$/.test(sha) || !path || !url || path.includes('..')) throw new Error(`${PIN_FILE}: bad line: ${l}`);
       return { sha256: sha, path, url };
     });
 }
@@ -125,7 +146,7 @@ async function download(url: string, dest: string, sha: string): Promise<void> {
   const res = await fetch(url, { redirect: 'follow' });
   if (!res.ok) throw new Error(`download ${url}: HTTP ${res.status}`);
   const buf = Buffer.from(await res.arrayBuffer());
-  mkdirSync(join(dest, '..'), { recursive: true });
+  mkdirSync(dirname(dest), { recursive: true });
   const tmp = `${dest}.part-${process.pid}`;
   writeFileSync(tmp, buf);
   const got = await sha256File(tmp);
@@ -136,89 +157,97 @@ async function download(url: string, dest: string, sha: string): Promise<void> {
   renameSync(tmp, dest);
 }
 
-/** Fetch `pkgs` (+ dependencies) and the matching signed APKINDEX into <out>/<arch>/, with the minirootfs's own apk. */
-async function fetchApks(tarball: string, mirror: string, arch: string, pkgs: string[], out: string): Promise<void> {
-  const tools = `${out}.tools`;
-  rmSync(tools, { recursive: true, force: true });
-  mkdirSync(tools, { recursive: true });
-  try {
-    await run(['tar', '--numeric-owner', '-xzf', tarball, '-C', tools]);
-    writeFileSync(join(tools, 'etc/apk/repositories'), `${mirror}\n`);
-    const archDir = join(out, arch);
-    mkdirSync(archDir, { recursive: true });
-    const bind = [{ src: archDir, dst: '/out' }];
-    await nspawnRun(tools, ['/sbin/apk', 'update'], { network: 'host', loud: true });
-    await nspawnRun(tools, ['/sbin/apk', 'fetch', '--recursive', '-o', '/out', ...pkgs], { network: 'host', binds: bind, loud: true });
-    const idx = readdirSync(join(tools, 'var/cache/apk')).filter((f) => /^APKINDEX\..*\.tar\.gz$/.test(f));
-    if (idx.length !== 1) throw new Error(`expected one APKINDEX in the apk cache after 'apk update', found ${idx.length}`);
-    copyFileSync(join(tools, 'var/cache/apk', idx[0]!), join(archDir, 'APKINDEX.tar.gz'));
-  } finally {
-    rmSync(tools, { recursive: true, force: true });
-  }
+function extraKeys(): string[] {
+  if (!EXTRA_KEYS_DIR) return [];
+  return readdirSync(EXTRA_KEYS_DIR)
+    .filter((f) => f.endsWith('.rsa.pub'))
+    .map((f) => join(EXTRA_KEYS_DIR, f));
 }
 
-async function downloadSource(): Promise<DataSource> {
-  process.stderr.write(
-    `bed: no testbed data dir ($CAIRN_TESTBED_DIR or ${resolve(REPO_ROOT, '../shared/testbed')}): using downloads from dl-cdn.alpinelinux.org\n`,
-  );
+/**
+ * Fetch `pkgs` (+ all dependencies) and the matching signed APKINDEX into <out>/<arch>/,
+ * with the (sha256-verified) minirootfs's own apk and keys.
+ */
+async function fetchApks(tarball: string, repo: string, arch: string, pkgs: string[], out: string): Promise<void> {
+  const tools = join(out, '.tools');
+  mkdirSync(tools, { recursive: true });
+  await run(['tar', '--numeric-owner', '-xzf', tarball, '-C', tools]);
+  for (const k of extraKeys()) copyFileSync(k, join(tools, 'etc/apk/keys', basename(k)));
+  writeFileSync(join(tools, 'etc/apk/repositories'), `${repo}\n`);
+  const archDir = join(out, arch);
+  mkdirSync(archDir, { recursive: true });
+  const bind = [{ src: archDir, dst: '/out' }];
+  await nspawnRun(tools, ['/sbin/apk', 'update'], { network: 'host', loud: true });
+  await nspawnRun(tools, ['/sbin/apk', 'fetch', '--recursive', '-o', '/out', ...pkgs], { network: 'host', binds: bind, loud: true });
+  const cache = join(tools, 'var/cache/apk');
+  const idx = readdirSync(cache).filter((f) => /^APKINDEX\..*\.tar\.gz$/.test(f));
+  if (idx.length !== 1) throw new Error(`expected one APKINDEX in ${cache} after 'apk update', found ${idx.length}`);
+  copyFileSync(join(cache, idx[0]!), join(archDir, 'APKINDEX.tar.gz'));
+  rmSync(tools, { recursive: true, force: true });
+}
+
+async function downloadSource(need: { x86: boolean; arm: boolean }): Promise<DataSource> {
+  const DL = dlDir();
+  process.stderr.write(`bed: using Alpine downloads from ${FILE_MIRROR} (cache ${DL}): no testbed data dir or CAIRN_BED_SOURCE=download\n`);
   const p = pins();
   const pin = (path: string) => {
     const x = p.find((e) => e.path === path);
     if (!x) throw new Error(`${PIN_FILE} has no line for ${path}`);
     return x;
   };
-  const x86Tar = pin('minirootfs/alpine-minirootfs-3.19.4-x86_64.tar.gz');
-  const armTar = pin('minirootfs/alpine-minirootfs-3.7.3-aarch64.tar.gz');
-  for (const t of [x86Tar, armTar]) await download(t.url, join(DL_DIR, t.path), t.sha256);
+  const keys = extraKeys();
+  const src: DataSource = { mode: 'download', label: `downloads from ${FILE_MIRROR} in ${DL}`, clientKey: '', clientPub: '' };
 
-  const s6pkgs = ['s6', 'execline'];
-  const x86Pkgs = [...X86_PKGS, 'e2fsprogs', ...s6pkgs];
-  const armPkgs = [...ARM_PKGS, 'e2fsprogs'];
-  await buildOnce(join(DL_DIR, 'repo', 'v3.19'), 'Alpine v3.19 x86_64 apk download', (tmp) =>
-    fetchApks(join(DL_DIR, x86Tar.path), 'https://dl-cdn.alpinelinux.org/alpine/v3.19/main', 'x86_64', x86Pkgs, tmp),
-  );
-  await buildOnce(join(DL_DIR, 'repo', 'v3.7'), 'Alpine v3.7 aarch64 apk download', (tmp) =>
-    fetchApks(join(DL_DIR, armTar.path), 'http://dl-cdn.alpinelinux.org/alpine/v3.7/main', 'aarch64', armPkgs, tmp),
-  );
-  await verifyRecordedSums(p);
-
-  // no shared test key: make one for this machine
-  const keyDir = join(DL_DIR, 'keys');
-  const key = join(keyDir, 'client_ed25519');
-  if (!existsSync(key)) {
-    mkdirSync(keyDir, { recursive: true, mode: 0o700 });
-    await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'cairn-bed-client', '-f', key]);
-  }
-  return {
-    mode: 'download',
-    label: `downloads in ${DL_DIR}`,
-    x86: {
+  if (need.x86) {
+    const tar = pin('minirootfs/alpine-minirootfs-3.19.4-x86_64.tar.gz');
+    await download(`${FILE_MIRROR}/${tar.url}`, join(DL, tar.path), tar.sha256);
+    const s6pkgs = ['s6', 'execline'];
+    await buildOnce(join(DL, 'repo', 'v3.19'), 'Alpine v3.19 x86_64 apk download', (tmp) =>
+      fetchApks(join(DL, tar.path), `${APK_MIRROR}/v3.19/main`, 'x86_64', [...X86_PKGS, 'e2fsprogs', ...s6pkgs], tmp),
+    );
+    src.x86 = {
       release: '3.19',
       arch: 'x86_64',
-      tarball: join(DL_DIR, x86Tar.path),
-      repoDir: join(DL_DIR, 'repo', 'v3.19'),
-      extraKeys: [],
+      tarball: join(DL, tar.path),
+      repoDir: join(DL, 'repo', 'v3.19'),
+      extraKeys: keys,
       pkgs: X86_PKGS,
       hasDoas: true,
       s6: { kind: 'apk', pkgs: s6pkgs },
-    },
-    arm: {
+    };
+  }
+  if (need.arm) {
+    const tar = pin('minirootfs/alpine-minirootfs-3.7.3-aarch64.tar.gz');
+    await download(`${FILE_MIRROR}/${tar.url}`, join(DL, tar.path), tar.sha256);
+    await buildOnce(join(DL, 'repo', 'v3.7'), 'Alpine v3.7 aarch64 apk download', (tmp) =>
+      fetchApks(join(DL, tar.path), `${APK_MIRROR}/v3.7/main`, 'aarch64', [...ARM_PKGS, 'e2fsprogs'], tmp),
+    );
+    src.arm = {
       release: '3.7',
       arch: 'aarch64',
-      tarball: join(DL_DIR, armTar.path),
-      repoDir: join(DL_DIR, 'repo', 'v3.7'),
-      extraKeys: [],
+      tarball: join(DL, tar.path),
+      repoDir: join(DL, 'repo', 'v3.7'),
+      extraKeys: keys,
       pkgs: ARM_PKGS,
       hasDoas: false,
-    },
-    clientKey: key,
-    clientPub: `${key}.pub`,
-  };
+    };
+  }
+  await verifyRecordedSums(DL, p);
+
+  // no shared test key: one for this machine
+  const key = join(DL, 'keys', 'client_ed25519');
+  if (!existsSync(key)) {
+    mkdirSync(dirname(key), { recursive: true, mode: 0o700 });
+    await run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'cairn-bed-client', '-f', key]);
+  }
+  src.clientKey = key;
+  src.clientPub = `${key}.pub`;
+  return src;
 }
 
 /** Record (first use) and re-check (later uses) the sha256 of every downloaded file; enforce pinned ones. */
-async function verifyRecordedSums(p: Pin[]): Promise<void> {
-  const sumsFile = join(DL_DIR, 'SHA256SUMS');
+async function verifyRecordedSums(DL: string, p: Pin[]): Promise<void> {
+  const sumsFile = join(DL, 'SHA256SUMS');
   const recorded = new Map<string, string>();
   if (existsSync(sumsFile)) {
     for (const l of readFileSync(sumsFile, 'utf8').split('\n')) {
@@ -228,19 +257,18 @@ async function verifyRecordedSums(p: Pin[]): Promise<void> {
   }
   const files: string[] = [];
   const walk = (rel: string) => {
-    for (const e of readdirSync(join(DL_DIR, rel), { withFileTypes: true })) {
+    for (const e of readdirSync(join(DL, rel), { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(r);
-      else if (r.startsWith('repo/') || r.startsWith('minirootfs/')) files.push(r);
+      else if ((r.startsWith('repo/') || r.startsWith('minirootfs/')) && !r.includes('.part-')) files.push(r);
     }
   };
   walk('');
-  const lines: string[] = [];
   for (const f of files.sort()) {
-    const got = await sha256File(join(DL_DIR, f));
+    const got = await sha256File(join(DL, f));
     const want = p.find((x) => x.path === f)?.sha256 ?? recorded.get(f);
-    if (want && want !== got) throw new Error(`${join(DL_DIR, f)}: sha256 ${got}, expected ${want}: remove ${DL_DIR} to download again`);
-    lines.push(`${got}  ${f}`);
+    if (want && want !== got) throw new Error(`${join(DL, f)}: sha256 ${got}, expected ${want}: remove ${DL} to download again`);
+    recorded.set(f, got);
   }
-  writeFileSync(sumsFile, lines.join('\n') + '\n');
+  writeFileSync(sumsFile, [...recorded].sort(([a], [b]) => a.localeCompare(b)).map(([f, sha]) => `${sha}  ${f}`).join('\n') + '\n');
 }
