@@ -34,8 +34,9 @@ export function outputLogPath(d: ResolvedDescription): string {
 
 // ------------------------------------------------------------------ OpenRC
 
-function dependBlock(needs: readonly string[], after: readonly string[]): string {
-  return `depend() {\n\tneed ${['net', ...needs].join(' ')}\n\tafter ${['firewall', ...after].join(' ')}\n}\n`;
+function dependBlock(needs: readonly string[], after: readonly string[], needNet = true): string {
+  const need = needNet ? ['net', ...needs] : needs;
+  return `depend() {\n${need.length ? `\tneed ${need.join(' ')}\n` : ''}${needNet ? '' : '\tuse net\n'}\tafter ${['firewall', ...after].join(' ')}\n}\n`;
 }
 
 /**
@@ -43,14 +44,14 @@ function dependBlock(needs: readonly string[], after: readonly string[]): string
  * settings (the Alpine packages' layout). Without output_log support (OpenRC
  * < 0.25) the command redirects its own output: `sh -c 'exec >>log 2>&1; exec daemon'`.
  */
-export function renderOpenrc(d: ResolvedDescription, sup: Pick<Supervision, 'outputLog'>): ServiceFile[] {
+export function renderOpenrc(d: ResolvedDescription, sup: Pick<Supervision, 'outputLog'> & { needNet?: boolean }): ServiceFile[] {
   const owner = d.user === 'root' ? undefined : d.group ? `${d.user}:${d.group}` : d.user;
   const initd =
     `#!/sbin/openrc-run\n# ${HEADER}\n# Settings (command, logs, limits): /etc/conf.d/${d.name}\n\n` +
     `description=${rcValue(d.description)}\n` +
     `supervisor=supervise-daemon\n` +
     `pidfile="/run/\${RC_SVCNAME}.pid"\n\n` +
-    dependBlock(d.needs, d.after) +
+    dependBlock(d.needs, d.after, sup.needNet ?? true) +
     `\nstart_pre() {\n\tcheckpath -d -m 0750${owner ? ` -o ${owner}` : ''} ${quote(d.logDir)}\n}\n`;
   const log = outputLogPath(d);
   const lines = [`# ${HEADER}`, `# ${d.description}`];
@@ -132,14 +133,14 @@ export function renderS6(d: ResolvedDescription, sup: Pick<Supervision, 'service
 }
 
 /** OpenRC's own s6 support: an init script with supervisor=s6 pointing at the service directory. */
-export function renderS6Openrc(d: ResolvedDescription, sup: Pick<Supervision, 'serviceDir' | 's6LockFd'>): ServiceFile[] {
+export function renderS6Openrc(d: ResolvedDescription, sup: Pick<Supervision, 'serviceDir' | 's6LockFd'> & { needNet?: boolean }): ServiceFile[] {
   const initd =
     `#!/sbin/openrc-run\n# ${HEADER}\n# Supervised by s6 (OpenRC's s6 support): the service directory is ${sup.serviceDir}\n\n` +
     `description=${rcValue(d.description)}\n` +
     `supervisor=s6\n` +
     `s6_service_path=${rcValue(sup.serviceDir)}\n` +
     `s6_service_timeout_stop=35000\n\n` +
-    dependBlock(['s6-svscan', ...d.needs], d.after);
+    dependBlock(['s6-svscan', ...d.needs], d.after, sup.needNet ?? true);
   return [...renderS6(d, sup), { key: 'initd', path: `/etc/init.d/${d.name}`, content: initd, mode: '0755', restart: true }];
 }
 

@@ -24,6 +24,8 @@ export interface Supervision {
   readonly outputLog: boolean;
   /** s6: use s6-supervise's lock-fd (s6 >= 2.11) instead of s6-setlock in the run script. */
   readonly s6LockFd: boolean;
+  /** OpenRC: `need net` (default) or only `use net` (hosts whose network OpenRC does not bring up, e.g. containers). */
+  readonly needNet: boolean;
 }
 
 /** Vars read here (documented in docs/roles-nomad-consul.md). */
@@ -38,6 +40,8 @@ export const SUPERVISION_DEFAULTS = {
   openrc_output_log: 'auto',
   /** s6: lock-fd (true) or s6-setlock in run (false) for the one-copy lock. */
   cairn_s6_lock_fd: false,
+  /** OpenRC: need net (true) or use net (false). */
+  openrc_need_net: true,
 } as const;
 
 const SUPERVISORS = ['auto', 'openrc', 's6', 'systemd'];
@@ -54,6 +58,7 @@ export function supervisionVarProblems(vars: Vars): { name: string; message: str
     if (v !== undefined && (typeof v !== 'string' || !/^\/[A-Za-z0-9_.\/+@-]+$/.test(v))) out.push({ name: k, message: `${k} must be an absolute path, got ${JSON.stringify(v)}`, fix: `e.g. ${k}: ${SUPERVISION_DEFAULTS[k]}` });
   }
   if (vars.cairn_s6_lock_fd !== undefined && typeof vars.cairn_s6_lock_fd !== 'boolean') out.push({ name: 'cairn_s6_lock_fd', message: `cairn_s6_lock_fd must be true or false, got ${JSON.stringify(vars.cairn_s6_lock_fd)}`, fix: 'true needs s6 >= 2.11 with a working lock-fd' });
+  if (vars.openrc_need_net !== undefined && typeof vars.openrc_need_net !== 'boolean') out.push({ name: 'openrc_need_net', message: `openrc_need_net must be true or false, got ${JSON.stringify(vars.openrc_need_net)}`, fix: 'false when OpenRC does not manage the network (containers)' });
   const ol = vars.openrc_output_log;
   if (ol !== undefined && ol !== 'auto' && typeof ol !== 'boolean') out.push({ name: 'openrc_output_log', message: `openrc_output_log must be auto, true or false, got ${JSON.stringify(ol)}`, fix: 'leave it out (auto: by the Alpine version)' });
   return out;
@@ -87,7 +92,7 @@ export function resolveSupervision(name: string, vars: Vars, facts: Facts): Supe
   const scanDir = String(vars.cairn_s6_scandir ?? SUPERVISION_DEFAULTS.cairn_s6_scandir).replace(/\/+$/, '');
   const serviceDir = `${String(vars.cairn_s6_servicedir ?? SUPERVISION_DEFAULTS.cairn_s6_servicedir).replace(/\/+$/, '')}/${name}`;
   const outputLog = openrcHasOutputLog(facts, vars.openrc_output_log);
-  const base = { serviceDir, scanDir, outputLog, s6LockFd: vars.cairn_s6_lock_fd === true };
+  const base = { serviceDir, scanDir, outputLog, s6LockFd: vars.cairn_s6_lock_fd === true, needNet: vars.openrc_need_net !== false };
   const init = facts.init;
   if (want === 'auto') {
     if (init === 'unknown') return { error: `the init system of this host is unknown: set cairn_supervisor: openrc, s6 or systemd` };

@@ -82,7 +82,7 @@ test.before(async () => {
     hosts,
     roles: ['artifacts', 'supervision', 'consul', 'nomad'],
     vars: { supervision_services: [{ name: 'cairn-sleeper', command: '/bin/sleep', args: ['1000000'], user: 'nobody' }] },
-    hostVars: (h) => ({ node_address: h.address, consul_datacenter: `dc-${h.name}`, nomad_region: `r-${h.name}`, ...(h.name === s6Host ? { cairn_supervisor: 's6' } : {}) }),
+    hostVars: (h) => ({ node_address: h.address, ...(h.kind === 'alpine-arm' ? { openrc_need_net: false } : {}), consul_datacenter: `dc-${h.name}`, nomad_region: `r-${h.name}`, ...(h.name === s6Host ? { cairn_supervisor: 's6' } : {}) }),
   });
 });
 test.after.always(() => claim?.release());
@@ -176,7 +176,7 @@ test.serial('a config change restarts the agent through the handler (rolling: se
     hosts,
     roles: ['artifacts', 'supervision', 'consul', 'nomad'],
     vars: { nomad_log_level: 'DEBUG', supervision_services: [{ name: 'cairn-sleeper', command: '/bin/sleep', args: ['1000000'], user: 'nobody' }] },
-    hostVars: (h) => ({ node_address: h.address, consul_datacenter: `dc-${h.name}`, nomad_region: `r-${h.name}`, ...(h.name === s6Host ? { cairn_supervisor: 's6' } : {}) }),
+    hostVars: (h) => ({ node_address: h.address, ...(h.kind === 'alpine-arm' ? { openrc_need_net: false } : {}), consul_datacenter: `dc-${h.name}`, nomad_region: `r-${h.name}`, ...(h.name === s6Host ? { cairn_supervisor: 's6' } : {}) }),
   });
   const r = await run(['apply', '-i', changed, '--json', '--diff']);
   const j = jsonOf(r);
