@@ -146,7 +146,8 @@ export async function bootHost(w: StateWriter, h: HostState): Promise<void> {
   const argv = nspawnBootArgv(h);
   const log = openSync(h.console, 'a');
   const t0 = Date.now();
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
+  // /proc/sys/net writable: the host has its own netns, so sysctl roles can really be shown
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log], env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' } });
   closeSync(log);
   const pid = child.pid;
   if (!pid) throw new Error(`${h.name}: could not start systemd-nspawn`);

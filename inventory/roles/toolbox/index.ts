@@ -3,7 +3,7 @@ import { defineRole, packages } from '../../../src/index.ts';
 
 export default defineRole({
   name: 'toolbox',
-  defaults: { toolbox_packages: { alpine: ['vlan'], debian: ['curl'] } },
+  defaults: { toolbox_packages: { alpine: ['e2fsprogs'], debian: ['curl'] } },
   steps(ctx) {
     const byFamily = ctx.vars.toolbox_packages as Record<string, string[]>;
     const names = byFamily[ctx.facts.os.family] ?? [];
