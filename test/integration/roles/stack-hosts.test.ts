@@ -67,8 +67,16 @@ async function run(args: string[]): Promise<CliResult> {
 }
 
 const fails = (j: ReturnType<typeof jsonOf>, h: string) => JSON.stringify(j.hosts[h]?.ops.filter((o) => o.status === 'failed') ?? j.hosts[h], null, 1);
-const get = (h: BedHost, path: string) =>
-  sshRun(h, `u=http://127.0.0.1:${path}; if command -v curl >/dev/null; then curl -fsS --max-time 5 $u; else wget -q -T 5 -O - $u; fi`);
+/** GET http://127.0.0.1:<portPath> on the host: curl, busybox wget, or bash's /dev/tcp (Debian minbase has neither). Exit 0 only on 200. */
+const get = (h: BedHost, portPath: string) => {
+  const port = portPath.split('/')[0]!;
+  const path = portPath.slice(port.length);
+  return sshRun(
+    h,
+    `u=http://127.0.0.1:${portPath}; if command -v curl >/dev/null; then curl -fsS --max-time 5 $u; elif command -v wget >/dev/null; then wget -q -T 5 -O - $u; ` +
+      `else timeout 6 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}; printf "GET ${path} HTTP/1.0\\r\\n\\r\\n" >&3; r=$(cat <&3); case "$r" in "HTTP/1."?" 200"*) printf "%s" "\${r#*$(printf "\\r\\n\\r\\n")}";; *) exit 22;; esac'; fi`,
+  );
+};
 
 test.before(async () => {
   const fleet = loadFleet();
