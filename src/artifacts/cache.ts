@@ -77,12 +77,18 @@ export class ArtifactCache {
   }
 
   /**
-   * A text file that has no known hash (a sums file), fetched once and kept by
-   * source at `<cache>/sums/<sha256 of source>`: a release's sums file never
-   * changes, and a later run must not need the network. `check` throws when the
+   * A text file that has no known hash (a sums file). A URL is fetched once and
+   * kept at `<cache>/sums/<sha256 of URL>`: a release's sums file never changes,
+   * and a later run must not need the network. A controller path is read each time. `check` throws when the
    * text is unusable: a bad fresh copy is not stored, a bad cached copy is fetched again.
    */
   async fetchText(source: string, check: (text: string) => void = () => undefined, opts: FetchOptions = {}): Promise<string> {
+    if (!isUrl(source)) {
+      // a controller file is read as it is now: nothing to keep
+      const text = (await readSource(source, opts)).toString('utf8');
+      check(text);
+      return text;
+    }
     const path = join(this.dir, 'sums', sha256(Buffer.from(source)));
     const cached = await readFile(path, 'utf8').catch(() => undefined);
     if (cached !== undefined) {

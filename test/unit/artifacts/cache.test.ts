@@ -160,3 +160,14 @@ test('resolveArtifact: a local tar.gz with a sums file on disk', async (t) => {
   t.true(p.content.equals(bin));
   t.is(p.elf?.libc, 'musl');
 });
+
+test('a sums file on the controller is read as it is now (not kept in the cache)', async (t) => {
+  const d = fresh();
+  const f = join(d, 'SHA256SUMS');
+  const cache = new ArtifactCache(join(d, 'cache'));
+  writeFileSync(f, `${HEX}  a.zip\n`);
+  t.is(await cache.fetchText(f), `${HEX}  a.zip\n`);
+  writeFileSync(f, `${HEX}  b.zip\n`);
+  t.is(await cache.fetchText(f), `${HEX}  b.zip\n`);
+  t.false(existsSync(join(cache.dir, 'sums')));
+});
