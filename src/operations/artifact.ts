@@ -70,8 +70,8 @@ export function artifact(params: ArtifactParams): ArtifactOperation {
   if (params.extract !== undefined && (typeof params.extract.member !== 'string' || params.extract.member === '')) throw bad('extract.member', 'must name the file inside the archive', "e.g. extract: { member: 'nomad' }");
   const mode = params.mode ?? '0755';
   if (!/^0?[0-7]{3,4}$/.test(mode)) throw bad('mode', `must be an octal mode string, got ${JSON.stringify(mode)}`, "e.g. mode: '0755'");
-  if (params.versionCommand !== undefined && (!Array.isArray(params.versionCommand) || params.versionCommand.some((a) => typeof a !== 'string'))) {
-    throw bad('versionCommand', 'must be a list of arguments', "e.g. versionCommand: ['version']");
+  if (params.versionCommand !== undefined && (!Array.isArray(params.versionCommand) || params.versionCommand.length === 0 || params.versionCommand.some((a) => typeof a !== 'string'))) {
+    throw bad('versionCommand', 'must be a non-empty list of arguments', "e.g. versionCommand: ['version'], or leave it out");
   }
   if (params.libc !== undefined && !LIBCS.includes(params.libc)) throw bad('libc', `must be one of ${LIBCS.join(', ')}, got ${JSON.stringify(params.libc)}`, 'say what the build links against');
   if (params.arch !== undefined && !ARCHES.includes(params.arch)) throw bad('arch', `must be one of ${ARCHES.join(', ')}, got ${JSON.stringify(params.arch)}`, 'use the release naming: amd64, arm64, arm');

@@ -153,7 +153,8 @@ for (const [what, over, re] of [
   ['an empty member', { extract: { member: '' } }, /`extract.member` must name the file/],
   ['a bad libc', { libc: 'uclibc' as 'musl' }, /`libc` must be one of musl, glibc, static/],
   ['a bad arch', { arch: 'x86_64' as 'amd64' }, /`arch` must be one of amd64, arm64, arm/],
-  ['a versionCommand string', { versionCommand: 'version' as unknown as string[] }, /`versionCommand` must be a list/],
+  ['a versionCommand string', { versionCommand: 'version' as unknown as string[] }, /`versionCommand` must be a non-empty list/],
+  ['an empty versionCommand', { versionCommand: [] }, /`versionCommand` must be a non-empty list/],
 ] as [string, Partial<ArtifactParams>, RegExp][]) {
   test(`artifact: rejects ${what}`, (t) => {
     t.throws(() => artifact({ ...base, ...over }), { message: re });
