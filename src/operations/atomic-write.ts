@@ -26,17 +26,18 @@ export function atomicWrite(path: string, content: Buffer | string, opts: Atomic
  * mode, owner, backup of the old file, rename. `produce` creates `tmp`.
  */
 export function atomicInstall(produce: ShellCommand, tmp: string, path: string, opts: AtomicWriteOptions = {}): ShellCommand {
-  const steps: ShellCommand[] = [sh`umask 077`, produce];
+  const steps: ShellCommand[] = [produce];
   if (opts.mode) steps.push(sh`chmod ${opts.mode} ${tmp}`);
   if (opts.owner || opts.group) {
     const who = `${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`;
     steps.push(sh`chown ${who} ${tmp}`);
   }
   if (opts.backup !== false) {
-    steps.push(sh`if [ -f ${path} ]; then cp -p ${path} ${path}.cairn-bak.$(date +%s); fi`);
+    steps.push(sh`{ [ ! -f ${path} ] || cp -p ${path} ${path}.cairn-bak.$(date +%s); }`);
   }
   steps.push(sh`mv -f ${tmp} ${path}`);
-  // a subshell so umask and failures stay local; `set -e` stops at the first failure
-  const body = joinCommands([sh`set -e`, ...steps], '\n');
-  return sh`(${body}) || { rm -f ${tmp}; exit 1; }`;
+  // Steps chained with && (NOT `set -e`: POSIX shells ignore it on the left of ||),
+  // in a subshell so umask stays local; any failure removes the temp file and fails.
+  const body = joinCommands([sh`umask 077`, ...steps], '&&');
+  return sh`( ${body} ) || { rm -f ${tmp}; exit 1; }`;
 }
