@@ -12,7 +12,7 @@ export CAIRN_BED_FLEET=${CAIRN_BED_FLEET:-test}
 export CAIRN_CACHE_DIR=${CAIRN_CACHE_DIR:-/var/cache/cairn-test/artifacts}
 down() { npm run --silent bed -- down --fleet "$CAIRN_BED_FLEET" >/tmp/cairn-bed-down.log 2>&1 || cat /tmp/cairn-bed-down.log; }
 trap down EXIT
-if ! npm run --silent bed -- up --fleet "$CAIRN_BED_FLEET" ${CAIRN_BED_UP_ARGS:-}; then
+if ! npm run --silent bed -- up --fleet "$CAIRN_BED_FLEET" ${CAIRN_BED_UP_ARGS:---alpine 4 --debian 3 --alpine-arm 1 --debian-arm 1 --s6}; then
   echo "test bed did not come up"; echo "0 passed, 1 failed"; exit 1
 fi
 if [ $# -eq 0 ]; then set -- 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'; fi
