@@ -16,9 +16,6 @@ fi
 # aarch64 binaries (test hosts, chroot bakes) run through qemu-user; F = usable inside containers
 if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; fi
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64
-# every systemd test host takes inotify instances; the default 128 runs out at a few Debian hosts
-[ "$(cat /proc/sys/fs/inotify/max_user_instances)" -ge 8192 ] || sysctl -qw fs.inotify.max_user_instances=8192
-[ "$(cat /proc/sys/fs/inotify/max_user_watches)" -ge 524288 ] || sysctl -qw fs.inotify.max_user_watches=524288
 for extra in test/bed/install-deps.sh test/agent/install-deps.sh; do
   [ -f "$extra" ] && bash "$extra"
 done
