@@ -9,7 +9,7 @@
  * See docs/testbed.md.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { alpineBase, type BaseRoot } from './alpine.ts';
 import {
@@ -104,12 +104,58 @@ function becomeFor(kind: Kind, hasDoasArm: boolean): BecomeMethod {
   }
 }
 
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => d && existsSync(join(d, cmd)));
+}
+
+/** Clear errors for a machine that lacks what the bed needs (test/bed/install-deps.sh installs it). */
+function preflight(counts: Record<Kind, number>): void {
+  const problems: string[] = [];
+  if (process.getuid?.() !== 0) problems.push('must run as root (namespaces, mounts, systemd-nspawn)');
+  const cmds = ['systemd-nspawn', 'ip', 'mount', 'umount', 'tar', 'ssh', 'ssh-keygen'];
+  if (counts.debian + counts['debian-arm'] > 0) cmds.push('mmdebstrap', 'dpkg-scanpackages');
+  if (counts.alpine > 0) cmds.push('xz');
+  for (const c of cmds) if (!onPath(c)) problems.push(`${c} not found`);
+  if (counts['alpine-arm'] + counts['debian-arm'] > 0) {
+    let reg = '';
+    try {
+      reg = readFileSync('/proc/sys/fs/binfmt_misc/qemu-aarch64', 'utf8');
+    } catch {
+      /* missing */
+    }
+    if (!/^enabled/m.test(reg) || !/^flags: \S*F/m.test(reg)) problems.push('binfmt qemu-aarch64 is not enabled with flag F (aarch64 hosts run under qemu-user)');
+  }
+  if (problems.length) throw new Error(`this machine is not ready:\n  ${problems.join('\n  ')}\nrun: bash test/bed/install-deps.sh`);
+}
+
+/**
+ * Every container's root is the controller's root user (no user namespaces), so all their
+ * inotify instances count against one per-user limit: the default 128 makes systemd in
+ * the 10th-or-so Debian container fail ("Too many open files") and hang its boot.
+ * Raise (never lower) the limits.
+ */
+function raiseInotifyLimits(): void {
+  for (const [name, min] of [
+    ['max_user_instances', 8192],
+    ['max_user_watches', 524288],
+  ] as const) {
+    const f = `/proc/sys/fs/inotify/${name}`;
+    const cur = Number(readFileSync(f, 'utf8').trim());
+    if (cur < min) {
+      writeFileSync(f, `${min}\n`);
+      log(`raised fs.inotify.${name} ${cur} -> ${min}`);
+    }
+  }
+}
+
 async function up(o: UpOptions): Promise<number> {
   const fleet = checkFleetName(o.fleet);
   const counts: Record<Kind, number> = { alpine: o.alpine, debian: o.debian, 'alpine-arm': o.alpineArm, 'debian-arm': o.debianArm };
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   if (total === 0) throw new Error('no hosts requested');
   if (total > LAST_HOST_OCTET - FIRST_HOST_OCTET + 1) throw new Error(`at most ${LAST_HOST_OCTET - FIRST_HOST_OCTET + 1} hosts per fleet`);
+  preflight(counts);
+  raiseInotifyLimits();
   const unlock = lock(fleet);
   const tStart = Date.now();
   let t0 = tStart;

@@ -30,4 +30,10 @@ if ! grep -q '^flags: .*F' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
   echo "          (Debian's qemu-user-static registers it with F; re-register: update-binfmts --disable/--enable qemu-aarch64)" >&2
   exit 1
 fi
+# all containers run as the controller's root user: their inotify instances share one
+# per-user limit (default 128 stalls the ~10th systemd container); raise, never lower
+for kv in max_user_instances=8192 max_user_watches=524288; do
+  k=${kv%=*} v=${kv#*=}
+  [ "$(cat /proc/sys/fs/inotify/$k)" -ge "$v" ] || echo "$v" > /proc/sys/fs/inotify/$k
+done
 true

@@ -41,6 +41,11 @@ const EXPECT: Record<BedHost['kind'], { id: string; version: RegExp }> = {
   'debian-arm': { id: 'debian', version: /^12$/ },
 };
 
+test('loadFleet() of a fleet that is not up says how to start it', (t) => {
+  const e = t.throws(() => loadFleet('no-such-fleet'));
+  t.is(e?.message, 'fleet no-such-fleet is not up: run npm run bed -- up --fleet no-such-fleet');
+});
+
 if (!fleet) {
   test('the test bed fleet is up', (t) => {
     t.fail(loadError?.message ?? 'loadFleet() failed');
