@@ -62,6 +62,37 @@ interface Connection {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Stop a timed-out command: $1 is the PID of its shell. Collect the shell's
+ * descendants first (a child may have left the process group, e.g. sudo with
+ * use_pty), stop them, then SIGKILL the process group and every collected PID.
+ * Runs with become when the command did, so root processes can be killed.
+ * `kill -KILL -<pgid>` without `--`: dash rejects `--`, busybox ash too.
+ */
+const KILL_TREE = `root=$1
+[ "\${root:-0}" -gt 1 ] || exit 0
+list=$root
+todo=$root
+while [ -n "$todo" ]; do
+  next=
+  for f in /proc/[0-9]*/stat; do
+    read -r line 2>/dev/null < "$f" || continue
+    set -- \${line##*) }
+    for p in $todo; do
+      if [ "$2" = "$p" ]; then d=\${f#/proc/}; next="$next \${d%/stat}"; fi
+    done
+  done
+  list="$list$next"
+  todo=$next
+done
+kill -STOP $list 2>/dev/null
+pg=$(sed 's/.*) //' /proc/$root/stat 2>/dev/null | cut -d' ' -f3)
+# the shell already gone: its PID was its process group if it led one
+if [ "\${pg:-0}" -gt 1 ]; then kill -KILL "-$pg" 2>/dev/null; else kill -KILL "-$root" 2>/dev/null; fi
+kill -KILL $list 2>/dev/null
+true
+`;
+
 /** First stderr line of a command run with a timeout: the remote shell's PID (stripped from the result). */
 const PID_MARKER = 'cairn-pid:';
 const PID_LINE = /^cairn-pid:(\d+)\n$/;
@@ -470,7 +501,7 @@ ${command}` : command).text;
 
   /** Kill the process group of a timed-out command, in a separate channel (best effort). */
   #killRemote(conn: Connection, pid: number, become: boolean): Promise<void> {
-    const kill = sh`pg=$(sed 's/.*) //' /proc/${pid}/stat 2>/dev/null | cut -d' ' -f3); if [ "\${pg:-0}" -gt 1 ]; then kill -KILL -- "-$pg"; else kill -KILL ${pid}; fi`;
+    const kill = sh`/bin/sh -c ${KILL_TREE} cairn-kill ${pid}`;
     const text = shDashC(become ? wrapBecome(kill, this.#spec.become) : kill).text;
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 3000);
@@ -580,7 +611,9 @@ ${command}` : command).text;
         if (timeoutMs > 0) {
           timer = setTimeout(() => {
             timedOut = true;
-            sendSignal(ch, 'KILL');
+            // the kill script first: a signal request could kill sudo/doas alone
+            // and orphan the command before its process tree can be walked
+            if (pid === undefined) sendSignal(ch, 'KILL');
             const killed = pid !== undefined ? this.#killRemote(conn, pid, become) : Promise.resolve();
             void killed.then(() => {
               try {

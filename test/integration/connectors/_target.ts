@@ -112,6 +112,34 @@ async function findTarget(): Promise<SshTestTarget> {
   return target;
 }
 
+/**
+ * Another host of the running test bed by kind ('debian', 'alpine-arm'), or
+ * undefined without a bed (env mode) or without such a host.
+ */
+export async function bedHost(kind: string): Promise<(SshTestTarget & { name: string }) | undefined> {
+  const fleetFile = join(repo, 'test/bed/fleet.ts');
+  if (process.env.CAIRN_TEST_SSH_HOST || !existsSync(fleetFile)) return undefined;
+  const mod = (await import(pathToFileURL(fleetFile).href)) as { loadFleet: () => Fleet | Promise<Fleet> };
+  let fleet: Fleet;
+  try {
+    fleet = await mod.loadFleet();
+  } catch {
+    return undefined;
+  }
+  const h = fleet.hosts.find((x) => x.kind === kind);
+  if (!h || !fleet.key || !fleet.knownHosts) return undefined;
+  const t: SshTestTarget & { name: string } = {
+    name: h.name,
+    source: `test bed host ${h.name}`,
+    address: await toIp(h.address),
+    port: h.port ?? 22,
+    key: privateKeyCopy(fleet.key),
+    knownHosts: fleet.knownHosts,
+  };
+  if (h.arch) t.arch = h.arch;
+  return t;
+}
+
 /** A HostSpec for the target (root, key login). */
 export function hostSpec(t: SshTestTarget, over: Partial<HostSpec> = {}): HostSpec {
   return {

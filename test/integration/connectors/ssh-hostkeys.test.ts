@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sh } from '../../../src/shell/sh.ts';
+import { quote } from '../../../src/shell/quote.ts';
 import { UnreachableError } from '../../../src/core/errors.ts';
 import { fingerprint } from '../../../src/connectors/host-key.ts';
 import { parseSshConfig } from '../../../src/connectors/ssh-config.ts';
@@ -44,7 +45,7 @@ test('a changed host key is refused: host, file:line, offered fingerprint, the f
   t.true(m.includes(name()), 'names the host');
   t.true(m.includes(`${kh}:3`), 'names the file and line of the recorded key');
   t.true(m.includes(`ssh-ed25519 key ${fp('ssh-ed25519')}`), 'the offered key fingerprint, SHA256 like OpenSSH');
-  t.true(m.includes(`ssh-keygen -R '${name()}' -f ${kh}`), 'how to remove the old key');
+  t.true(m.includes(`ssh-keygen -R ${quote(name())} -f ${quote(kh)}`), 'how to remove the old key');
   t.is(c.stats.handshakes, 0);
   t.is(readFileSync(kh, 'utf8').split('\n').length, 4, 'the file is untouched');
   // even with acceptNewHostKeys a changed key stays refused

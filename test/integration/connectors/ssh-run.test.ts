@@ -83,6 +83,10 @@ test('timeout: exit code 124, a note on stderr, the remote command is killed', a
     t.true(Date.now() - started < 5000);
     const ps = await c.run(sh`ps -o args | grep -c '[s]leep 31.4159'`);
     t.is(ps.stdout.trim(), '0', 'nothing of the timed-out command is left running');
+    // a child that left the process group (setsid) is found through the process tree
+    const escaped = await c.run(sh`setsid sleep 43.21 & sleep 30`, { timeoutMs: 700 });
+    t.is(escaped.exitCode, 124);
+    t.is((await c.run(sh`ps -o args | grep -c '[s]leep 43.21'`)).stdout.trim(), '0', 'the setsid child is gone too');
     // stderr of a command with a timeout stays exact
     const e = await c.run(sh`echo only-this >&2`, { timeoutMs: 5000 });
     t.is(e.stderr, 'only-this\n');
