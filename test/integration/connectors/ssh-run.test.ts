@@ -1,7 +1,7 @@
 import test from 'ava';
 import { randomBytes, createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sh } from '../../../src/shell/sh.ts';
@@ -158,5 +158,27 @@ test('an ssh_config alias (HostName, Port, User, IdentityFile, UserKnownHostsFil
     t.is(c.target.origins.port, `${cfg}:3`);
   } finally {
     await c.close();
+  }
+});
+
+test('authentication through ssh-agent when no key file works', async (t) => {
+  const target = await sshTestTarget();
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-it-agent-'));
+  const sock = join(dir, 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 20));
+    execFileSync('ssh-add', ['-q', target.key], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+    const c = new SshConnector(hostSpec(target, { identity: [] }), settings(target), isolated({ agent: sock }));
+    try {
+      t.is(await must(c, sh`echo via-agent`), 'via-agent\n');
+    } finally {
+      await c.close();
+    }
+    // without any key and without an agent: a clear message
+    const none = new SshConnector(hostSpec(target, { identity: [] }), settings(target), isolated());
+    await t.throwsAsync(none.connect(), { message: /no SSH key to log in as root .*SSH_AUTH_SOCK is not set/ });
+  } finally {
+    agent.kill();
   }
 });
