@@ -216,21 +216,22 @@ function kill(pid: number, sig: NodeJS.Signals | number): void {
 }
 
 /** Stop one host; only PIDs recorded for it and verified as its systemd-nspawn (and that process's child) are signalled. */
-export async function stopHost(h: HostState, log: (m: string) => void): Promise<void> {
+export async function stopHost(h: HostState, log: (m: string) => void): Promise<boolean> {
   const pid = h.nspawnPid;
-  if (!pid || !isOurNspawn(pid, h.machine)) return;
+  if (!pid || !isOurNspawn(pid, h.machine)) return false;
   const init = childrenOf(pid)[0];
   if (init) kill(init, poweroffSignal(h.kind));
   const grace = KINDS[h.kind].arch === 'aarch64' ? 30_000 : 15_000;
-  if (await waitGone(pid, h.machine, grace)) return;
+  if (await waitGone(pid, h.machine, grace)) return true;
   log(`${h.name}: no poweroff after ${grace / 1000} s: SIGTERM to systemd-nspawn ${pid}`);
   kill(pid, 'SIGTERM');
-  if (await waitGone(pid, h.machine, 5000)) return;
+  if (await waitGone(pid, h.machine, 5000)) return true;
   kill(pid, 'SIGTERM'); // a second SIGTERM: immediate termination
-  if (await waitGone(pid, h.machine, 5000)) return;
+  if (await waitGone(pid, h.machine, 5000)) return true;
   log(`${h.name}: still running: SIGKILL to its init and systemd-nspawn ${pid}`);
   const init2 = childrenOf(pid)[0];
   if (init2) kill(init2, 'SIGKILL'); // PID 1 of the container: the kernel kills the whole pid namespace
   kill(pid, 'SIGKILL');
   if (!(await waitGone(pid, h.machine, 5000))) throw new Error(`${h.name}: systemd-nspawn ${pid} does not die`);
+  return true;
 }

@@ -50,9 +50,7 @@ export async function teardown(fleet: string, log: (m: string) => void = (m) => 
   // 1. containers (parallel: each waits for its own clean poweroff)
   await pool(s.hosts, 32, async (h) => {
     try {
-      const had = !!h.nspawnPid;
-      await stopHost(h, log);
-      if (had) report.stopped++;
+      if (await stopHost(h, log)) report.stopped++;
     } catch (e) {
       report.problems.push((e as Error).message);
     }
