@@ -1,0 +1,69 @@
+import type { CommandResult } from '../core/result.ts';
+import { sh } from '../shell/sh.ts';
+import { checkId, paramError } from './service/common.ts';
+import { change, fail, noop, type Operation, type Plan } from './operation.ts';
+import { attributeDrift, checkAbsPath, checkAttributes, fixAttributes, isFail, pathProbe, readPathProbe } from './probe-util.ts';
+
+export interface DirectoryParams {
+  readonly id: string;
+  readonly path: string;
+  /** Octal mode string such as '0755'. */
+  readonly mode?: string;
+  readonly owner?: string | number;
+  readonly group?: string | number;
+  /** present (default): exists with the attributes; absent: removed with everything in it. */
+  readonly state?: 'present' | 'absent';
+  readonly notify?: readonly string[];
+}
+
+const KIND = 'directory';
+
+/**
+ * A directory (with parents) and its mode/owner/group, or its removal. Removal
+ * refuses `/` and paths of fewer than two components (`/etc`, `/usr`...).
+ * A symlink to a directory counts as the directory (its target gets the attributes).
+ */
+export function directory(params: DirectoryParams): Operation {
+  const id = checkId(KIND, params.id);
+  const path = checkAbsPath(KIND, id, 'path', params.path);
+  const state = params.state ?? 'present';
+  if (state !== 'present' && state !== 'absent') {
+    throw paramError(KIND, id, 'state', `must be present or absent, got ${JSON.stringify(state)}`, 'write state: present or state: absent');
+  }
+  const want = checkAttributes(KIND, id, params);
+  if (state === 'absent') {
+    if (path.split('/').filter(Boolean).length < 2) {
+      throw paramError(KIND, id, 'path', `${JSON.stringify(path)} is too close to / to remove`, 'give a path of at least two components, e.g. /opt/app');
+    }
+    if (want.mode || want.owner || want.group) {
+      throw paramError(KIND, id, 'state', 'absent takes no mode/owner/group', 'remove mode, owner and group, or use state: present');
+    }
+  }
+
+  return {
+    kind: KIND,
+    id,
+    ...(params.notify ? { notify: params.notify } : {}),
+    probe: () => pathProbe(path, { hash: false }),
+    plan(probe: CommandResult | undefined): Plan {
+      const st = readPathProbe(KIND, id, probe);
+      if (isFail(st)) return st;
+      const isDir = st.type === 'dir' || (st.type === 'link' && st.resolved === 'dir');
+      if (state === 'absent') {
+        if (st.type === 'absent') return noop(`${path} is already absent`);
+        if (st.type !== 'dir') return fail(`${KIND} '${id}': ${path} is a ${st.type === 'link' ? 'symlink' : 'file'}, not a directory; refusing to remove it`);
+        return change(`remove ${path}`, [sh`rm -rf ${path}`]);
+      }
+      if (st.type === 'absent') {
+        const cmds = [sh`mkdir -p ${path}`];
+        if (want.owner || want.group) cmds.push(sh`chown ${`${want.owner ?? ''}${want.group ? `:${want.group}` : ''}`} ${path}`);
+        if (want.mode) cmds.push(sh`chmod ${want.mode} ${path}`);
+        return change(`create ${path}`, cmds);
+      }
+      if (!isDir) return fail(`${KIND} '${id}': ${path} exists and is not a directory (${st.type === 'link' ? `symlink to ${st.target ?? '?'}` : st.type})`);
+      const drift = attributeDrift(st, want);
+      if (drift.length === 0) return noop(`${path} exists${want.mode || want.owner || want.group ? ' with the wanted attributes' : ''}`);
+      return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, st, want));
+    },
+  };
+}

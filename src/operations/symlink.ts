@@ -1,0 +1,58 @@
+import type { CommandResult } from '../core/result.ts';
+import { sh } from '../shell/sh.ts';
+import { checkId, paramError } from './service/common.ts';
+import { change, fail, noop, type Operation, type Plan } from './operation.ts';
+import { checkAbsPath, checkBoolean, isFail, pathProbe, readPathProbe } from './probe-util.ts';
+
+export interface SymlinkParams {
+  readonly id: string;
+  /** The link to create (absolute). */
+  readonly path: string;
+  /** What it points to, written as given (absolute or relative to the link's directory). */
+  readonly target: string;
+  /** Replace a regular file (or another file type, not a directory) found at `path`. */
+  readonly force?: boolean;
+  readonly notify?: readonly string[];
+}
+
+const KIND = 'symlink';
+
+/**
+ * A symbolic link `path -> target`. A link with another target is repointed
+ * (`ln -sfn`, which does not follow an existing link to a directory). A file at
+ * `path` is replaced only with `force`; a directory never.
+ */
+export function symlink(params: SymlinkParams): Operation {
+  const id = checkId(KIND, params.id);
+  const path = checkAbsPath(KIND, id, 'path', params.path);
+  if (path === '/') throw paramError(KIND, id, 'path', 'cannot be /', 'give the path of the link');
+  const target = params.target;
+  if (typeof target !== 'string' || target === '' || target.includes('\0') || target.includes('\n')) {
+    throw paramError(KIND, id, 'target', `must be a non-empty path without newlines, got ${JSON.stringify(target)}`, 'give what the link points to');
+  }
+  const force = checkBoolean(KIND, id, 'force', params.force) ?? false;
+
+  return {
+    kind: KIND,
+    id,
+    ...(params.notify ? { notify: params.notify } : {}),
+    probe: () => pathProbe(path, { hash: false }),
+    plan(probe: CommandResult | undefined): Plan {
+      const st = readPathProbe(KIND, id, probe);
+      if (isFail(st)) return st;
+      const link = sh`ln -sfn -- ${target} ${path}`;
+      switch (st.type) {
+        case 'absent':
+          return change(`create ${path} -> ${target}`, [link]);
+        case 'link':
+          if (st.target === target) return noop(`${path} already points to ${target}`);
+          return change(`repoint ${path}: ${st.target ?? '?'} -> ${target}`, [link]);
+        case 'dir':
+          return fail(`${KIND} '${id}': ${path} is a directory; remove it first (a directory is never replaced by a link)`);
+        default:
+          if (!force) return fail(`${KIND} '${id}': ${path} exists and is not a symlink; set force: true to replace it`);
+          return change(`replace ${path} with a link to ${target}`, [sh`rm -f ${path}`, link]);
+      }
+    },
+  };
+}
