@@ -20,6 +20,10 @@ test('there are fixtures for every host kind', (t) => {
     'alpine319-amd64-openrc-chroot',
     'alpine319-amd64-openrc-booted',
     'alpine319-amd64-openrc-s6-booted',
+    'alpine37-arm64-openrc-booted',
+    'debian12-amd64-bed-systemd',
+    'debian12-amd64-bed-nonroot',
+    'debian12-arm64-systemd-booted',
   ]) {
     t.true(names.includes(kind), kind);
   }
@@ -43,6 +47,10 @@ const headline: Record<string, Partial<Record<'arch' | 'libc' | 'init' | 'packag
   'alpine319-amd64-openrc-chroot': { arch: 'amd64', libc: 'musl', init: 'openrc', packageManager: 'apk', family: 'alpine', chroot: true },
   'alpine319-amd64-openrc-booted': { arch: 'amd64', libc: 'musl', init: 'openrc', packageManager: 'apk', family: 'alpine', chroot: false },
   'alpine319-amd64-openrc-s6-booted': { arch: 'amd64', libc: 'musl', init: 'openrc', packageManager: 'apk', family: 'alpine', chroot: false },
+  'alpine37-arm64-openrc-booted': { arch: 'arm64', libc: 'musl', init: 'openrc', packageManager: 'apk', family: 'alpine', chroot: false },
+  'debian12-amd64-bed-systemd': { arch: 'amd64', libc: 'glibc', init: 'systemd', packageManager: 'apt', family: 'debian', chroot: false },
+  'debian12-amd64-bed-nonroot': { arch: 'amd64', libc: 'glibc', init: 'systemd', packageManager: 'apt', family: 'debian', chroot: false },
+  'debian12-arm64-systemd-booted': { arch: 'arm64', libc: 'glibc', init: 'systemd', packageManager: 'apt', family: 'debian', chroot: false },
 };
 
 for (const [name, want] of Object.entries(headline)) {
@@ -74,4 +82,16 @@ test('debian with the musl package: ldd decides glibc', (t) => {
   const out = readFileSync(`${dir}debian12-amd64-sandbox.txt`, 'utf8');
   t.true(out.includes('/lib/ld-musl-x86_64.so.1'));
   t.is(parseFacts(out, { chroot: false }).libc, 'glibc');
+});
+
+test('under qemu-user PID 1 exe is the emulator: init still read from comm and /run', (t) => {
+  const out = readFileSync(`${dir}alpine37-arm64-openrc-booted.txt`, 'utf8');
+  t.true(out.includes('exe=/usr/bin/qemu-aarch64-static'));
+  t.is(parseFacts(out, { chroot: false }).init, 'openrc');
+});
+
+test('non-root login: PID 1 exe unreadable, systemd still detected', (t) => {
+  const out = readFileSync(`${dir}debian12-amd64-bed-nonroot.txt`, 'utf8');
+  t.true(out.includes('\nexe=\n'));
+  t.is(parseFacts(out, { chroot: false }).init, 'systemd');
 });
