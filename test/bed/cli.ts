@@ -30,7 +30,7 @@ import {
   GATEWAY_OCTET,
 } from './config.ts';
 import { debianBase } from './debian.ts';
-import { pool, run, verbose } from './exec.ts';
+import { pool, run, sleep, verbose } from './exec.ts';
 import { writeFleetFiles } from './files.ts';
 import { bootHost, isOurNspawn, mountOverlay, personalise } from './hosts.ts';
 import { pickSubnetIndex, rootVethName, setupBedNetwork, setupHostNetwork } from './net.ts';
@@ -49,9 +49,8 @@ function count(v: string): number {
 
 // ------------------------------------------------------------------ lock (one up/down per fleet at a time)
 
-function lock(fleet: string): () => void {
+function tryLock(file: string): (() => void) | { holder: number } {
   mkdirSync(STATE_BASE, { recursive: true });
-  const file = join(STATE_BASE, `.${fleet}.lock`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, 'wx');
@@ -60,12 +59,35 @@ function lock(fleet: string): () => void {
       return () => rmSync(file, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(readFileSync(file, 'utf8').trim());
-      if (holder && isPidAlive(holder)) throw new Error(`fleet ${fleet} is busy: pid ${holder} holds ${file}`);
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(file, 'utf8').trim());
+      } catch {
+        /* removed meanwhile */
+      }
+      if (holder && isPidAlive(holder)) return { holder };
       rmSync(file, { force: true }); // stale
     }
   }
   throw new Error(`cannot lock ${file}`);
+}
+
+function lock(fleet: string): () => void {
+  const file = join(STATE_BASE, `.${fleet}.lock`);
+  const l = tryLock(file);
+  if (typeof l !== 'function') throw new Error(`fleet ${fleet} is busy: pid ${l.holder} holds ${file}`);
+  return l;
+}
+
+/** Machine-wide lock from picking a subnet until its bridge exists (fleets started at the same time). */
+async function subnetLock(): Promise<() => void> {
+  const file = join(STATE_BASE, '.subnet-allocation.lck');
+  for (let i = 0; i < 600; i++) {
+    const l = tryLock(file);
+    if (typeof l === 'function') return l;
+    await sleep(100);
+  }
+  throw new Error(`${file} held for a minute`);
 }
 
 // ------------------------------------------------------------------ up
@@ -182,44 +204,53 @@ async function up(o: UpOptions): Promise<number> {
     );
     const tCaches = Date.now();
 
-    const index = await pickSubnetIndex(fleet);
-    const p = subnetPrefix(index);
-    const dir = fleetDir(fleet);
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    chmodSync(dir, 0o755);
-    state = {
-      version: 1,
-      fleet,
-      status: 'starting',
-      createdAt: new Date().toISOString(),
-      dir,
-      subnetIndex: index,
-      subnet: `${p}.0/24`,
-      gateway: `${p}.${GATEWAY_OCTET}`,
-      controllerAddress: `${p}.${CONTROLLER_OCTET}`,
-      bedNetns: bedNetnsName(fleet),
-      rootVeth: rootVethName(index),
-      s6: o.s6,
-      source: src.label,
-      files: {
-        inventory: join(dir, 'inventory.yml'),
-        sshConfig: join(dir, 'ssh_config'),
-        knownHosts: join(dir, 'known_hosts'),
-        key: join(dir, 'id_ed25519'),
-      },
-      hosts: [],
-      netns: [],
-      mounts: [],
-      links: [],
-    };
-    const w = new StateWriter(state);
-    w.saveSync();
-    copyFileSync(src.clientKey, state.files.key);
-    chmodSync(state.files.key, 0o600);
-    copyFileSync(src.clientPub, `${state.files.key}.pub`);
-    chmodSync(`${state.files.key}.pub`, 0o644);
+    // subnet choice and bridge creation under a machine-wide lock (fleets started together)
+    const unlockSubnet = await subnetLock();
+    let w: StateWriter;
+    try {
+      const index = await pickSubnetIndex(fleet);
+      const p = subnetPrefix(index);
+      const dir = fleetDir(fleet);
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      chmodSync(dir, 0o755);
+      state = {
+        version: 1,
+        fleet,
+        status: 'starting',
+        createdAt: new Date().toISOString(),
+        dir,
+        subnetIndex: index,
+        subnet: `${p}.0/24`,
+        gateway: `${p}.${GATEWAY_OCTET}`,
+        controllerAddress: `${p}.${CONTROLLER_OCTET}`,
+        bedNetns: bedNetnsName(fleet),
+        rootVeth: rootVethName(index),
+        s6: o.s6,
+        source: src.label,
+        files: {
+          inventory: join(dir, 'inventory.yml'),
+          sshConfig: join(dir, 'ssh_config'),
+          knownHosts: join(dir, 'known_hosts'),
+          key: join(dir, 'id_ed25519'),
+        },
+        hosts: [],
+        netns: [],
+        mounts: [],
+        links: [],
+      };
+      w = new StateWriter(state);
+      w.saveSync();
+      copyFileSync(src.clientKey, state.files.key);
+      chmodSync(state.files.key, 0o600);
+      copyFileSync(src.clientPub, `${state.files.key}.pub`);
+      chmodSync(`${state.files.key}.pub`, 0o644);
 
-    await setupBedNetwork(w);
+      await setupBedNetwork(w);
+    } finally {
+      unlockSubnet();
+    }
+    const dir = state.dir;
+    const p = subnetPrefix(state.subnetIndex);
     let octet = FIRST_HOST_OCTET;
     for (const k of KIND_ORDER) {
       const base = bases[k];
