@@ -12,7 +12,7 @@ import type { ConnectionSettings, HostSpec } from '../inventory/types.ts';
 import { becomeFailure, shDashC, wrapBecome } from './become.ts';
 import { fingerprint, keyTypeOf, preferredHostKeyAlgorithms } from './host-key.ts';
 import { appendKnownHost, checkHostKey, describeKey, knownHostName, knownKeyTypes, loadKnownHosts, type KnownHosts } from './known-hosts.ts';
-import { Limit } from './limit.ts';
+import { Semaphore } from '../core/semaphore.ts';
 import { signalExitCode, timeoutNote, TIMEOUT_EXIT_CODE, type RawOutput } from './process.ts';
 import { loadSshConfig, resolveSshTarget, type ResolvedSshTarget, type SshConfig, type SshTarget } from './ssh-config.ts';
 import { catDownloadCommand, catUploadCommand, MISSING_FILE_EXIT } from './transfer.ts';
@@ -166,7 +166,7 @@ export class SshConnector implements Connector {
   readonly #spec: HostSpec;
   readonly #settings: ConnectionSettings;
   readonly #opts: SshConnectorOptions;
-  readonly #slots: Limit;
+  readonly #slots: Semaphore;
   #target?: ResolvedSshTarget;
   #connecting?: Promise<Connection>;
   #conn?: Connection;
@@ -177,7 +177,7 @@ export class SshConnector implements Connector {
     this.#spec = host;
     this.#settings = settings;
     this.#opts = opts;
-    this.#slots = new Limit(opts.maxChannels ?? 8);
+    this.#slots = new Semaphore(opts.maxChannels ?? 8);
   }
 
   /** Where the connection goes (after connect(); resolves ssh_config on first use). */

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { Limit } from '../../../src/connectors/limit.ts';
+import { Semaphore } from '../../../src/core/semaphore.ts';
 import { signalExitCode } from '../../../src/connectors/process.ts';
 import { catDownloadCommand, catUploadCommand } from '../../../src/connectors/transfer.ts';
 import { createConnector } from '../../../src/connectors/factory.ts';
@@ -21,8 +21,8 @@ test('cat transfer commands', (t) => {
   t.is(catDownloadCommand('/etc/x').text, 'if [ -e /etc/x ]; then exec cat -- /etc/x; else exit 66; fi');
 });
 
-test('Limit never exceeds max and is FIFO', async (t) => {
-  const limit = new Limit(3);
+test('Semaphore never exceeds its size and is FIFO', async (t) => {
+  const limit = new Semaphore(3);
   let active = 0;
   let peak = 0;
   const order: number[] = [];
