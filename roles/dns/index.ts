@@ -46,6 +46,9 @@ export const DEFAULTS = {
 const UNBOUND_DROPIN = '/etc/unbound/unbound.conf.d/cairn.conf';
 const UNBOUND_MAIN = '/etc/unbound/unbound.conf';
 const STATE_DIR = '/var/lib/cairn/dns';
+const ROOT_KEY = '/var/lib/unbound/root.key';
+/** The root zone's key-signing key KSK-2017 as a DS record (IANA root-anchors.xml). */
+const ROOT_DS = '. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D';
 
 const ipList = (name: string, v: unknown, opts: { min?: number } = {}): VarProblem[] => {
   if (!isStringList(v)) return [{ var: name, message: `must be a list of IP addresses, got ${JSON.stringify(v)}`, fix: `e.g. ${name}: ['127.0.0.1']` }];
@@ -237,7 +240,20 @@ export default defineRole({
     steps.push(packagesAvailable({ id: 'available', names: ['unbound'], hint }), packages({ id: 'packages', names: ['unbound'], state: 'present', update: true }));
 
     const configPath = alpine ? UNBOUND_MAIN : UNBOUND_DROPIN;
-    if (!alpine) steps.push(directory({ id: 'conf-d', path: '/etc/unbound/unbound.conf.d', mode: '0755' }));
+    if (!alpine) {
+      steps.push(
+        directory({ id: 'conf-d', path: '/etc/unbound/unbound.conf.d', mode: '0755' }),
+        // Debian's unbound validates DNSSEC with /var/lib/unbound/root.key, copied from
+        // dns-root-data (a Recommends that --no-install-recommends leaves out): without
+        // it unbound does not start. Seed it with the root KSK-2017 DS once; unbound
+        // keeps it current itself (RFC 5011).
+        command({
+          id: 'trust-anchor',
+          creates: ROOT_KEY,
+          run: sh`if [ -f /usr/share/dns/root.key ]; then cp /usr/share/dns/root.key ${ROOT_KEY}; else printf '%s\n' ${ROOT_DS} > ${ROOT_KEY}; fi && chown unbound:unbound ${ROOT_KEY} && chmod 0644 ${ROOT_KEY}`,
+        }),
+      );
+    }
     steps.push(
       checkedFile({ id: 'config', path: configPath, mode: '0644', content: unboundConfig(v, { main: alpine }), validate: (tmp) => sh`unbound-checkconf ${tmp}` }),
       checkconf(),

@@ -2,7 +2,7 @@
 // distribution package, /etc/docker/daemon.json (log size limits), the service
 // enabled and started, and the arch of Nomad's infra (pause) image.
 // Vars and behaviour: docs/roles-host.md.
-import { defineRole, directory, fail, file, noop, packages, restartService, service, sh, wait, change, type Operation, type Plan } from '../../src/index.ts';
+import { change, defineRole, directory, fail, file, noop, packages, restartService, service, sh, type Operation, type Plan } from '../../src/index.ts';
 import type { Vars } from '../../src/inventory/types.ts';
 import { packagesAvailable } from '../../src/operations/package-available.ts';
 import { parseSections, section } from '../../src/operations/service/common.ts';
@@ -73,16 +73,29 @@ export function dockerVarProblems(vars: Vars): VarProblem[] {
   return out;
 }
 
-/**
- * The infra image on this host: its name must match the host's arch, and an image
- * of that name already in docker's cache must be of the host's arch too (docker
- * never pulls a cached name again: a wrong-arch copy would stay forever) — such a
- * copy is removed so the right one is pulled.
- */
-function infraImageCheck(image: string, running: boolean): Operation {
+/** The infra image's name must match the host's arch: checked first, before anything is installed. */
+function infraImageName(image: string): Operation {
   return {
     kind: 'dockerImage',
-    id: 'infra-image',
+    id: 'infra-image-arch',
+    probe: () => undefined,
+    plan(_probe, ctx): Plan {
+      const problems = infraImageProblems(image, ctx.facts.arch);
+      if (problems.length) return fail(`nomad_infra_image ${problems.join('; ')}`);
+      return noop(`nomad_infra_image ${image} is not named for another arch than ${ctx.facts.arch}`);
+    },
+  };
+}
+
+/**
+ * A copy of the infra image already in docker's cache must be of the host's arch:
+ * docker never pulls a cached name again, so a wrong-arch copy would stay forever.
+ * Such a copy is removed, so the right one is pulled on first use.
+ */
+function infraImageCache(image: string, running: boolean): Operation {
+  return {
+    kind: 'dockerImage',
+    id: 'infra-image-cache',
     barrier: true,
     probe(ctx) {
       if (ctx.bake || !running) return undefined;
@@ -91,15 +104,43 @@ ${section('arch', sh`docker image inspect --format '{{.Architecture}}' ${image} 
 fi`;
     },
     plan(probe, ctx): Plan {
-      const problems = infraImageProblems(image, ctx.facts.arch);
-      if (problems.length) return fail(`nomad_infra_image ${problems.join('; ')}`);
-      if (ctx.bake || !running) return noop(`nomad_infra_image ${image} matches ${ctx.facts.arch} by name (docker not running here: cache not checked)`);
+      if (ctx.bake || !running) return noop(`nomad_infra_image ${image}: docker is not running here, its cache was not checked`);
       const s = parseSections(probe?.stdout ?? '');
-      if (!s.has('arch')) return noop(`nomad_infra_image ${image} matches ${ctx.facts.arch} by name (docker does not answer: cache not checked)`);
+      if (!s.has('arch')) return noop(`nomad_infra_image ${image}: docker does not answer, its cache was not checked`);
       const cached = s.get('arch')?.trim();
       if (cached === 'absent') return noop(`nomad_infra_image ${image}: not cached yet, docker pulls the ${ctx.facts.arch} image on first use`);
       if (cached === ctx.facts.arch) return noop(`nomad_infra_image ${image} is cached for ${cached}`);
       return change(`remove the cached ${cached} copy of ${image} (host is ${ctx.facts.arch}; docker would never pull it again)`, [sh`docker image rm ${image}`]);
+    },
+  };
+}
+
+/** dockerd answers `docker info`; when it does not within a minute, the failure shows its last log lines. */
+function running(init: string): Operation {
+  const logs =
+    init === 'systemd'
+      ? sh`journalctl -u docker --no-pager -n 8 -o cat 2>/dev/null`
+      : sh`tail -n 8 /var/log/docker.log 2>/dev/null`;
+  return {
+    kind: 'wait',
+    id: 'running',
+    barrier: true,
+    probe: (ctx) => (ctx.bake ? undefined : sh`if docker info >/dev/null 2>&1; then echo ready; else echo waiting; fi`),
+    plan(probe, ctx): Plan {
+      if (ctx.bake) return noop('bake mode: dockerd is not started');
+      if (probe?.stdout.trim() === 'ready') return noop('dockerd answers docker info');
+      return change('wait for dockerd to answer docker info (up to 60s)', [
+        sh`i=0
+while ! docker info >/dev/null 2>&1; do
+  i=$((i + 1))
+  if [ "$i" -ge 60 ]; then
+    echo 'dockerd does not answer docker info after 60s; its last log lines:' >&2
+    ${logs} >&2 || :
+    exit 1
+  fi
+  sleep 1
+done`,
+      ]);
     },
   };
 }
@@ -118,7 +159,8 @@ export default defineRole({
       family === 'alpine'
         ? "Alpine ships docker in its community repository: add a .../community line to /etc/apk/repositories (or mirror the package for offline hosts); cairn's offline Alpine test repository has no docker"
         : 'Debian ships docker.io in main; check /etc/apt/sources.list and run apt-get update';
-    const steps: Operation[] = [];
+    const image = infraImage(v, ctx.facts);
+    const steps: Operation[] = [infraImageName(image)];
     if (names.length === 0) {
       steps.push({ kind: 'packages', id: 'available', probe: () => undefined, plan: () => fail(`docker_packages has no list for OS family '${family}'`) });
       return steps;
@@ -130,8 +172,8 @@ export default defineRole({
       file({ id: 'daemon-json', path: '/etc/docker/daemon.json', mode: '0644', content: daemonJson(v), notify: ['restart docker'] }),
       service({ id: 'service', name: 'docker', enabled: true, state: started ? 'started' : 'stopped' }),
     );
-    if (started && !ctx.bake) steps.push(wait({ id: 'running', command: sh`docker info`, timeoutMs: 60_000 }));
-    steps.push(infraImageCheck(infraImage(v, ctx.facts), started));
+    if (started) steps.push(running(ctx.facts.init));
+    steps.push(infraImageCache(image, started));
     return steps;
   },
   handlers: () => ({
