@@ -64,7 +64,7 @@ interface Computed {
 function compute(ctx: RoleContext): Computed & { base: string; cluster: ReturnType<typeof clusterOf> } {
   const v = ctx.vars;
   const self = { host: ctx.host, vars: v };
-  const all = members(ctx.inventory, ctx.hostsWithRole, DEFAULTS, self);
+  const all = members(ctx.hostsWithRole, (h) => ctx.varsOf(h), self);
   const cluster = clusterOf(K, self, all, ctx.inventory);
   const server = isServer(K, ctx.host, v, ctx.inventory);
   const join = Array.isArray(v.consul_retry_join) ? v.consul_retry_join.map(String) : cluster.servers.map((m) => joinAddress(m.host, m.vars));

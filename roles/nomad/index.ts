@@ -56,7 +56,7 @@ const K = NOMAD_CLUSTER;
 function compute(ctx: RoleContext) {
   const v = ctx.vars;
   const self = { host: ctx.host, vars: v };
-  const all = members(ctx.inventory, ctx.hostsWithRole, DEFAULTS, self);
+  const all = members(ctx.hostsWithRole, (h) => ctx.varsOf(h), self);
   const cluster = clusterOf(K, self, all, ctx.inventory);
   const server = isServer(K, ctx.host, v, ctx.inventory);
   const client = v.nomad_client !== false;

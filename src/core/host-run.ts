@@ -19,8 +19,8 @@ import { CommandFailedError } from './errors.ts';
 export interface HostJob {
   host: HostSpec;
   roles: LoadedRole[];
-  /** Merged vars per role name (defaults < global < group < host < -e). */
-  varsFor(role: LoadedRole): Vars;
+  /** Merged vars of this host (or `other`) for a role (defaults < global < group < host < -e). */
+  varsFor(role: LoadedRole, other?: HostSpec): Vars;
   hostsWithRole(role: string): HostSpec[];
   inventory: Inventory;
 }
@@ -275,6 +275,7 @@ class HostRunner {
       facts: this.facts,
       inventory: this.job.inventory,
       hostsWithRole: this.job.hostsWithRole(name),
+      varsOf: (other) => this.job.varsFor(role, other),
       bake: this.opts.bake,
       render: this.opts.render,
     });

@@ -82,7 +82,7 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
       const errors: unknown[] = [];
       for (const facts of stubFacts) {
         try {
-          const ctx = makeRoleContext({ role, host, vars: varsFor(host, role), facts, inventory, hostsWithRole: hostsWithRole(name), bake: !!opts.bake, render });
+          const ctx = makeRoleContext({ role, host, vars: varsFor(host, role), facts, inventory, hostsWithRole: hostsWithRole(name), varsOf: (h) => varsFor(h, role), bake: !!opts.bake, render });
           role.def.steps(ctx);
         } catch (err) {
           errors.push(err);
@@ -109,7 +109,7 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
     host,
     inventory,
     roles: (roleNamesByHost.get(host.name) ?? []).map((n) => roles.get(n)!),
-    varsFor: (role) => varsFor(host, role),
+    varsFor: (role, other) => varsFor(other ?? host, role),
     hostsWithRole,
   }));
   return { inventory, hosts, jobs, roles, render };

@@ -25,16 +25,18 @@ export function makeRoleContext(args: {
   facts: Facts;
   inventory: Inventory;
   hostsWithRole: readonly HostSpec[];
+  varsOf: (host: HostSpec) => Vars;
   bake: boolean;
   render: TemplateRenderer;
 }): RoleContext {
-  const { role, host, vars, facts, inventory, hostsWithRole, bake, render } = args;
+  const { role, host, vars, facts, inventory, hostsWithRole, varsOf, bake, render } = args;
   return {
     host,
     vars,
     facts,
     inventory,
     hostsWithRole,
+    varsOf,
     bake,
     template(name: string, extra?: Vars): string {
       const file = findTemplate(role, name);

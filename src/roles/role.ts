@@ -12,6 +12,8 @@ export interface RoleContext {
   readonly inventory: Inventory;
   /** Hosts that run this role, in inventory order (e.g. to compute bootstrap_expect). */
   readonly hostsWithRole: readonly HostSpec[];
+  /** Another host's merged vars for this role (same precedence, -e included). */
+  varsOf(host: HostSpec): Vars;
   /** Image-bake mode. */
   readonly bake: boolean;
   /**

@@ -1,7 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { InputProblem } from '../core/errors.ts';
 import type { HostSpec, Inventory, Vars } from '../inventory/types.ts';
-import { varsForHost } from '../inventory/vars.ts';
 import { rolesForHost } from '../inventory/roles-for-host.ts';
 
 /**
@@ -74,13 +73,9 @@ export function advertiseAddress(host: HostSpec, vars: Vars): string {
   return '{{ GetPrivateIP }}';
 }
 
-/**
- * Members of this role (with their merged vars). `self` gives the current
- * host's exact vars (with -e); other hosts' vars are computed from the
- * inventory and the role defaults (-e values are not visible to a role here).
- */
-export function members(inv: Inventory, hostsWithRole: readonly HostSpec[], defaults: Vars, self?: Member): Member[] {
-  return hostsWithRole.map((h) => (self && h.name === self.host.name ? self : { host: h, vars: varsForHost(inv, h, defaults) }));
+/** Members of this role with their merged vars (role defaults < inventory < -e, as the engine merges them). */
+export function members(hostsWithRole: readonly HostSpec[], varsOf: (h: HostSpec) => Vars, self?: Member): Member[] {
+  return hostsWithRole.map((h) => (self && h.name === self.host.name ? self : { host: h, vars: varsOf(h) }));
 }
 
 export interface ClusterInfo {

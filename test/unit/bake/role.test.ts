@@ -13,7 +13,7 @@ import { IDENTITY_ITEMS } from '../../../src/bake/identity.ts';
 
 function ctx(bake: boolean, facts: Facts, vars: Record<string, unknown> = {}): RoleContext {
   const host = { name: 'img', connection: 'chroot' as const, address: 'img', become: false as const, root: '/mnt/x', vars: {}, groups: [], location: { file: 'inv.yml', line: 3 } };
-  return { host, vars: { ...role.defaults, ...vars }, facts, inventory: {} as RoleContext['inventory'], hostsWithRole: [host], bake, template: () => '' };
+  return { host, vars: { ...role.defaults, ...vars }, facts, inventory: {} as RoleContext['inventory'], hostsWithRole: [host], varsOf: () => ({}), bake, template: () => '' };
 }
 
 test('outside bake mode the role cannot even build its steps (an input error naming the host)', (t) => {

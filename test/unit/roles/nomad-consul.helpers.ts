@@ -56,6 +56,7 @@ export function ctxFor(r: LoadedRole, inv: Inventory, host: string, facts: Facts
     role: r,
     host: h,
     vars: varsForHost(inv, h, r.def.defaults ?? {}, opts.extra ?? {}),
+    varsOf: (other) => varsForHost(inv, other, r.def.defaults ?? {}, opts.extra ?? {}),
     facts,
     inventory: inv,
     hostsWithRole: hostsWithRole(inv, r.def.name),
