@@ -27,6 +27,8 @@ const ROOT_PKGS = ['systemd', 'systemd-sysv', 'openssh-server', 'dbus', 'iproute
 export const REPO_PKGS = [
   'unbound', 'dnsutils', 's6', 'ca-certificates', 'iproute2', 'kmod', 'procps', 'sudo', 'docker.io',
   'containernetworking-plugins', 'iptables', 'curl', 'busybox',
+  // the bed's own smoke test installs and removes this one: no role or other test uses it
+  'hello',
 ];
 
 export type DebArch = 'amd64' | 'arm64';
