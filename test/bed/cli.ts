@@ -374,7 +374,6 @@ async function status(fleet: string): Promise<number> {
       : { code: -1, stderr: 'container not running' };
     const ok = r.code === 0;
     if (!ok) bad++;
-    h.bootMs = h.bootMs ?? 0;
     (h as HostState & { line?: string }).line =
       `  ${h.name.padEnd(9)} ${h.kind.padEnd(11)} ${h.arch.padEnd(8)} ${h.address.padEnd(14)} nspawn ${String(h.nspawnPid ?? '-').padEnd(8)} ` +
       (ok ? `ssh ok (${Date.now() - t} ms)` : `ssh FAILED: ${r.stderr.trim().split('\n').pop()}`);
