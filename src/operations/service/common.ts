@@ -65,18 +65,12 @@ export function withoutTerminal(cmd: ShellCommand): ShellCommand {
 /** Service / unit name: letters, digits and `_ . @ : -`, not starting with `-` or `.`. */
 export const SERVICE_NAME = /^[A-Za-z0-9_@][A-Za-z0-9_.@:-]*$/;
 
-/**
- * atomicInstall with a produce step that really stops on failure: atomicInstall
- * runs its steps as `(set -e ...) || { rm tmp; exit 1; }`, and POSIX shells ignore
- * `set -e` on the left of `||`, so a failed produce/chmod/chown would still be
- * renamed into place (an empty /etc/passwd, an unverified binary). Here produce,
- * chmod and chown are chained with && and exit explicitly.
- */
+/** atomicInstall with mode/owner applied to the temp file (kept for its callers' call shape). */
 export function installChecked(produce: ShellCommand, tmp: string, path: string, opts: AtomicWriteOptions = {}): ShellCommand {
   const steps: ShellCommand[] = [produce];
   if (opts.owner || opts.group) steps.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} ${tmp}`);
   if (opts.mode) steps.push(sh`chmod ${opts.mode} ${tmp}`);
-  return atomicInstall(sh`{ ${joinCommands(steps, '&&')}; } || exit 1`, tmp, path, { backup: opts.backup !== false });
+  return atomicInstall(joinCommands(steps, '&&'), tmp, path, { backup: opts.backup !== false });
 }
 
 /** Write small `content` to `path` atomically (inline base64, like atomicWrite) with installChecked. */

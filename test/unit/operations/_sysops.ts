@@ -60,8 +60,8 @@ export function expectWrite(file: string, content: string, mode = '0644'): strin
 /** The display text of installChecked(produce + attrs already joined with &&, ..., file). */
 export function expectInstall(steps: string, file: string): string {
   return (
-    `(set -e\numask 077\n{ ${steps}; } || exit 1\n` +
-    `if [ -f ${file} ]; then cp -p ${file} ${file}.cairn-bak.$(date +%s); fi\nmv -f ${file}.cairn-tmp ${file}) || { rm -f ${file}.cairn-tmp; exit 1; }`
+    `( umask 077 && ${steps} && { [ ! -f ${file} ] || cp -p ${file} ${file}.cairn-bak.$(date +%s); } && ` +
+    `mv -f ${file}.cairn-tmp ${file} ) || { rm -f ${file}.cairn-tmp; exit 1; }`
   );
 }
 
