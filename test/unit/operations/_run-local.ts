@@ -148,6 +148,13 @@ export function targets(): Target[] {
   return cached;
 }
 
+/** A controller-side temp dir removed when the test process exits. */
+export function scratch(prefix = 'cairn-scratch-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 export function ctxFor(target: Target, bake = false): OpContext {
   return { host: target.name, facts: target.facts, bake };
 }

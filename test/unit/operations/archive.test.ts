@@ -1,8 +1,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ShellCommand } from '../../../src/shell/sh.ts';
 import { archive } from '../../../src/operations/archive.ts';
@@ -10,7 +9,7 @@ import type { ChangePlan, OpContext, Plan } from '../../../src/operations/operat
 import { stubFacts } from '../../../src/facts/stub.ts';
 import type { Facts } from '../../../src/facts/types.ts';
 import { SECTION_PREFIX } from '../../../src/facts/gather.ts';
-import { apply, applyTwice, probeResult, targets } from './_run-local.ts';
+import { apply, applyTwice, probeResult, targets, scratch } from './_run-local.ts';
 
 const ctx: OpContext = { host: 'h', facts: stubFacts[0] as Facts, bake: false };
 const out = (sections: Record<string, string>) => probeResult(Object.entries(sections).map(([k, v]) => `\n${SECTION_PREFIX}${k}\n${v}\n`).join(''));
@@ -18,7 +17,7 @@ const shown = (p: Plan) => (p.kind === 'change' ? p.commands.map((c) => (c insta
 
 /** Build archives on the controller from a tree: { 'path/in/archive': content | { content, mode } }. */
 function tree(files: Record<string, string | { content: string; mode: number }>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-tree-'));
+  const dir = scratch('cairn-tree-');
   for (const [p, v] of Object.entries(files)) {
     const full = join(dir, p);
     mkdirSync(join(full, '..'), { recursive: true });
@@ -29,13 +28,13 @@ function tree(files: Record<string, string | { content: string; mode: number }>)
 }
 function tgz(files: Record<string, string | { content: string; mode: number }>, name = 'a.tar.gz'): string {
   const dir = tree(files);
-  const out = join(mkdtempSync(join(tmpdir(), 'cairn-arc-')), name);
+  const out = join(scratch('cairn-arc-'), name);
   execFileSync('tar', ['-czf', out, '-C', dir, ...readdirSync(dir)]);
   return out;
 }
 function zip(files: Record<string, string | { content: string; mode: number }>, name = 'a.zip'): string {
   const dir = tree(files);
-  const out = join(mkdtempSync(join(tmpdir(), 'cairn-arc-')), name);
+  const out = join(scratch('cairn-arc-'), name);
   execFileSync('zip', ['-qr', out, ...readdirSync(dir)], { cwd: dir });
   return out;
 }
@@ -138,7 +137,7 @@ for (const target of targets()) {
 
     test(`${target.name}: ${kind} corrupt archive fails, leaves dest and no temp dir`, (t) => {
       const base = target.tempDir();
-      const bad = join(mkdtempSync(join(tmpdir(), 'cairn-bad-')), `bad.${kind}`);
+      const bad = join(scratch('cairn-bad-'), `bad.${kind}`);
       writeFileSync(bad, 'not an archive at all');
       const r = apply(target, archive({ id: 'bad', src: bad, dest: `${base}/d` }));
       t.is(r.plan.kind, 'change');

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Secret } from '../../../src/core/secret.ts';
@@ -9,7 +8,7 @@ import { file } from '../../../src/operations/file.ts';
 import type { ChangePlan, OpContext, Plan } from '../../../src/operations/operation.ts';
 import { stubFacts } from '../../../src/facts/stub.ts';
 import type { Facts } from '../../../src/facts/types.ts';
-import { HOSTILE_CONTENT, HOSTILE_NAMES, apply, applyTwice, fakePathProbe, probeResult, sha256, targets } from './_run-local.ts';
+import { HOSTILE_CONTENT, HOSTILE_NAMES, apply, applyTwice, fakePathProbe, probeResult, sha256, targets, scratch } from './_run-local.ts';
 
 const ctx: OpContext = { host: 'h', facts: stubFacts[0] as Facts, bake: false };
 const displays = (p: Plan) => (p.kind === 'change' ? p.commands.map((c) => (c instanceof ShellCommand ? c.display : `upload ${c.path}: ${c.description}`)) : []);
@@ -152,7 +151,7 @@ test('binary content: summary instead of a diff', (t) => {
 });
 
 test('src: content read from a controller file', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-src-'));
+  const dir = scratch('cairn-src-');
   writeFileSync(join(dir, 'motd'), 'from src\n');
   const op = file({ id: 'motd', path: '/etc/motd', src: join(dir, 'motd') });
   t.is(op.plan(fakePathProbe({ type: 'file', stat: '644 0 0 root root 9', sha256: sha256('from src\n') }), ctx).kind, 'noop');

@@ -1,14 +1,13 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sh, ShellCommand } from '../../../src/shell/sh.ts';
 import { wait } from '../../../src/operations/wait.ts';
 import type { ChangePlan, OpContext } from '../../../src/operations/operation.ts';
 import { stubFacts } from '../../../src/facts/stub.ts';
 import type { Facts } from '../../../src/facts/types.ts';
-import { apply, probeResult, targets } from './_run-local.ts';
+import { apply, probeResult, targets, scratch } from './_run-local.ts';
 
 const ctx: OpContext = { host: 'h', facts: stubFacts[0] as Facts, bake: false };
 
@@ -73,7 +72,7 @@ for (const target of targets()) {
 
 /** A server (`create` makes a net or http server) in a child process, listening on 127.0.0.1. */
 function serve(create: string): { port: number; stop: () => void } {
-  const portFile = join(mkdtempSync(join(tmpdir(), 'cairn-serve-')), 'port');
+  const portFile = join(scratch('cairn-serve-'), 'port');
   const code = `const s=${create};s.listen(0,'127.0.0.1',()=>{require('fs').writeFileSync(${JSON.stringify(portFile)},String(s.address().port))})`;
   const child = spawn(process.execPath, ['-e', code], { stdio: 'ignore' });
   child.unref();
