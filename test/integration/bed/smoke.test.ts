@@ -171,7 +171,7 @@ if (!fleet) {
         const r = await ssh(
           h,
           // let OpenRC finish starting it first (s6_start sleeps 3 s), so the kill races nothing
-          'i=0; until rc-service toys6 status </dev/null 2>&1 | grep -q started; do i=$((i+1)); [ $i -gt 20 ] && exit 3; sleep 1; done; ' +
+          'i=0; until rc-status default </dev/null 2>&1 | grep -q "toys6 .*started"; do i=$((i+1)); [ $i -gt 20 ] && exit 3; sleep 1; done; ' +
           'L=/run/openrc/s6-scan/toys6; P1=$(cat /run/toys6.child.pid) || exit 2; kill -9 "$P1"; i=0; ' +
             'while [ $i -lt 20 ]; do sleep 1; P2=$(cat /run/toys6.child.pid); ' +
             'if [ "$P2" != "$P1" ] && kill -0 "$P2" 2>/dev/null && s6-svstat $L | grep -q "^up"; then echo "$P1 $P2"; exit 0; fi; i=$((i+1)); done; exit 1',
