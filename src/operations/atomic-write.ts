@@ -27,11 +27,12 @@ export function atomicWrite(path: string, content: Buffer | string, opts: Atomic
  */
 export function atomicInstall(produce: ShellCommand, tmp: string, path: string, opts: AtomicWriteOptions = {}): ShellCommand {
   const steps: ShellCommand[] = [produce];
-  if (opts.mode) steps.push(sh`chmod ${opts.mode} ${tmp}`);
+  // owner before mode: chown clears setuid/setgid bits, even as root
   if (opts.owner || opts.group) {
     const who = `${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`;
     steps.push(sh`chown ${who} ${tmp}`);
   }
+  if (opts.mode) steps.push(sh`chmod ${opts.mode} ${tmp}`);
   if (opts.backup !== false) {
     steps.push(sh`{ [ ! -f ${path} ] || cp -p ${path} ${path}.cairn-bak.$(date +%s); }`);
   }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { atomicInstall, atomicWrite } from '../../../src/operations/atomic-write.ts';
@@ -20,6 +20,14 @@ for (const [name, argv] of [['dash', ['/bin/sh', '-c']], ['busybox ash', ['busyb
     t.is(backups.length, 1);
     t.is(readFileSync(join(dir, backups[0]!), 'utf8'), 'old\n');
     t.false(existsSync(`${path}.cairn-tmp`));
+  });
+
+  test(`${name}: owner and a setuid mode together keep the setuid bit`, (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-aw-'));
+    const path = join(dir, 'tool');
+    const r = run(atomicWrite(path, '#!/bin/sh\n', { mode: '4755', owner: 'root', group: 'root' }).text);
+    t.is(r.status, 0, r.stderr);
+    t.is(statSync(path).mode & 0o7777, 0o4755);
   });
 
   test(`${name}: a failing step leaves the old file in place and fails`, (t) => {
