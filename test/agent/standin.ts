@@ -286,8 +286,9 @@ export async function startAgent(o: StartOptions): Promise<RunningAgent> {
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
+  // 'close', not 'exit': the last lines (e.g. "Caught signal") may still be in the pipe at exit
   const exited = new Promise<Exit>((resolve) =>
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       started.delete(child);
       resolve({ code, signal });
     }),
