@@ -101,6 +101,8 @@ export function unboundConfig(vars: Vars, opts: { main: boolean }): string {
     '    do-not-query-localhost: no',
     `    # .${domain} is not signed: no DNSSEC validation for it`,
     `    domain-insecure: "${domain}."`,
+    '    # a Consul that was down (not started yet) is asked again soon, not after infra-host-ttl',
+    '    infra-keep-probing: yes',
     '    # answered from here, to check that the resolver answers (no internet needed)',
     `    local-data: "${String(vars.dns_check_name).replace(/\.$/, '')}. 60 IN A ${String(vars.dns_check_address)}"`,
     '',
@@ -211,9 +213,18 @@ exit 0; fi`,
       if (direct.response.rcode !== 'NOERROR' || directRecords.length === 0) {
         return noop(`${domain}. is forwarded to ${where} (${how}); ${where} answers but has no ${name} record (${direct.response.rcode}), so the path was not proven`);
       }
-      return fail(
-        `${where} answers ${name} (${directRecords.join(', ')}) but unbound at ${at(listen, listenPort)} does not (${viaAnswer ? `${viaAnswer.rcode}, ${records.length} records` : via.kind === 'reply' ? '' : via.detail}): check do-not-query-localhost: no and domain-insecure: "${domain}."`,
-      );
+      // Unbound marks a forwarder that did not answer (Consul not started yet) as down
+      // for a while: forget that, then the name must resolve through it
+      const seen = viaAnswer ? `${viaAnswer.rcode}, ${records.length} records` : via.kind === 'reply' ? '' : via.detail;
+      const verify = dnsQueryCommand(listen, listenPort, name, 'A', 4);
+      return change(`flush unbound's infra cache: ${where} answers ${name} but unbound does not (${seen}); it had marked Consul's DNS as down`, [
+        // the request list too: a new query would join a pending one still waiting on the old timeout
+        // `flush_infra all`: flush_infra with an address only matches port 53 entries
+        sh`unbound-control flush_infra all >/dev/null && unbound-control flush_requestlist >/dev/null && unbound-control flush_zone ${`${domain}.`} >/dev/null`,
+        sh`out=$(${verify}); case "$out" in *@@cairn:raw*) ;; *) echo ${`unbound still does not answer ${name}:`} "$out" >&2; exit 1 ;; esac
+h=$(printf '%s\n' "$out" | awk 'p { print; exit } /^@@cairn:raw$/ { p = 1 }'); set -- $h
+case "$4" in ?0) [ "$7$8" != 0000 ] || { echo ${`unbound answers ${name} with no record after the flush: check do-not-query-localhost: no and domain-insecure: "${domain}."`} >&2; exit 1; } ;; *) echo ${`unbound still fails ${name} after the flush: check do-not-query-localhost: no and domain-insecure: "${domain}."`} >&2; exit 1 ;; esac`,
+      ]);
     },
   };
 }
@@ -289,7 +300,8 @@ export default defineRole({
       if (alpine) {
         steps.push(
           directory({ id: 'udhcpc-dir', path: '/etc/udhcpc', mode: '0755' }),
-          line({ id: 'udhcpc', path: '/etc/udhcpc/udhcpc.conf', line: 'RESOLV_CONF="no"', regexp: '^\\s*#?\\s*RESOLV_CONF=', create: true }),
+          // replaces an active RESOLV_CONF= line, else the commented-out RESOLV_CONF="no" example
+          line({ id: 'udhcpc', path: '/etc/udhcpc/udhcpc.conf', line: 'RESOLV_CONF="no"', regexp: '^\\s*RESOLV_CONF=|^\\s*#\\s*RESOLV_CONF="?no"?\\s*$', create: true }),
         );
       } else {
         steps.push(

@@ -2,7 +2,7 @@
 // distribution package, /etc/docker/daemon.json (log size limits), the service
 // enabled and started, and the arch of Nomad's infra (pause) image.
 // Vars and behaviour: docs/roles-host.md.
-import { change, defineRole, directory, fail, file, noop, packages, restartService, service, sh, type Operation, type Plan } from '../../src/index.ts';
+import { change, defineRole, directory, fail, file, noop, packages, restartService, service, sh, ShellCommand, type Operation, type Plan } from '../../src/index.ts';
 import type { Vars } from '../../src/inventory/types.ts';
 import { packagesAvailable } from '../../src/operations/package-available.ts';
 import { parseSections, section } from '../../src/operations/service/common.ts';
@@ -115,15 +115,19 @@ fi`;
   };
 }
 
+/** The last lines dockerd logged (journald or OpenRC's /var/log/docker.log). */
+function dockerLogs(init: string) {
+  // dockerd's own lines (not systemd's about the unit), after journald wrote what it has
+  return init === 'systemd'
+    ? sh`{ journalctl --sync 2>/dev/null; journalctl _SYSTEMD_UNIT=docker.service --no-pager -n 8 -o cat 2>/dev/null; }`
+    : sh`tail -n 8 /var/log/docker.log 2>/dev/null`;
+}
+
 /** dockerd answers `docker info`; when it does not within a minute, the failure shows its last log lines. */
-function running(init: string): Operation {
-  const logs =
-    init === 'systemd'
-      ? sh`journalctl -u docker --no-pager -n 8 -o cat 2>/dev/null`
-      : sh`tail -n 8 /var/log/docker.log 2>/dev/null`;
+function running(id: string, init: string): Operation {
   return {
     kind: 'wait',
-    id: 'running',
+    id,
     barrier: true,
     probe: (ctx) => (ctx.bake ? undefined : sh`if docker info >/dev/null 2>&1; then echo ready; else echo waiting; fi`),
     plan(probe, ctx): Plan {
@@ -135,12 +139,28 @@ while ! docker info >/dev/null 2>&1; do
   i=$((i + 1))
   if [ "$i" -ge 60 ]; then
     echo 'dockerd does not answer docker info after 60s; its last log lines:' >&2
-    ${logs} >&2 || :
+    ${dockerLogs(init)} >&2 || :
     exit 1
   fi
   sleep 1
 done`,
       ]);
+    },
+  };
+}
+
+/** The restart handler, whose failure shows dockerd's own last log lines (not only "see journalctl"). */
+function restartWithLogs(init: string): Operation {
+  const inner = restartService({ id: 'restart', name: 'docker' });
+  return {
+    ...inner,
+    plan(probe, ctx): Plan {
+      const p = inner.plan(probe, ctx);
+      if (p.kind !== 'change') return p;
+      const cmds = p.commands.map((c) =>
+        c instanceof ShellCommand ? sh`${c} || { echo 'dockerd did not come back after the restart; its last log lines:' >&2; ${dockerLogs(init)} >&2 || :; exit 1; }` : c,
+      );
+      return { ...p, commands: cmds };
     },
   };
 }
@@ -172,12 +192,13 @@ export default defineRole({
       file({ id: 'daemon-json', path: '/etc/docker/daemon.json', mode: '0644', content: daemonJson(v), notify: ['restart docker'] }),
       service({ id: 'service', name: 'docker', enabled: true, state: started ? 'started' : 'stopped' }),
     );
-    if (started) steps.push(running(ctx.facts.init));
+    if (started) steps.push(running('running', ctx.facts.init));
     steps.push(infraImageCache(image, started));
     return steps;
   },
-  handlers: () => ({
-    'restart docker': [restartService({ id: 'restart', name: 'docker' })],
+  // restart, then check dockerd answers with the new daemon.json (a bad key stops it)
+  handlers: (ctx) => ({
+    'restart docker': ctx.vars.docker_service_state === 'started' ? [restartWithLogs(ctx.facts.init), running('running-after-restart', ctx.facts.init)] : [restartWithLogs(ctx.facts.init)],
   }),
 });
 

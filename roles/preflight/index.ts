@@ -64,7 +64,7 @@ export function cgroupFindings(facts: Pick<Facts, 'cgroup' | 'os' | 'supervisors
   }
   const problems = missing.map((c) => {
     const what: Record<string, string> = {
-      memory: 'no memory limits: task memory is not limited or accounted, and Nomad refuses memory_max / oversubscription',
+      memory: "no memory controller: task memory limits cannot be enforced, a task can use all of the host's memory",
       cpuset: 'no cpuset: reserved cores (resources.cores) cannot be pinned',
       cpu: 'no cpu controller: CPU shares and limits of tasks are ignored',
       io: 'no io controller: block I/O of tasks is not accounted',

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
-import { fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
+import { change, fail, noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
 import { checkId, paramError, parseSections, probeOf, section } from './service/common.ts';
 import { checkAbsPath } from './probe-util.ts';
 
@@ -127,7 +127,8 @@ export function dnsQueryCommand(server: string, port: number, name: string, type
   // bash: a connected UDP socket on fd 3; `timeout` bounds the read (a closed port
   // answers with ICMP, and the read fails at once with "connection refused")
   const viaBash = sh`bash -c 'exec 3<>"/dev/udp/$1/$2" || exit 3; printf "$3" >&3 || exit 3; timeout "$4" dd bs=4096 count=1 <&3 2>/dev/null | od -An -v -tx1' cairn-dns ${server} ${String(port)} ${query} ${String(timeoutSeconds)}`;
-  const viaNslookup = sh`nslookup -type=${type.toLowerCase()} -port=${String(port)} -timeout=${String(timeoutSeconds)} -retry=1 ${name} ${server} 2>&1`;
+  // `|| :`: the command always exits 0 (it runs under `set -e` inside changes); the output says it all
+  const viaNslookup = sh`nslookup -type=${type.toLowerCase()} -port=${String(port)} -timeout=${String(timeoutSeconds)} -retry=1 ${name} ${server} 2>&1 || :`;
   return sh`if command -v bash >/dev/null 2>&1 && command -v timeout >/dev/null 2>&1 && command -v od >/dev/null 2>&1; then
   r=$(${viaBash}) || r=''
   if [ -n "$r" ]; then ${section('raw', sh`printf '%s\n' "$r"`)}
@@ -177,7 +178,7 @@ export interface DnsCheckParams {
   readonly want?: 'answer' | 'reply';
   /** The address (A/AAAA) the answer must hold. */
   readonly expect?: string;
-  /** Keep asking for up to this long (a resolver just restarted), default 15 s. */
+  /** When there is no answer yet (a resolver just restarted): keep asking for up to this long (a change, like the wait op), default 15 s. */
   readonly waitSeconds?: number;
   /**
    * When this path is absent the check is not meaningful yet (the server is not
@@ -191,9 +192,11 @@ export interface DnsCheckParams {
 const KIND = 'dnsCheck';
 
 /**
- * Check that a DNS server answers, on the host (a read-only op: it never
- * changes anything; it fails when the server does not answer as wanted, which
- * stops the host's run before later steps such as switching resolv.conf).
+ * Check that a DNS server answers, on the host: one question in the probe. A
+ * right answer: noop. A wrong one (NXDOMAIN, another address): fail, which stops
+ * the host's run before later steps such as switching resolv.conf. No answer
+ * yet: like the wait op, a change that asks again on the host for up to
+ * `waitSeconds`, then the answer is judged again on the controller (afterChange).
  * barrier: it must see services (re)started by earlier steps of the run.
  */
 export function dnsCheck(params: DnsCheckParams): Operation {
@@ -220,51 +223,66 @@ export function dnsCheck(params: DnsCheckParams): Operation {
   const label = params.label ? `${params.label} at ${where}` : `DNS server ${where}`;
   const what = `${params.name} ${type}`;
 
+  const query = dnsQueryCommand(params.server, port, params.name, type, 2);
+  // a pass: any reply ('reply'), or NOERROR with an answer record (rcode: low nibble
+  // of byte 4, ancount: bytes 7-8 of the hex; nslookup: a Name: line)
+  const pass =
+    want === 'reply'
+      ? sh`grep -q -e '^@@cairn:raw$' -e '^@@cairn:nslookup$' "$f"`
+      : sh`{ h=$(awk 'p { print; exit } /^@@cairn:raw$/ { p = 1 }' "$f"); set -- $h; case "$4" in ?0) [ "$7$8" != 0000 ] ;; *) grep -q '^Name:' "$f" ;; esac; }`;
+
+  /** The final answer, judged on the controller (the probe's, or a new one after waiting). */
+  function judge(s: Map<string, string>, afterWait: boolean): { ok: string } | { fail: string } | { wait: string } {
+    const out = readQueryOutput(s);
+    if (out.kind === 'notool') return { fail: `${label}: cannot ask for ${what}: ${out.detail}` };
+    if (out.kind !== 'reply') {
+      return afterWait ? { fail: `${label} does not answer (${what}, asked for ${wait}s): ${out.detail}` } : { wait: out.detail };
+    }
+    const r = out.response;
+    const records = r.answers.filter((a) => a.type === TYPES[type]).map((a) => a.data);
+    if (want === 'reply') return { ok: `${label} answers (${what}: ${r.rcode}${records.length ? ` ${records.join(', ')}` : ''})` };
+    // SERVFAIL: still starting or priming; worth waiting for, once
+    if (r.rcode === 'SERVFAIL' && !afterWait) return { wait: 'SERVFAIL' };
+    if (r.rcode !== 'NOERROR') return { fail: `${label} answered ${what} with ${r.rcode}, not with a record` };
+    if (records.length === 0) return { fail: `${label} answered ${what} with no ${type} record` };
+    if (params.expect !== undefined && !records.includes(params.expect)) return { fail: `${label} answered ${what} with ${records.join(', ')}, expected ${params.expect}` };
+    return { ok: `${label} answers ${what} -> ${records.join(', ')}` };
+  }
+
   return {
     kind: KIND,
     id,
     barrier: true,
+    // one quick question (a probe must not wait: every later step's probe runs early too)
     probe(ctx: OpContext): ShellCommand | undefined {
       if (ctx.bake) return undefined;
-      const query = dnsQueryCommand(params.server, port, params.name, type, 2);
-      // ask until a reply that passes, at most `wait` seconds; print the last outcome
-      // a pass ends the loop early: any reply ('reply'), or NOERROR with an answer
-      // record (rcode: low nibble of byte 4, ancount: bytes 7-8 of the hex)
-      const pass =
-        want === 'reply'
-          ? sh`grep -q -e '^@@cairn:raw$' -e '^@@cairn:nslookup$' "$f"`
-          : sh`{ h=$(awk 'p { print; exit } /^@@cairn:raw$/ { p = 1 }' "$f"); set -- $h; case "$4" in ?0) [ "$7$8" != 0000 ] ;; *) grep -q '^Name:' "$f" ;; esac; }`;
-      return probeOf(
-        ...(onlyIf ? [sh`if [ ! -e ${onlyIf} ]; then`, section('absent', sh`echo yes`), sh`exit 0; fi`] : []),
-        sh`f=$(mktemp) || exit 1
-end=$(( $(date +%s) + ${wait} ))
-while :; do
-  ( ${query}
-  ) > "$f" 2>&1
-  if ${pass}; then break; fi
-  if [ "$(date +%s)" -ge "$end" ]; then break; fi
-  sleep 1
-done
-cat "$f"; rm -f "$f"`,
-      );
+      return probeOf(...(onlyIf ? [sh`if [ ! -e ${onlyIf} ]; then`, section('absent', sh`echo yes`), sh`exit 0; fi`] : []), query);
     },
     plan(probe: CommandResult | undefined, ctx: OpContext): Plan {
       if (ctx.bake) return noop(`bake mode: ${label} not asked (no live services)`);
       if (!probe) return fail(`${KIND} '${id}': no probe result`);
       const s = parseSections(probe.stdout);
       if (s.has('absent')) return noop(`not checked yet: ${onlyIf} does not exist (an earlier step installs it)`);
-      const out = readQueryOutput(s);
-      if (out.kind === 'notool') return fail(`${label}: cannot ask for ${what}: ${out.detail}`);
-      if (out.kind !== 'reply') return fail(`${label} does not answer (${what}, asked for ${wait}s): ${out.detail}`);
-      const r = out.response;
-      const records = r.answers.filter((a) => a.type === TYPES[type]).map((a) => a.data);
-      if (want === 'reply') return noop(`${label} answers (${what}: ${r.rcode}${records.length ? ` ${records.join(', ')}` : ''})`);
-      if (r.rcode !== 'NOERROR') return fail(`${label} answered ${what} with ${r.rcode}, not with a record`);
-      if (records.length === 0) return fail(`${label} answered ${what} with no ${type} record`);
-      if (params.expect !== undefined && !records.includes(params.expect)) {
-        return fail(`${label} answered ${what} with ${records.join(', ')}, expected ${params.expect}`);
-      }
-      return noop(`${label} answers ${what} -> ${records.join(', ')}`);
+      const j = judge(s, false);
+      if ('ok' in j) return noop(j.ok);
+      if ('fail' in j) return fail(j.fail);
+      // no answer yet (a resolver just restarted): wait on the host, then judge again (afterChange)
+      return change(`wait for ${label} to answer ${what} (up to ${wait}s; it gave: ${j.wait})`, [
+        sh`f=$(mktemp) || exit 1
+end=$(( $(date +%s) + ${wait} ))
+while :; do
+  ( ${query}
+  ) > "$f" 2>&1
+  if ${pass}; then rm -f "$f"; exit 0; fi
+  if [ "$(date +%s)" -ge "$end" ]; then cat "$f" >&2; rm -f "$f"; echo ${`${label} does not answer ${what} after ${wait}s`} >&2; exit 1; fi
+  sleep 1
+done`,
+      ]);
+    },
+    async afterChange(rt: ApplyRuntime): Promise<void> {
+      const r = await rt.run(query, { timeoutMs: 30_000 });
+      const j = judge(parseSections(r.stdout), true);
+      if ('fail' in j) throw new Error(j.fail);
     },
   };
 }

@@ -1,6 +1,7 @@
 import test from 'ava';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { buildStandin } from '../../agent/standin.ts';
 import { join } from 'node:path';
 import { cniPlugins, compareVersions, parsePluginVersion } from '../../../src/operations/cni-plugins.ts';
 import { SECTION_PREFIX } from '../../../src/facts/gather.ts';
@@ -64,11 +65,15 @@ test('params', (t) => {
 });
 
 // for real: the stand-in plugins test/agent/build.sh builds (1.4.0 passes, 1.2.0 fails)
-const agentDir = process.env.CAIRN_AGENT_DIR ?? '/tmp/cairn-agent-build';
+let agentDir: string | undefined;
 function agentBuilt(): boolean {
-  if (existsSync(join(agentDir, 'manifest.json'))) return true;
-  const r = spawnSync('sh', [new URL('../../agent/build.sh', import.meta.url).pathname, agentDir], { encoding: 'utf8' });
-  return r.status === 0;
+  if (agentDir) return true;
+  try {
+    agentDir = buildStandin().dir;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 for (const target of targets().filter((x) => x.name === 'dash' || x.name === 'busybox' || x.name === 'alpine-3.19-x86_64')) {
@@ -79,7 +84,7 @@ for (const target of targets().filter((x) => x.name === 'dash' || x.name === 'bu
       ['1.2.0', 'fail'],
     ] as const) {
       const dir = target.tempDir();
-      execFileSync('tar', ['-xzf', join(agentDir, `cni-plugins-linux-amd64-v${version}.tgz`), '-C', target.outside(dir)]);
+      execFileSync('tar', ['-xzf', join(agentDir!, `cni-plugins-linux-amd64-v${version}.tgz`), '-C', target.outside(dir)]);
       const o = cniPlugins({ id: 'check', dir, required: REQUIRED });
       const c = { host: target.name, facts: target.facts, bake: false };
       const p = o.plan(runProbe(target, o, c), c);

@@ -8,7 +8,7 @@ import { SECTION_PREFIX } from '../../../src/facts/gather.ts';
 import { stubFacts } from '../../../src/facts/stub.ts';
 import type { Facts } from '../../../src/facts/types.ts';
 import type { OpContext } from '../../../src/operations/operation.ts';
-import { probeResult, runProbe, targets } from './_run-local.ts';
+import { apply, probeResult, runProbe, targets } from './_run-local.ts';
 
 const ctx: OpContext = { host: 'h', facts: stubFacts[1] as Facts, bake: false };
 const s = (sections: Record<string, string>) => probeResult(Object.entries(sections).map(([k, v]) => `\n${SECTION_PREFIX}${k}\n${v}\n`).join(''));
@@ -51,7 +51,9 @@ test('plan: answer with the expected address -> noop; wrong address, NXDOMAIN, n
   t.deepEqual(op.plan(s({ raw: REPLY_HEX }), ctx), { kind: 'noop', reason: 'unbound at 127.0.0.1:53 answers cairn-check.internal A -> 127.0.0.254' });
   const other = dnsCheck({ id: 'c', server: '127.0.0.1', name: 'cairn-check.internal', expect: '127.0.0.9' });
   t.regex(JSON.stringify(other.plan(s({ raw: REPLY_HEX }), ctx)), /answered cairn-check.internal A with 127\.0\.0\.254, expected 127\.0\.0\.9/);
-  t.regex(JSON.stringify(op.plan(s({ noreply: 'no reply' }), ctx)), /"fail".*unbound at 127\.0\.0\.1:53 does not answer/);
+  const waiting = op.plan(s({ noreply: 'no reply' }), ctx);
+  t.is(waiting.kind, 'change', 'no answer yet: wait on the host (a resolver just restarted)');
+  t.is(waiting.kind === 'change' ? waiting.reason : '', 'wait for unbound at 127.0.0.1:53 to answer cairn-check.internal A (up to 15s; it gave: no reply)');
   t.regex(JSON.stringify(op.plan(s({ nslookup: "** server can't find cairn-check.internal: NXDOMAIN" }), ctx)), /answered cairn-check.internal A with NXDOMAIN/);
   t.regex(JSON.stringify(op.plan(s({ notool: 'x' }), ctx)), /neither bash .* nor busybox nslookup/);
 });
@@ -113,9 +115,20 @@ for (const target of targets().filter((x) => x.name === 'dash' || x.name === 'bu
     t.is(nx.plan(runProbe(target, nx, c), c).kind, 'noop');
     const started = Date.now();
     const closed = dnsCheck({ id: 'c', server: '127.0.0.1', port: PORT + 1, name: 'cairn-check.internal', waitSeconds: 2 });
-    const p = closed.plan(runProbe(target, closed, c), c);
-    t.is(p.kind, 'fail');
-    t.regex(p.kind === 'fail' ? p.message : '', /does not answer .*asked for 2s/);
+    const r = apply(target, closed, c);
+    t.is(r.plan.kind, 'change');
+    t.not(r.exitCode, 0);
+    t.regex(r.stderr, /DNS server 127\.0\.0\.1:\d+ does not answer cairn-check\.internal A after 2s/);
     t.true(Date.now() - started < 10_000);
   });
 }
+
+test.serial('after waiting, the answer is judged again on the controller (afterChange): a wrong address fails the step', async (t) => {
+  if (!haveUnbound) return t.pass('unbound is not installed on this machine');
+  const target = targets()[0]!;
+  const rt = { host: 'h', run: async (cmd: { text: string; display: string }) => ({ command: cmd.display, durationMs: 0, ...target.sh(cmd.text) }), freshLogin: async () => undefined };
+  const right = dnsCheck({ id: 'c', server: '127.0.0.1', port: PORT, name: 'cairn-check.internal', expect: '127.0.0.254' });
+  await t.notThrowsAsync(right.afterChange!(rt as never));
+  const wrong = dnsCheck({ id: 'c', server: '127.0.0.1', port: PORT, name: 'cairn-check.internal', expect: '127.0.0.9' });
+  await t.throwsAsync(wrong.afterChange!(rt as never), { message: /answered cairn-check\.internal A with 127\.0\.0\.254, expected 127\.0\.0\.9/ });
+});
