@@ -17,10 +17,13 @@ export const DEFAULT_INFRA_IMAGE = 'registry.k8s.io/pause-{{facts.arch}}:3.3';
 const IMAGE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 const KNOWN_ARCHES = ['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64'];
 
-/** `nomad_infra_image` rendered for this host (`{{facts.arch}}` and other vars substituted). */
+/**
+ * `nomad_infra_image` rendered for this host: `{{facts.arch}}` (and other vars) as a
+ * template, and the nomad role's short form `{arch}` too, so one value serves both roles.
+ */
 export function infraImage(vars: Vars, facts: Facts): string {
-  const raw = vars.nomad_infra_image ?? DEFAULT_INFRA_IMAGE;
-  return renderTemplateSource(String(raw), 'var nomad_infra_image', { ...vars, facts }).text.trim();
+  const raw = String(vars.nomad_infra_image ?? DEFAULT_INFRA_IMAGE).replace(/(?<!\{)\{arch\}(?!\})/g, facts.arch);
+  return renderTemplateSource(raw, 'var nomad_infra_image', { ...vars, facts }).text.trim();
 }
 
 /** Problems with a rendered image name for a host of `arch` (empty: fine). */

@@ -16,6 +16,7 @@ test('daemon.json: json-file logs with size limits, extra keys merged over', (t)
 test('infra_image: rendered for the node arch; a name for another arch is refused', (t) => {
   t.is(infraImage(DEFAULTS, debianFacts), 'registry.k8s.io/pause-arm64:3.3');
   t.is(infraImage(DEFAULTS, alpineFacts), 'registry.k8s.io/pause-amd64:3.3');
+  t.is(infraImage({ nomad_infra_image: 'registry.k8s.io/pause-{arch}:3.3' }, debianFacts), 'registry.k8s.io/pause-arm64:3.3', "the nomad role's {arch} form");
   t.is(archInName('gcr.io/google_containers/pause-amd64:3.0'), 'amd64');
   t.is(archInName('registry.k8s.io/pause:3.9'), undefined);
   t.is(archInName('docker.io/arm64v8/alpine:3.19'), undefined, 'arm64v8 is a namespace, not -arm64');
