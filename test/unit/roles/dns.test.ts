@@ -54,6 +54,8 @@ server:
     do-not-query-localhost: no
     # .consul is not signed: no DNSSEC validation for it
     domain-insecure: "consul."
+    # a Consul that was down (not started yet) is asked again soon, not after infra-host-ttl
+    infra-keep-probing: yes
     # answered from here, to check that the resolver answers (no internet needed)
     local-data: "cairn-check.internal. 60 IN A 127.0.0.254"
 
