@@ -165,7 +165,9 @@ function service(ctx: RoleContext, c: Computed) {
       }),
     );
   }
-  const docker = client && hostRuns(ctx.inventory, ctx.host, 'docker');
+  // Ordering only, never a hard dependency on docker: the docker role runs after nomad
+  // (base .. nomad, cni, docker, dns), so on a first run docker.service does not exist yet
+  // when nomad starts; Nomad's docker driver fingerprints again once docker is up.
   return supervisedService(
     ctx,
     {
@@ -178,8 +180,7 @@ function service(ctx: RoleContext, c: Computed) {
       killMode: 'process',
       oomScoreAdjust: -1000,
       unlimitedProcesses: true,
-      needs: docker ? ['docker'] : [],
-      after: ['consul', ...(docker ? [] : ['docker'])],
+      after: ['consul', 'docker'],
       restartDelay: 2,
       notify: v.nomad_service_notify === true,
     },

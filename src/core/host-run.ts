@@ -126,7 +126,7 @@ class HostRunner {
   }
 
   opCtx() {
-    return { host: this.name, facts: this.facts, bake: this.opts.bake };
+    return { host: this.name, facts: this.facts, bake: this.opts.bake, pendingChanges: this.opts.mode === 'check' && this.summary.changed > 0 };
   }
 
   /** Run queued change plans: runs of shell-only plans go in one round trip each. */

@@ -99,7 +99,10 @@ export function archive(params: ArchiveParams): Operation {
       if (destType === 'other') return fail(`${KIND} '${id}': ${dest} exists and is not a directory`);
       if (destType !== 'dir' && destType !== 'absent') return fail(`${KIND} '${id}': unreadable probe output`);
       const sha = local?.sha256 ?? sec.get('src')?.trim();
-      if (!sha || sha === 'missing') return fail(`${KIND} '${id}': ${hostSrc} does not exist on the host`);
+      if (!sha || sha === 'missing') {
+        if (ctx.pendingChanges) return change(`extract ${hostSrc} into ${params.dest} (once an earlier step has put it on the host)`, []);
+        return fail(`${KIND} '${id}': ${hostSrc} does not exist on the host`);
+      }
       if (sec.get('marker')?.trim() === sha) return noop(`${dest} already has the content of ${posix.basename(name)} (sha256 ${sha.slice(0, 12)})`);
       const archivePath = hostSrc ?? uploaded;
       const commands: Command[] = [];

@@ -52,6 +52,12 @@ export interface OpContext {
   readonly facts: Facts;
   /** Image-bake mode: services enabled but not started, no live checks. */
   readonly bake: boolean;
+  /**
+   * `check` only: an earlier step of this host would change something that was
+   * not applied, so what this step reads (a file an earlier step uploads, a binary
+   * it installs) may be missing for that reason: plan a change, do not fail.
+   */
+  readonly pendingChanges?: boolean;
 }
 
 /**

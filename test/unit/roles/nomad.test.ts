@@ -75,11 +75,14 @@ test('unit per supervisor: systemd unit with the HashiCorp settings; s6 down-sig
   t.regex(wantedContent(step(s6, 'service-s6-run')), /^exec s6-setlock \/run\/cairn-s6-nomad.lock \/usr\/local\/bin\/nomad agent -config=\/etc\/nomad.d$/m);
 });
 
-test('docker role on a client: OpenRC needs docker', async (t) => {
+test('docker role on a client: started after docker, never requiring it (docker is installed after nomad)', async (t) => {
   const r = await role('nomad');
   const inv = inventory(INV.replace('roles: [consul, nomad]', 'roles: [consul, nomad, docker]'));
   const initd = wantedContent(step(r.def.steps(ctxFor(r, inv, 'pi1', FACTS.alpine)), 'service-initd'));
-  t.regex(initd, /need net docker\n\tafter firewall consul\n/);
+  t.regex(initd, /need net\n\tafter firewall consul docker\n/);
+  const unit = wantedContent(step(r.def.steps(ctxFor(r, inv, 'pi1', FACTS.debian)), 'service-unit'));
+  t.regex(unit, /^After=.*docker\.service/m);
+  t.notRegex(unit, /^Requires=.*docker/m);
 });
 
 test('two Nomad servers -> refused with the location and the fix; four per region too', async (t) => {
