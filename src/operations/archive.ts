@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import type { CommandResult } from '../core/result.ts';
 import { sh, asWord, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import { checkId, paramError, parseSections, section } from './service/common.ts';
-import { change, fail, noop, upload, type Command, type Operation, type Plan } from './operation.ts';
+import { change, fail, noop, upload, type Command, type Operation, type OpContext, type Plan } from './operation.ts';
 import { checkAbsPath, probeFailed } from './probe-util.ts';
 
 export type ArchiveFormat = 'tar.gz' | 'zip';
@@ -90,7 +90,7 @@ export function archive(params: ArchiveParams): Operation {
       }
       return joinCommands([...parts, sh`exit 0`], '\n');
     },
-    plan(probe: CommandResult | undefined): Plan {
+    plan(probe: CommandResult | undefined, ctx: OpContext): Plan {
       if (!probe) return fail(`${KIND} '${id}': no probe result`);
       if (probe.exitCode !== 0) return probeFailed(KIND, id, probe);
       const sec = parseSections(probe.stdout);
