@@ -47,7 +47,12 @@ test.serial('the roles really took effect on the hosts', async (t) => {
     const motd = await sshRun(h, 'cat /etc/motd');
     t.regex(motd.stdout, /engine test site/);
     t.regex(motd.stdout, h.init === 'openrc' ? /Alpine Linux/ : /Debian/);
-    const greeting = await sshRun(h, 'busybox nc 127.0.0.1 8088 </dev/null');
+    // busybox nc -l serves one connection at a time and is restarted by the loop: retry briefly
+    let greeting = await sshRun(h, 'busybox nc 127.0.0.1 8088 </dev/null');
+    for (let i = 0; i < 20 && !greeting.stdout.includes('hello from cairn'); i++) {
+      await new Promise((res) => setTimeout(res, 300));
+      greeting = await sshRun(h, 'busybox nc 127.0.0.1 8088 </dev/null');
+    }
     t.regex(greeting.stdout, /hello from cairn/, `${h.name}: ${greeting.stderr}`);
     const sysctl = await sshRun(h, 'cat /proc/sys/net/ipv4/tcp_keepalive_time');
     t.is(sysctl.stdout.trim(), '600');
