@@ -25,6 +25,13 @@ fi
   npx ava --tap 'test/integration/bed/*.test.ts'; s1=$?
   npx ava --tap 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' '!test/integration/bed/*.test.ts'; s2=$?
   echo "# ava exit codes: $s1 $s2"
-  [ "$s1" -eq 0 ] && [ "$s2" -eq 0 ]
+  # teardown is part of the test: afterwards nothing of the fleet may be left
+  npm run --silent bed -- down --fleet "$CAIRN_BED_FLEET" >/tmp/cairn-bed-down.log 2>&1; sd=$?
+  ns=$(ip netns list | grep -c "^cairn-bed-$CAIRN_BED_FLEET\b" || true)
+  ps=$(pgrep -fc "systemd-nspawn.*--machine=cairn-bed-$CAIRN_BED_FLEET-" || true)
+  mnt=$(grep -c " /var/lib/cairn-bed/$CAIRN_BED_FLEET/" /proc/mounts || true)
+  if [ "$sd" -eq 0 ] && [ "$ns$ps$mnt" = "000" ]; then s3=0; echo "ok 1 - bed teardown: down exit 0; no netns, nspawn process or mount of fleet $CAIRN_BED_FLEET left"
+  else s3=1; echo "not ok 1 - bed teardown: down exit $sd; left: $ns netns, $ps nspawn processes, $mnt mounts"; cat /tmp/cairn-bed-down.log; fi
+  [ "$s1" -eq 0 ] && [ "$s2" -eq 0 ] && [ "$s3" -eq 0 ]
 } 2>&1 | node test/summary.mjs
 exit "${PIPESTATUS[0]}"
