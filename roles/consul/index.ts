@@ -3,7 +3,7 @@
 // key as a secret), the service under OpenRC / s6 / systemd, and waits for the
 // cluster. Servers restart one host at a time. Vars: docs/roles-nomad-consul.md#consul
 import { defineRole, directory, file, group, user } from '../../src/index.ts';
-import type { InputProblem } from '../../src/core/errors.ts';
+import { uniqueProblems, type InputProblem } from '../../src/core/errors.ts';
 import type { RoleContext } from '../../src/roles/role.ts';
 import type { Operation } from '../../src/operations/operation.ts';
 import {
@@ -99,11 +99,7 @@ export default defineRole({
       for (const s of supervisionVarProblems(vars)) problems.push({ location: ctx.locate(host, s.name), message: s.message, fix: s.fix });
     }
     problems.push(...clusterProblems(K, ctx));
-    const seen = new Set<string>();
-    return problems.filter((p) => {
-      const k = `${p.location.file}:${p.location.line}:${p.message}`;
-      return seen.has(k) ? false : (seen.add(k), true);
-    });
+    return uniqueProblems(problems);
   },
   steps(ctx) {
     const v = ctx.vars;

@@ -4,7 +4,7 @@
 // the node's arch), the service under OpenRC / s6 / systemd, and health waits.
 // Servers restart one host at a time. Vars: docs/roles-nomad-consul.md#nomad
 import { defineRole, directory, file } from '../../src/index.ts';
-import type { InputProblem } from '../../src/core/errors.ts';
+import { uniqueProblems, type InputProblem } from '../../src/core/errors.ts';
 import type { RoleContext } from '../../src/roles/role.ts';
 import type { Operation } from '../../src/operations/operation.ts';
 import {
@@ -104,11 +104,7 @@ export default defineRole({
       for (const s of supervisionVarProblems(vars)) at(s.name, s.message, s.fix);
     }
     problems.push(...clusterProblems(K, ctx));
-    const seen = new Set<string>();
-    return problems.filter((p) => {
-      const k = `${p.location.file}:${p.location.line}:${p.message}`;
-      return seen.has(k) ? false : (seen.add(k), true);
-    });
+    return uniqueProblems(problems);
   },
   steps(ctx) {
     const v = ctx.vars;

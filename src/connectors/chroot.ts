@@ -6,7 +6,7 @@ import type { ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { UnreachableError } from '../core/errors.ts';
 import type { ConnectionSettings, HostSpec } from '../inventory/types.ts';
-import { spawnCollect } from './process.ts';
+import { spawnCollect, toCommandResult } from './process.ts';
 
 /** PATH inside the chroot (the controller's PATH may not make sense there). */
 export const CHROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -230,13 +230,7 @@ export class ChrootConnector implements Connector {
     };
     if (options.stdin !== undefined) spawnOpts.stdin = options.stdin;
     const raw = await spawnCollect('chroot', [this.#real, '/bin/sh', '-c', command.text], spawnOpts);
-    return {
-      command: command.display,
-      exitCode: raw.exitCode,
-      stdout: raw.stdout.toString('utf8'),
-      stderr: raw.stderr.toString('utf8'),
-      durationMs: raw.durationMs,
-    };
+    return toCommandResult(command, raw);
   }
 
   async upload(p: string, content: Buffer, options: { mode?: number } = {}): Promise<void> {

@@ -6,7 +6,7 @@ import type { CommandResult } from '../core/result.ts';
 import { CommandFailedError } from '../core/errors.ts';
 import type { Become, ConnectionSettings, HostSpec } from '../inventory/types.ts';
 import { becomeFailure, wrapBecome } from './become.ts';
-import { spawnCollect, type RawOutput } from './process.ts';
+import { spawnCollect, toCommandResult, type RawOutput } from './process.ts';
 import { catDownloadCommand, catUploadCommand, MISSING_FILE_EXIT } from './transfer.ts';
 
 function currentUser(): string {
@@ -53,18 +53,8 @@ export class LocalConnector implements Connector {
     return spawnCollect('/bin/sh', ['-c', cmd.text], spawnOpts);
   }
 
-  #result(command: ShellCommand, raw: RawOutput): CommandResult {
-    return {
-      command: command.display,
-      exitCode: raw.exitCode,
-      stdout: raw.stdout.toString('utf8'),
-      stderr: raw.stderr.toString('utf8'),
-      durationMs: raw.durationMs,
-    };
-  }
-
   async run(command: ShellCommand, options: RunOptions = {}): Promise<CommandResult> {
-    const result = this.#result(command, await this.#exec(command, options));
+    const result = toCommandResult(command, await this.#exec(command, options));
     if (this.usesBecome && !options.noBecome) {
       const failure = becomeFailure(this.host, result, this.#become, this.#user);
       if (failure) throw failure;
@@ -89,7 +79,7 @@ export class LocalConnector implements Connector {
     if (this.usesBecome) {
       const cmd = catDownloadCommand(path);
       const raw = await this.#exec(cmd, {});
-      const res = this.#result(cmd, raw);
+      const res = toCommandResult(cmd, raw);
       if (raw.exitCode === MISSING_FILE_EXIT && raw.stdout.length === 0) return undefined;
       const failure = becomeFailure(this.host, res, this.#become, this.#user);
       if (failure) throw failure;

@@ -1,3 +1,5 @@
+import type { ShellCommand } from '../shell/sh.ts';
+import type { CommandResult } from '../core/result.ts';
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 
@@ -135,4 +137,15 @@ export function spawnCollect(file: string, args: readonly string[], options: Spa
       }, options.timeoutMs);
     }
   });
+}
+
+/** A command's raw output as the one result shape every connector returns (text decoded as UTF-8). */
+export function toCommandResult(command: ShellCommand, raw: RawOutput): CommandResult {
+  return {
+    command: command.display,
+    exitCode: raw.exitCode,
+    stdout: raw.stdout.toString('utf8'),
+    stderr: raw.stderr.toString('utf8'),
+    durationMs: raw.durationMs,
+  };
 }

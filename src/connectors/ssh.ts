@@ -13,7 +13,7 @@ import { becomeFailure, shDashC, wrapBecome } from './become.ts';
 import { fingerprint, keyTypeOf, preferredHostKeyAlgorithms } from './host-key.ts';
 import { appendKnownHost, checkHostKey, describeKey, knownHostName, knownKeyTypes, loadKnownHosts, type KnownHosts } from './known-hosts.ts';
 import { Semaphore } from '../core/semaphore.ts';
-import { signalExitCode, timeoutNote, TIMEOUT_EXIT_CODE, type RawOutput } from './process.ts';
+import { signalExitCode, timeoutNote, toCommandResult, TIMEOUT_EXIT_CODE, type RawOutput } from './process.ts';
 import { loadSshConfig, resolveSshTarget, type ResolvedSshTarget, type SshConfig, type SshTarget } from './ssh-config.ts';
 import { catDownloadCommand, catUploadCommand, MISSING_FILE_EXIT } from './transfer.ts';
 
@@ -647,15 +647,6 @@ ${command}` : command).text;
     });
   }
 
-  #toResult(command: ShellCommand, raw: RawOutput): CommandResult {
-    return {
-      command: command.display,
-      exitCode: raw.exitCode,
-      stdout: raw.stdout.toString('utf8'),
-      stderr: raw.stderr.toString('utf8'),
-      durationMs: raw.durationMs,
-    };
-  }
 
   /** Run with the raw bytes kept (for binary output). Same rules as run(). */
   async runRaw(command: ShellCommand, options: RunOptions = {}): Promise<RawOutput & { result: CommandResult }> {
@@ -665,7 +656,7 @@ ${command}` : command).text;
     const become = this.#becomes(options);
     const wrapped = become ? wrapBecome(command, this.#spec.become) : command;
     const raw = await this.#exec(wrapped, options.stdin, options.timeoutMs ?? this.#settings.commandTimeoutMs ?? 0, become);
-    const result = this.#toResult(command, raw);
+    const result = toCommandResult(command, raw);
     if (become) {
       const failure = becomeFailure(this.host, result, this.#spec.become, this.target.user);
       if (failure) throw failure;

@@ -33,6 +33,15 @@ export function formatProblem(p: InputProblem): string {
   return `${formatLocation(p.location)}: ${p.message}${p.fix ? `\n  fix: ${p.fix}` : ''}`;
 }
 
+/** Problems without repeats (same place, same message), first kept. */
+export function uniqueProblems(problems: readonly InputProblem[]): InputProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = formatProblem(p);
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
+
 /** Bad inventory, vars, role or template: all problems at once, exit 65, before any connection. */
 export class InvalidInputError extends Error {
   readonly problems: InputProblem[];

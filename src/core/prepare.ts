@@ -9,7 +9,7 @@ import { renderTemplateFile } from '../render/template.ts';
 import { knownRoles, loadRoles, type LoadedRole } from '../roles/loader.ts';
 import { makeRoleContext, type TemplateRenderer } from '../roles/context.ts';
 import { stubFacts } from '../facts/stub.ts';
-import { InvalidInputError, formatProblem, type InputProblem } from './errors.ts';
+import { InvalidInputError, uniqueProblems, type InputProblem } from './errors.ts';
 import type { HostJob } from './host-run.ts';
 import { rolesForRun } from '../bake/auto-role.ts';
 
@@ -74,7 +74,6 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
 
   // dry build: every selected host x role x stand-in facts, so templates and step
   // parameters are checked before any connection
-  const seen = new Set<string>();
   for (const host of hosts) {
     for (const name of roleNamesByHost.get(host.name) ?? []) {
       const role = roles.get(name);
@@ -94,16 +93,10 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
       if (found.length === 0 && errors.length === stubFacts.length) {
         found.push({ location: { file: role.dir }, message: `role '${name}' cannot build its steps for host '${host.name}': ${(errors[0] as Error).message}` });
       }
-      for (const p of found) {
-        const key = formatProblem(p);
-        if (!seen.has(key)) {
-          seen.add(key);
-          problems.push(p);
-        }
-      }
+      problems.push(...found);
     }
   }
-  if (problems.length > 0) throw new InvalidInputError(problems);
+  if (problems.length > 0) throw new InvalidInputError(uniqueProblems(problems));
 
   const jobs: HostJob[] = hosts.map((host) => ({
     host,
