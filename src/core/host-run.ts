@@ -14,7 +14,7 @@ import type { EventSink, HostSummary, OpResult } from './events.ts';
 import type { Semaphore } from './semaphore.ts';
 import { factsCommand } from '../facts/gather.ts';
 import { parseFacts } from '../facts/parse.ts';
-import { CommandFailedError } from './errors.ts';
+import { CommandFailedError, UnreachableError } from './errors.ts';
 
 export interface HostJob {
   host: HostSpec;
@@ -335,7 +335,9 @@ class HostRunner {
         else await go();
       }
     } catch (err) {
-      this.summary.failed++;
+      // a connection that dropped mid-run is unreachable, anything else a failure
+      if (err instanceof UnreachableError) this.summary.unreachable = true;
+      else this.summary.failed++;
       this.summary.error = mask((err as Error).message);
     } finally {
       await this.conn.close().catch(() => undefined);
