@@ -15,6 +15,12 @@
  * Runtime knobs (files in data_dir, checked on every request):
  *   standin-unhealthy  -> /v1/agent/health answers 500 (file text = message)
  *   standin-no-leader  -> /v1/status/leader "" and /v1/status/peers []
+ *
+ * Cluster (stand-in, not raft): a server with bootstrap_expect N > 1 and a
+ * retry_join list (consul: retry_join; nomad: server.server_join.retry_join)
+ * probes GET /v1/standin/alive on each joined address at its OWN http port
+ * about once a second; live >= N gives every server the same leader (lowest
+ * live "ip:rpc"), live < N none. /v1/status/peers lists the live servers.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -23,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -1653,9 +1660,225 @@ static int http_listen(void)
     return fd;
 }
 
+
+/* ------------------------------------------------------------ cluster
+ * A server with bootstrap_expect N > 1 and a retry_join list (consul: top-level
+ * retry_join; nomad: server.server_join.retry_join) asks every joined address,
+ * about once a second, GET /v1/standin/alive on its own HTTP port (non-blocking,
+ * 1.5 s timeout). Live servers = itself + the peers that answered as servers.
+ * live >= N: the leader is the live server with the lowest "ip:rpc" string;
+ * live < N: no leader. Peers are the live servers, sorted. */
+#define MAXJOIN 16
+typedef struct {
+    struct sockaddr_in sa;
+    char ip[64];
+    int fd;       /* -1 when idle */
+    int phase;    /* 0 connecting, 1 reading */
+    sbuf buf;
+    long long t0; /* start of the current probe (ms) */
+    int alive;
+    char addr[96]; /* the peer's "ip:rpc" */
+} peer;
+static peer jpeers[MAXJOIN];
+static int njpeers;
+static int cluster_mode;
+static long long last_probe = -1000000;
+static char cur_leader[96];
+static int cur_live;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void cluster_setup(void)
+{
+    if (!S.server || S.bootstrap_expect <= 1)
+        return;
+    node *rj = prod == P_CONSUL ? cfg("retry_join") : cfg("server.server_join.retry_join");
+    if (!rj || rj->type != V_LIST || rj->nkids == 0)
+        return;
+    cluster_mode = 1;
+    for (int i = 0; i < rj->nkids && njpeers < MAXJOIN; i++) {
+        node *k = rj->kids[i];
+        if (k->type != V_STR || !k->s)
+            continue;
+        char host[64];
+        snprintf(host, sizeof host, "%s", k->s);
+        char *c = strchr(host, ':');
+        if (c && !strchr(c + 1, ':'))
+            *c = 0; /* drop a serf port: the stand-in probes the HTTP port */
+        peer *pp = &jpeers[njpeers];
+        memset(pp, 0, sizeof *pp);
+        pp->fd = -1;
+        pp->sa.sin_family = AF_INET;
+        pp->sa.sin_port = htons((unsigned short)S.http_port);
+        if (inet_pton(AF_INET, host, &pp->sa.sin_addr) != 1) {
+            struct addrinfo hints = {0}, *res = NULL;
+            hints.ai_family = AF_INET;
+            if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res) {
+                logmsg("WARN", "agent: retry_join: cannot resolve %s (stand-in: skipped)", k->s);
+                continue;
+            }
+            pp->sa.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+            freeaddrinfo(res);
+        }
+        inet_ntop(AF_INET, &pp->sa.sin_addr, pp->ip, sizeof pp->ip);
+        if (!strcmp(pp->ip, S.advertise))
+            continue; /* that is us */
+        int dup = 0;
+        for (int j = 0; j < njpeers; j++)
+            if (!strcmp(jpeers[j].ip, pp->ip))
+                dup = 1;
+        if (!dup)
+            njpeers++;
+    }
+}
+
+static void peer_done(peer *pp, int alive)
+{
+    if (pp->fd >= 0)
+        close(pp->fd);
+    pp->fd = -1;
+    if (!alive)
+        pp->alive = 0;
+    free(pp->buf.s);
+    pp->buf = (sbuf){0};
+}
+
+static void peer_parse(peer *pp)
+{
+    const char *r = pp->buf.s ? pp->buf.s : "";
+    const char *body = strstr(r, "\r\n\r\n");
+    const char *a = body ? strstr(body, "\"addr\":\"") : NULL;
+    if (strncmp(r, "HTTP/1.", 7) || strncmp(r + 8, " 200", 4) || !a || !strstr(body, "\"server\":true")) {
+        peer_done(pp, 0);
+        return;
+    }
+    a += 8;
+    const char *e = strchr(a, '"');
+    size_t n = e ? (size_t)(e - a) : 0;
+    if (!n || n >= sizeof pp->addr) {
+        peer_done(pp, 0);
+        return;
+    }
+    memcpy(pp->addr, a, n);
+    pp->addr[n] = 0;
+    pp->alive = 1;
+    peer_done(pp, 1);
+}
+
+static void peer_start(peer *pp, long long now)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        pp->alive = 0;
+        return;
+    }
+    pp->fd = fd;
+    pp->phase = 0;
+    pp->t0 = now;
+    if (connect(fd, (struct sockaddr *)&pp->sa, sizeof pp->sa) < 0 && errno != EINPROGRESS)
+        peer_done(pp, 0);
+}
+
+/* poll events for peer i */
+static void peer_io(peer *pp, short re)
+{
+    if (pp->fd < 0 || !re)
+        return;
+    if (pp->phase == 0) {
+        int err = 0;
+        socklen_t l = sizeof err;
+        if (getsockopt(pp->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0 || err) {
+            peer_done(pp, 0);
+            return;
+        }
+        static const char req[] = "GET /v1/standin/alive HTTP/1.0\r\nHost: standin\r\n\r\n";
+        if (send(pp->fd, req, sizeof req - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof req - 1)) {
+            peer_done(pp, 0);
+            return;
+        }
+        pp->phase = 1;
+        return;
+    }
+    char buf[2048];
+    ssize_t n = recv(pp->fd, buf, sizeof buf, 0);
+    if (n > 0) {
+        sb_addn(&pp->buf, buf, (size_t)n);
+        if (pp->buf.len > 65536)
+            peer_done(pp, 0);
+    } else if (n == 0) {
+        peer_parse(pp);
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        peer_done(pp, 0);
+    }
+}
+
+/* the live servers, sorted; returns the count */
+static int live_list(char out[][96])
+{
+    int n = 0;
+    snprintf(out[n++], 96, "%s:%ld", S.advertise, S.rpc_port);
+    for (int i = 0; i < njpeers; i++) {
+        if (!jpeers[i].alive)
+            continue;
+        int dup = 0;
+        for (int j = 0; j < n; j++)
+            if (!strcmp(out[j], jpeers[i].addr))
+                dup = 1;
+        if (!dup)
+            snprintf(out[n++], 96, "%s", jpeers[i].addr);
+    }
+    qsort(out, (size_t)n, 96, (int (*)(const void *, const void *))strcmp);
+    return n;
+}
+
+static void cluster_update(void)
+{
+    char live[MAXJOIN + 1][96];
+    int n = live_list(live);
+    const char *leader = n >= S.bootstrap_expect ? live[0] : "";
+    char self[96];
+    snprintf(self, sizeof self, "%s:%ld", S.advertise, S.rpc_port);
+    if (strcmp(leader, cur_leader)) {
+        if (!*leader) {
+            logmsg("WARN", "%s: no cluster leader: %d of %ld servers live", pname(), n, S.bootstrap_expect);
+        } else if (!strcmp(leader, self)) {
+            logmsg("INFO", "%s.raft: entering leader state: leader=\"Node at %s [Leader]\"", pname(), self);
+            logmsg("INFO", "%s: cluster leadership acquired (%d of %ld servers live)", pname(), n,
+                   S.bootstrap_expect);
+        } else {
+            logmsg("INFO", "%s: cluster leader is %s (%d of %ld servers live)", pname(), leader, n,
+                   S.bootstrap_expect);
+        }
+        snprintf(cur_leader, sizeof cur_leader, "%s", leader);
+    }
+    cur_live = n;
+}
+
+static void cluster_tick(void)
+{
+    if (!cluster_mode)
+        return;
+    long long now = now_ms();
+    for (int i = 0; i < njpeers; i++)
+        if (jpeers[i].fd >= 0 && now - jpeers[i].t0 > 1500)
+            peer_done(&jpeers[i], 0);
+    if (now - last_probe >= 1000) {
+        last_probe = now;
+        for (int i = 0; i < njpeers; i++)
+            if (jpeers[i].fd < 0)
+                peer_start(&jpeers[i], now);
+    }
+    cluster_update();
+}
+
 static int has_leader(void)
 {
-    if (!S.server || S.bootstrap_expect > 1)
+    if (!S.server || (S.bootstrap_expect > 1 && !(cluster_mode && *cur_leader)))
         return 0;
     char *k = S.dev ? NULL : dd_path("standin-no-leader");
     int no = k && file_exists(k);
@@ -1784,9 +2007,10 @@ static void handle_request(int fd, char *req)
         *q = 0;
     int head = !strcmp(method, "HEAD");
     int get = head || !strcmp(method, "GET");
-    static const char *known[] = {"/v1/agent/health", "/v1/status/leader", "/v1/status/peers", "/v1/agent/self"};
+    static const char *known[] = {"/v1/agent/health", "/v1/status/leader", "/v1/status/peers", "/v1/agent/self",
+                                  "/v1/standin/alive"};
     int k = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (!strcmp(target, known[i]))
             k = i;
     if (k < 0) {
@@ -1830,15 +2054,35 @@ static void handle_request(int fd, char *req)
         sb_add(&b, "}");
         free(why);
     } else if (k == 1) {
-        if (has_leader())
+        if (has_leader() && cluster_mode)
+            sb_printf(&b, "\"%s\"", cur_leader);
+        else if (has_leader())
             sb_printf(&b, "\"%s:%ld\"", S.advertise, S.rpc_port);
         else
             sb_add(&b, "\"\"");
     } else if (k == 2) {
-        if (has_leader())
+        char *kf = S.dev ? NULL : dd_path("standin-no-leader");
+        int knob = kf && file_exists(kf);
+        free(kf);
+        if (cluster_mode && !knob) {
+            char live[MAXJOIN + 1][96];
+            int n = live_list(live);
+            sb_add(&b, "[");
+            for (int i = 0; i < n; i++) {
+                if (i)
+                    sb_addc(&b, ',');
+                sb_json_str(&b, live[i]);
+            }
+            sb_add(&b, "]");
+        } else if (has_leader())
             sb_printf(&b, "[\"%s:%ld\"]", S.advertise, S.rpc_port);
         else
             sb_add(&b, "[]");
+    } else if (k == 4) {
+        sb_printf(&b, "{\"server\":%s,\"addr\":\"%s:%ld\",\"bootstrap_expect\":%ld,\"datacenter\":",
+                  S.server ? "true" : "false", S.advertise, S.rpc_port, S.bootstrap_expect);
+        sb_json_str(&b, S.datacenter);
+        sb_add(&b, "}");
     } else {
         json_self(&b);
     }
@@ -1934,6 +2178,7 @@ static int run_agent(flags *f)
             return 1;
     }
     int leader = S.server && S.bootstrap_expect <= 1;
+    cluster_setup();
     if (prod == P_NOMAD) {
         ui(stdout, "==> Nomad agent configuration:");
         ui(stdout, "");
@@ -1991,6 +2236,9 @@ static int run_agent(flags *f)
             logmsg("INFO", "%s.raft: entering leader state: leader=\"Node at %s:%ld [Leader]\"", pname(),
                    S.advertise, S.rpc_port);
             logmsg("INFO", "%s: cluster leadership acquired", pname());
+        } else if (cluster_mode) {
+            logmsg("INFO", "%s: stand-in waiting for %ld servers (retry_join: %d peers)", pname(),
+                   S.bootstrap_expect, njpeers);
         } else {
             logmsg("INFO", "%s: stand-in waiting for %ld servers (never forms a cluster)", pname(),
                    S.bootstrap_expect);
@@ -2004,7 +2252,8 @@ static int run_agent(flags *f)
     int nconns = 0;
     int exit_code = -1;
     while (exit_code < 0) {
-        struct pollfd pfds[MAXCONN + 2];
+        cluster_tick();
+        struct pollfd pfds[MAXCONN + 2 + MAXJOIN];
         int np = 0;
         pfds[np++] = (struct pollfd){sig_pipe[0], POLLIN, 0};
         if (lfd >= 0)
@@ -2012,7 +2261,14 @@ static int run_agent(flags *f)
         int base = np;
         for (int i = 0; i < nconns; i++)
             pfds[np++] = (struct pollfd){conns[i].fd, POLLIN, 0};
-        int r = poll(pfds, (nfds_t)np, 1000);
+        int pbase = np;
+        for (int i = 0; i < njpeers; i++)
+            pfds[np++] = (struct pollfd){jpeers[i].fd, jpeers[i].phase == 0 ? POLLOUT : POLLIN, 0};
+        int r = poll(pfds, (nfds_t)np, cluster_mode ? 200 : 1000);
+        if (r > 0)
+            for (int i = 0; i < njpeers; i++)
+                if (pfds[pbase + i].fd >= 0 && pfds[pbase + i].fd == jpeers[i].fd)
+                    peer_io(&jpeers[i], pfds[pbase + i].revents);
         if (r < 0 && errno != EINTR) {
             logmsg("ERROR", "agent: poll: %s", strerror(errno));
             exit_code = 1;
@@ -2055,7 +2311,7 @@ static int run_agent(flags *f)
         for (int i = nconns - 1; i >= 0; i--) {
             int done = 0;
             short re = 0;
-            for (int j = base; j < np; j++)
+            for (int j = base; j < pbase; j++)
                 if (pfds[j].fd == conns[i].fd)
                     re = pfds[j].revents;
             if (re & (POLLIN | POLLHUP | POLLERR)) {

@@ -400,6 +400,81 @@ test('consul: JSON config, bootstrap_expect 3 has no leader, node-id in data_dir
   t.is((await ag.stop('SIGTERM')).code, 0);
 });
 
+/** a server of a 3-server cluster on 127.0.0.<ip>, all on one HTTP port, joined to the others */
+function clusterConfig(product: 'nomad' | 'consul', ip: string, port: number, joins: string[]): string {
+  const d = tmp(`cairn-agent-cluster-${ip}-`);
+  const cfg = join(d, 'cfg');
+  mkdirSync(cfg);
+  const j = JSON.stringify(joins);
+  writeFileSync(
+    join(cfg, 'agent.hcl'),
+    product === 'nomad'
+      ? `data_dir = "${d}/data"\nbind_addr = "${ip}"\nports { http = ${port} }\nserver {\n  enabled = true\n  bootstrap_expect = 3\n  server_join {\n    retry_join = ${j}\n  }\n}\n`
+      : `data_dir = "${d}/data"\nbind_addr = "${ip}"\nclient_addr = "${ip}"\nserver = true\nbootstrap_expect = 3\nretry_join = ${j}\nports { http = ${port} }\n`,
+  );
+  return cfg;
+}
+
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await f();
+  while (!ok(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 150));
+    v = await f();
+  }
+  return v;
+}
+
+for (const product of ['nomad', 'consul'] as const) {
+  test(`${product}: 3 servers with bootstrap_expect 3 and retry_join form a cluster; leader lost with 2 of 3 down, regained on restart`, async (t) => {
+    const ips = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
+    const rpc = product === 'nomad' ? 4647 : 8300;
+    const port = await freePort(ips[0]);
+    // consul joins by bare address, nomad (here) with the serf port: the stand-in strips it
+    const joins = product === 'nomad' ? ips.map((ip) => `${ip}:4648`) : ips;
+    const cfgs = ips.map((ip) => clusterConfig(product, ip, port, joins));
+    const bin = product === 'nomad' ? nomadBin() : consulBin();
+    const up = (i: number) => start(t, { bin, configDir: cfgs[i], port, host: ips[i] });
+    const leaderOf = async (ag: RunningAgent) => (await ag.get('/v1/status/leader')).json() as string;
+    const peersOf = async (ag: RunningAgent) => (await ag.get('/v1/status/peers')).json() as string[];
+    const addr = (i: number) => `${ips[i]}:${rpc}`;
+
+    const ag: (RunningAgent | undefined)[] = [await up(0)];
+    await new Promise((r) => setTimeout(r, 1500));
+    t.is(await leaderOf(ag[0]!), '', '1 of 3 up: no leader');
+    t.deepEqual(await peersOf(ag[0]!), [addr(0)]);
+
+    ag[1] = await up(1);
+    t.deepEqual(await until(() => peersOf(ag[0]!), (p) => p.length === 2), [addr(0), addr(1)], '2 of 3 up: both live');
+    t.is(await leaderOf(ag[0]!), '', '2 of 3 up: still no leader');
+    t.is(await leaderOf(ag[1]!), '');
+
+    ag[2] = await up(2);
+    for (const a of ag) {
+      t.is(await until(() => leaderOf(a!), (l) => l !== ''), addr(0), `3 of 3: ${a!.baseUrl} sees the lowest address as leader`);
+      t.deepEqual(await until(() => peersOf(a!), (p) => p.length === 3), [addr(0), addr(1), addr(2)]);
+    }
+    t.regex(ag[0]!.stdout(), /entering leader state/);
+    t.regex(ag[1]!.stdout(), new RegExp(`cluster leader is ${addr(0).replace(/\./g, '\\.')}`));
+    // the HTTP server stays responsive while probing
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) await ag[2]!.get('/v1/agent/health');
+    t.true(Date.now() - t0 < 2000, 'health answers promptly');
+
+    t.is((await ag[0]!.stop('SIGTERM')).code, 0);
+    t.is((await ag[1]!.stop('SIGTERM')).code, 0);
+    t.is(await until(() => leaderOf(ag[2]!), (l) => l === ''), '', '2 of 3 down: leader lost');
+    t.deepEqual(await peersOf(ag[2]!), [addr(2)]);
+    t.regex(ag[2]!.stdout(), /no cluster leader: 1 of 3 servers live/);
+
+    ag[0] = await up(0);
+    ag[1] = await up(1);
+    for (const a of ag) t.is(await until(() => leaderOf(a!), (l) => l !== ''), addr(0), 'restarted: leader regained');
+    t.deepEqual(await until(() => peersOf(ag[2]!), (p) => p.length === 3), [addr(0), addr(1), addr(2)]);
+    for (const a of ag) t.is((await a!.stop('SIGTERM')).code, 0);
+  });
+}
+
 test('runtime knob: data_dir/standin-unhealthy makes /v1/agent/health answer 500', async (t) => {
   const d = tmp();
   const port = await freePort();
