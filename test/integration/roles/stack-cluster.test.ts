@@ -1,0 +1,185 @@
+// A 3-server Consul datacenter + Nomad region on 3 Alpine bed hosts with the
+// roles artifacts + supervision + consul + nomad and the stand-in agents
+// (test/agent), which form a cluster over their retry_join lists: the leader is
+// the live server with the lowest address once bootstrap_expect (3) are live.
+// Proves the cluster forms, the second apply changes nothing, and a config
+// change restarts the servers ONE AT A TIME: each server is stopped only after
+// the previously restarted one saw a leader again (from the agents' logs).
+import test from 'ava';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { buildStandin } from '../../agent/standin.ts';
+import { loadFleet, sshRun, type BedHost } from '../../bed/fleet.ts';
+import { claimHosts, type Claim } from '../helpers/claim.ts';
+import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
+
+process.env.CAIRN_BED_FLEET ??= 'cluster';
+process.env.CAIRN_CACHE_DIR ??= mkdtempSync(join(tmpdir(), 'cairn-cache-'));
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const a = buildStandin();
+const D = a.dir;
+const ROLES = ['artifacts', 'supervision', 'consul', 'nomad'];
+let claim: Claim;
+let hosts: BedHost[];
+let invFile: string;
+
+const ARTIFACTS = {
+  nomad_version: a.nomadVersion,
+  consul_version: a.consulVersion,
+  nomad_artifacts: {
+    musl_amd64: { file: `${D}/nomad_{version}_linux_amd64_musl.zip`, sums: `${D}/nomad_{version}_SHA256SUMS` },
+    glibc_amd64: { file: `${D}/nomad_{version}_linux_amd64.zip`, sums: `${D}/nomad_{version}_SHA256SUMS` },
+  },
+  consul_artifacts: {
+    static_amd64: { file: `${D}/consul_{version}_linux_amd64.zip`, sums: `${D}/consul_{version}_SHA256SUMS` },
+  },
+};
+
+/** All claimed hosts in group `servers`, one datacenter / region; the gossip key as !secret. */
+function writeInventory(vars: Record<string, unknown> = {}): string {
+  const fleet = loadFleet();
+  const bed = parse(readFileSync(fleet.inventory, 'utf8')) as { connection?: unknown; hosts: Record<string, Record<string, unknown>> };
+  const doc = {
+    ...(bed.connection ? { connection: bed.connection } : {}),
+    vars: {
+      ...ARTIFACTS,
+      consul_encrypt: '__GOSSIP_KEY__',
+      consul_datacenter: 'dc-cluster',
+      nomad_region: 'r-cluster',
+      nomad_datacenter: 'dc-cluster',
+      // the stand-in servers find each other over their HTTP port (real Consul uses
+      // its RPC/serf ports): Consul's HTTP listener must be reachable from the others
+      consul_client_addr: '0.0.0.0',
+      ...vars,
+    },
+    hosts: Object.fromEntries(hosts.map((h) => [h.name, { ...bed.hosts[h.name], vars: { ...((bed.hosts[h.name]?.vars as object) ?? {}), node_address: h.address } }])),
+    groups: {
+      servers: { hosts: hosts.map((h) => h.name) },
+      stack: { hosts: hosts.map((h) => h.name), roles: ROLES },
+    },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-cluster-'));
+  const file = join(dir, 'inventory.yml');
+  writeFileSync(file, stringify(doc).replace('consul_encrypt: __GOSSIP_KEY__', `consul_encrypt: !secret "${KEY}"`));
+  return file;
+}
+
+const fails = (j: ReturnType<typeof jsonOf>, h: string) => JSON.stringify(j.hosts[h]?.ops.filter((o) => o.status === 'failed') ?? j.hosts[h], null, 1);
+const notOk = (j: ReturnType<typeof jsonOf>, h: string) => JSON.stringify(j.hosts[h]?.ops.filter((o) => o.status !== 'ok' && o.status !== 'skipped'), null, 1);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** GET http://127.0.0.1:<port><path> on the host (busybox wget on Alpine). */
+async function get(h: BedHost, port: number, path: string): Promise<unknown> {
+  const r = await sshRun(h, `wget -q -T 5 -O - http://127.0.0.1:${port}${path}`);
+  if (r.code !== 0) throw new Error(`${h.name}: GET :${port}${path}: ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout) as unknown;
+}
+
+const PRODUCTS = [
+  { name: 'consul', port: 8500, rpc: 8300, log: '/var/log/consul/consul.log' },
+  { name: 'nomad', port: 4646, rpc: 4647, log: '/var/log/nomad/nomad.log' },
+] as const;
+
+/** Every server reports the same non-empty leader and all 3 servers as peers (polled: the cluster may still be forming). */
+async function clusterView(p: (typeof PRODUCTS)[number]): Promise<{ leaders: string[]; peers: string[][] }> {
+  let v = { leaders: [] as string[], peers: [] as string[][] };
+  for (let i = 0; i < 30; i++) {
+    v = { leaders: [], peers: [] };
+    for (const h of hosts) {
+      v.leaders.push((await get(h, p.port, '/v1/status/leader').catch(() => '')) as string);
+      v.peers.push(((await get(h, p.port, '/v1/status/peers').catch(() => [])) as string[]).slice().sort());
+    }
+    if (v.leaders[0] && v.leaders.every((l) => l === v.leaders[0]) && v.peers.every((ps) => ps.length === 3)) return v;
+    await sleep(1000);
+  }
+  return v;
+}
+
+test.before(async () => {
+  claim = await claimHosts({ alpine: 3 });
+  hosts = claim.hosts;
+  invFile = writeInventory();
+});
+test.after.always(() => claim?.release());
+
+test.serial('first apply forms a 3-server Consul datacenter and Nomad region; the second apply changes nothing', async (t) => {
+  t.timeout(20 * 60_000);
+  t.is(hosts.length, 3);
+  const first = await cairn(['apply', '-i', invFile, '--json']);
+  const j1 = jsonOf(first);
+  for (const h of hosts) t.is(j1.hosts[h.name]?.failed, 0, `${h.name}: ${fails(j1, h.name)}`);
+  t.is(first.code, 0, first.stderr);
+
+  const addrs = hosts.map((h) => h.address).sort();
+  for (const p of PRODUCTS) {
+    const v = await clusterView(p);
+    t.regex(v.leaders[0] ?? '', new RegExp(`^[0-9.]+:${p.rpc}$`), `${p.name}: leaders ${JSON.stringify(v.leaders)}`);
+    t.deepEqual(v.leaders, hosts.map(() => v.leaders[0]), `${p.name}: every server reports the same leader`);
+    for (const ps of v.peers) t.deepEqual(ps, addrs.map((x) => `${x}:${p.rpc}`).sort(), `${p.name}: 3 peers`);
+    t.log(`${p.name}: leader ${v.leaders[0]}, peers ${v.peers[0]?.join(' ')}`);
+  }
+  for (const h of hosts) {
+    const hcl = await sshRun(h, 'grep -h -e bootstrap_expect -e retry_join /etc/consul.d/consul.hcl /etc/nomad.d/nomad.hcl');
+    t.regex(hcl.stdout, /bootstrap_expect = 3[\s\S]*retry_join[\s\S]*bootstrap_expect *= 3[\s\S]*retry_join/, `${h.name}: ${hcl.stdout}`);
+  }
+
+  const second = await cairn(['apply', '-i', invFile, '--json']);
+  const j2 = jsonOf(second);
+  t.is(second.code, 0, second.stderr);
+  for (const h of hosts) t.is(j2.hosts[h.name]?.changed, 0, `${h.name} changed on the second apply: ${notOk(j2, h.name)}`);
+});
+
+/** Timestamps (ISO, UTC, same clock: the bed hosts share the machine) of the last stop, last start and the first leader after it. */
+async function restartTimes(h: BedHost, log: string): Promise<{ host: string; stop: string; start: string; leader: string }> {
+  const r = await sshRun(h, `cat ${log}`);
+  const lines = r.stdout.split('\n');
+  const ts = (l: string | undefined) => (l ? (/^\s*(\S+Z) \[/.exec(l)?.[1] ?? '') : '');
+  const lastIdx = (re: RegExp) => lines.reduce((acc, l, i) => (re.test(l) ? i : acc), -1);
+  const stopI = lastIdx(/\] agent: requesting shutdown/);
+  const startI = lastIdx(/\] agent: started/);
+  const leaderI = lines.findIndex((l, i) => i > startI && /(entering leader state|cluster leader is)/.test(l));
+  return { host: h.name, stop: ts(lines[stopI]), start: ts(lines[startI]), leader: ts(lines[leaderI]) };
+}
+
+test.serial('a config change on every server restarts them one at a time, each after the previous one has a leader again', async (t) => {
+  t.timeout(20 * 60_000);
+  const changed = writeInventory({ consul_log_level: 'DEBUG', nomad_log_level: 'DEBUG' });
+  const before = new Date().toISOString();
+  const r = await cairn(['apply', '-i', changed, '--json']);
+  const j = jsonOf(r);
+  for (const h of hosts) t.is(j.hosts[h.name]?.failed, 0, `${h.name}: ${fails(j, h.name)}`);
+  t.is(r.code, 0, r.stderr);
+  for (const h of hosts) {
+    for (const p of PRODUCTS) {
+      const ops = j.hosts[h.name]!.ops.filter((o) => o.role === p.name);
+      const by = (id: string) => ops.find((o) => o.id === id);
+      t.is(by('config')?.status, 'changed', `${h.name} ${p.name}`);
+      t.is(by('service-restart')?.status, 'changed', `${h.name} ${p.name}: ${JSON.stringify(ops)}`);
+      t.is(by('wait-cluster-after-restart')?.status, 'ok', `${h.name} ${p.name}: waited for the cluster: ${JSON.stringify(by('wait-cluster-after-restart'))}`);
+    }
+  }
+
+  for (const p of PRODUCTS) {
+    const times = await Promise.all(hosts.map((h) => restartTimes(h, p.log)));
+    times.sort((x, y) => x.stop.localeCompare(y.stop));
+    t.log(`${p.name}: ${times.map((x) => `${x.host} stop ${x.stop} start ${x.start} leader ${x.leader}`).join('; ')}`);
+    for (const x of times) {
+      t.true(x.stop > before && x.start > x.stop && x.leader >= x.start, `${p.name} ${x.host}: restarted in this apply and saw a leader: ${JSON.stringify(x)}`);
+    }
+    for (let i = 1; i < times.length; i++) {
+      t.true(times[i]!.stop > times[i - 1]!.leader, `${p.name}: ${times[i]!.host} stopped only after ${times[i - 1]!.host} was back with a leader: ${JSON.stringify(times)}`);
+    }
+    const v = await clusterView(p);
+    t.truthy(v.leaders[0], `${p.name}: a leader at the end`);
+    t.deepEqual(v.leaders, hosts.map(() => v.leaders[0]));
+    for (const ps of v.peers) t.is(ps.length, 3);
+  }
+
+  const again = await cairn(['apply', '-i', changed, '--json']);
+  const j2 = jsonOf(again);
+  t.is(again.code, 0, again.stderr);
+  for (const h of hosts) t.is(j2.hosts[h.name]?.changed, 0, `${h.name} changed on the final apply: ${notOk(j2, h.name)}`);
+});
