@@ -1,16 +1,9 @@
-import { sh, ShellCommand } from '../shell/sh.ts';
-import { quote } from '../shell/quote.ts';
+import { sh, asWord, ShellCommand } from '../shell/sh.ts';
+
+export { asWord };
 import { CommandFailedError } from '../core/errors.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Become } from '../inventory/types.ts';
-
-/**
- * A whole command as ONE quoted shell word (its text single-quoted for the
- * target, its display single-quoted for logs), to pass to `sh -c`.
- */
-export function asWord(cmd: ShellCommand): ShellCommand {
-  return new ShellCommand(quote(cmd.text), quote(cmd.display));
-}
 
 /** `/bin/sh -c '<command>'`: what every connector actually executes. */
 export function shDashC(cmd: ShellCommand): ShellCommand {
