@@ -217,11 +217,11 @@ export class BootedHost {
     this.#nspawnPid = child.pid;
     const deadline = Date.now() + timeoutS * 1000;
     while (Date.now() < deadline) {
-      if (!this.#initPid) {
-        const r = run('ps', ['-eo', 'pid=,ppid=']);
-        const line = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[1] === String(this.#nspawnPid));
-        if (line) this.#initPid = Number(line[0]);
-      }
+      // look again every time: early on, nspawn's child can be its transient setup
+      // process rather than the container's init, and that pid is gone moments later
+      const r = run('ps', ['-eo', 'pid=,ppid=']);
+      const line = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[1] === String(this.#nspawnPid));
+      this.#initPid = line ? Number(line[0]) : undefined;
       if (this.#initPid && this.ssh('true', 10).status === 0) return;
       if (run('kill', ['-0', String(this.#nspawnPid)]).status !== 0) break;
       await sleep(500);
