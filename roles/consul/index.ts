@@ -128,6 +128,8 @@ export default defineRole({
           what: single ? `consul at ${base} has a leader` : `consul at ${base} answers /v1/agent/self`,
           timeoutMs: Number(v.consul_wait_timeout) * 1000,
           onTimeout: logTail('consul', outputLogPath(svc.description), computed.log_file),
+          // a changed config restarts the agent first: wait for the agent as configured now
+          flushHandlers: true,
         }),
       );
     }

@@ -139,6 +139,8 @@ function readyWait(ctx: RoleContext, c: Computed, id: string, barrier: boolean):
     timeoutMs: Number(v.nomad_wait_timeout) * 1000,
     onTimeout: logTail('nomad', `${String(v.nomad_log_dir)}/output.log`, c.computed.log_file),
     barrier,
+    // a changed config restarts the agent first: wait for the agent as configured now
+    flushHandlers: true,
   });
 }
 

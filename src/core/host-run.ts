@@ -222,13 +222,27 @@ class HostRunner {
   }
 
   /** Plan and (in apply mode) run a list of steps, re-probing after changes. */
-  async runSteps(steps: Step[], initial?: Map<Step, CommandResult | undefined>): Promise<Set<string>> {
+  async runSteps(
+    steps: Step[],
+    initial?: Map<Step, CommandResult | undefined>,
+    runHandlers?: (names: Set<string>) => Promise<void>,
+  ): Promise<Set<string>> {
     const notified = new Set<string>();
     let probes = initial ?? (await this.probe(steps));
     const queue: { step: Step; plan: ChangePlan }[] = [];
     let appliedSinceProbe = false;
     for (let i = 0; i < steps.length && !this.#stopped; i++) {
       const step = steps[i]!;
+      // like Ansible's flush_handlers: what was notified so far runs before this step
+      if (step.op.flushHandlers && this.opts.mode === 'apply' && runHandlers && notified.size > 0) {
+        if (queue.length > 0) await this.flush(queue.splice(0));
+        if (this.#stopped) break;
+        await runHandlers(new Set(notified));
+        notified.clear();
+        if (this.#stopped) break;
+        probes = await this.probe(steps.slice(i));
+        appliedSinceProbe = false;
+      }
       if (step.op.barrier && this.opts.mode === 'apply') {
         if (queue.length > 0) {
           await this.flush(queue.splice(0));
@@ -294,18 +308,18 @@ class HostRunner {
     this.opts.emit({ type: 'role:start', host: this.name, role: name });
     // the up-front probe is stale once anything was applied on this host
     const fresh = this.dirty ? undefined : probes;
-    const notified = await this.runSteps(steps, fresh);
-    if (notified.size > 0 && !this.#stopped && role.def.handlers) {
+    const runHandlers = async (names: Set<string>): Promise<void> => {
+      if (!role.def.handlers) throw new Error(`role '${name}': steps notify ${[...names].join(', ')} but the role defines no handlers`);
       const handlers = role.def.handlers(ctx);
-      for (const n of notified) if (!(n in handlers)) throw new Error(`role '${name}': a step notifies handler '${n}', which the role does not define`);
+      for (const n of names) if (!(n in handlers)) throw new Error(`role '${name}': a step notifies handler '${n}', which the role does not define`);
       const hsteps: Step[] = [];
       for (const [hname, hops] of Object.entries(handlers)) {
-        if (notified.has(hname)) hsteps.push(...hops.map((op) => ({ role, op, handler: true })));
+        if (names.has(hname)) hsteps.push(...hops.map((op) => ({ role, op, handler: true })));
       }
       if (hsteps.length > 0) await this.runSteps(hsteps);
-    } else if (notified.size > 0 && !role.def.handlers) {
-      throw new Error(`role '${name}': steps notify ${[...notified].join(', ')} but the role defines no handlers`);
-    }
+    };
+    const notified = await this.runSteps(steps, fresh, runHandlers);
+    if (notified.size > 0 && !this.#stopped) await runHandlers(notified);
     this.opts.emit({ type: 'role:end', host: this.name, role: name });
   }
 

@@ -84,6 +84,12 @@ export interface Operation {
    * (e.g. the DNS switch: resolution or a fresh SSH login broke).
    */
   afterChange?(rt: ApplyRuntime): Promise<void>;
+  /**
+   * Like Ansible's flush_handlers: before this step, apply what is queued and run
+   * the handlers notified so far in this role (e.g. wait for a cluster only after
+   * a changed config has restarted the agent).
+   */
+  readonly flushHandlers?: boolean;
   /** One probe command, or undefined when the plan needs no host state. */
   probe(ctx: OpContext): ShellCommand | undefined;
   plan(probe: CommandResult | undefined, ctx: OpContext): Plan;

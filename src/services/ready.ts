@@ -13,6 +13,8 @@ export interface ReadyParams {
   readonly onTimeout?: ShellCommand;
   /** Probe again after earlier changes of the same run (set after a restart). */
   readonly barrier?: boolean;
+  /** Run the handlers notified so far (a restart of a changed agent) before waiting. */
+  readonly flushHandlers?: boolean;
   /** Evaluated at plan time: skip the wait (noop with this reason) when it returns a string. */
   readonly skip?: () => string | undefined;
 }
@@ -28,6 +30,7 @@ export function waitReady(p: ReadyParams): Operation {
     kind: 'wait',
     id: p.id,
     ...(p.barrier ? { barrier: true } : {}),
+    ...(p.flushHandlers ? { flushHandlers: true } : {}),
     probe: (ctx: OpContext) => (ctx.bake ? undefined : sh`if ${p.check}; then echo ready; else echo waiting; fi`),
     plan(probe: CommandResult | undefined, ctx: OpContext): Plan {
       if (ctx.bake) return noop(`bake mode: not waiting for ${p.what}`);
