@@ -14,6 +14,7 @@ import { buildStandin } from '../../agent/standin.ts';
 import { loadFleet, sshRun, type BedHost } from '../../bed/fleet.ts';
 import { claimHosts, type Claim } from '../helpers/claim.ts';
 import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
+import { resetAgents } from './_reset-agents.ts';
 
 process.env.CAIRN_BED_FLEET ??= 'cluster';
 process.env.CAIRN_CACHE_DIR ??= mkdtempSync(join(tmpdir(), 'cairn-cache-'));
@@ -103,7 +104,11 @@ test.before(async () => {
   hosts = claim.hosts;
   invFile = writeInventory();
 });
-test.after.always(() => claim?.release());
+test.after.always(async () => {
+  // the next file that claims these hosts may run the agents under another supervisor
+  if (claim) await resetAgents(claim.hosts);
+  claim?.release();
+});
 
 test.serial('first apply forms a 3-server Consul datacenter and Nomad region; the second apply changes nothing', async (t) => {
   t.timeout(20 * 60_000);

@@ -13,6 +13,7 @@ import { buildStandin } from '../../agent/standin.ts';
 import { loadFleet, sshRun, type BedHost, type Kind } from '../../bed/fleet.ts';
 import { claimHosts, type Claim } from '../helpers/claim.ts';
 import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
+import { resetAgents } from './_reset-agents.ts';
 
 process.env.CAIRN_BED_FLEET ??= 'stack';
 process.env.CAIRN_CACHE_DIR ??= mkdtempSync(join(tmpdir(), 'cairn-cache-'));
@@ -93,7 +94,11 @@ test.before(async () => {
     hostVars: (h) => ({ node_address: h.address, ...(h.kind === 'alpine-arm' ? { openrc_need_net: false } : {}), consul_datacenter: `dc-${h.name}`, nomad_region: `r-${h.name}`, ...(h.name === s6Host ? { cairn_supervisor: 's6' } : {}) }),
   });
 });
-test.after.always(() => claim?.release());
+test.after.always(async () => {
+  // the next file that claims these hosts may run the agents under another supervisor
+  if (claim) await resetAgents(claim.hosts);
+  claim?.release();
+});
 
 test.serial('first apply brings every host to a working Consul + Nomad; the second reports changed=0', async (t) => {
   t.timeout(20 * 60_000);
