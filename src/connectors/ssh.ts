@@ -210,7 +210,7 @@ export class SshConnector implements Connector {
       this.#conn = undefined;
       this.#connecting = undefined;
     }
-    this.#connecting ??= this.#open().then(
+    this.#connecting ??= this.#openWithRetry().then(
       (c) => {
         this.#conn = c;
         return c;
@@ -221,6 +221,23 @@ export class SshConnector implements Connector {
       },
     );
     return this.#connecting;
+  }
+
+  /**
+   * sshd drops unauthenticated connections at random once MaxStartups is reached
+   * (many forks at once, or other clients): such an early close is tried again, up
+   * to 3 times with a jittered pause. Nothing else is retried.
+   */
+  async #openWithRetry(): Promise<Connection> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#open();
+      } catch (err) {
+        const early = err instanceof UnreachableError && /closed the connection before the SSH handshake finished/.test(err.message);
+        if (!early || attempt >= 4) throw err;
+        await new Promise((r) => setTimeout(r, 300 * attempt + Math.random() * 700));
+      }
+    }
   }
 
   async #open(): Promise<Connection> {
@@ -439,6 +456,12 @@ export class SshConnector implements Connector {
           reject(err);
         });
         client.on('close', () => reject(new Error('the connection closed during the SSH handshake')));
+        // the server may have closed the socket while known_hosts was read (sshd MaxStartups):
+        // ssh2 would never see that close and wait for the whole handshake timeout
+        if (sock.destroyed || (sock as Duplex & { readableEnded?: boolean }).readableEnded) {
+          reject(new Error('the connection closed during the SSH handshake'));
+          return;
+        }
         client.connect(config);
       });
     } catch (err) {
