@@ -7,6 +7,7 @@ import { uniqueProblems, type InputProblem } from '../../src/core/errors.ts';
 import type { RoleContext } from '../../src/roles/role.ts';
 import type { Operation } from '../../src/operations/operation.ts';
 import {
+  clusterWaitAfterRestart,
   CONSUL_CLUSTER,
   advertiseAddress,
   agentVarProblems,
@@ -150,17 +151,7 @@ function service(ctx: RoleContext, c: ReturnType<typeof compute>) {
     waitReady({ id: 'wait-api-after-restart', check: httpOk(`${c.base}/v1/agent/self`), what: `consul at ${c.base} answers /v1/agent/self`, timeoutMs, onTimeout: tail, barrier: true }),
   ];
   if (c.server) {
-    after.push(
-      waitReady({
-        id: 'wait-cluster-after-restart',
-        check: leaderCheck(c.base, c.bootstrap_expect),
-        what: `consul cluster '${c.cluster.name}' has a leader and ${c.bootstrap_expect} peer(s)`,
-        timeoutMs,
-        onTimeout: tail,
-        barrier: true,
-        skip: () => (before.held() === false ? `consul cluster '${c.cluster.name}' had no leader before the restart (still forming): not waiting for one` : undefined),
-      }),
-    );
+    after.push(clusterWaitAfterRestart({ base: c.base, servers: c.bootstrap_expect, label: `consul cluster '${c.cluster.name}'`, timeoutMs, onTimeout: tail, before }));
   }
   return supervisedService(
     ctx,

@@ -8,6 +8,7 @@ import { uniqueProblems, type InputProblem } from '../../src/core/errors.ts';
 import type { RoleContext } from '../../src/roles/role.ts';
 import type { Operation } from '../../src/operations/operation.ts';
 import {
+  clusterWaitAfterRestart,
   NOMAD_CLUSTER,
   advertiseAddress,
   agentVarProblems,
@@ -152,14 +153,13 @@ function service(ctx: RoleContext, c: Computed) {
   const after: Operation[] = [readyWait(ctx, c, 'wait-ready-after-restart', true)];
   if (server) {
     after.push(
-      waitReady({
-        id: 'wait-cluster-after-restart',
-        check: leaderCheck(c.base, bootstrap_expect),
-        what: `nomad region '${c.cluster.name}' has a leader and ${bootstrap_expect} peer(s)`,
+      clusterWaitAfterRestart({
+        base: c.base,
+        servers: bootstrap_expect,
+        label: `nomad region '${c.cluster.name}'`,
         timeoutMs: Number(v.nomad_wait_timeout) * 1000,
         onTimeout: logTail('nomad', `${String(v.nomad_log_dir)}/output.log`, c.computed.log_file),
-        barrier: true,
-        skip: () => (before.held() === false ? `nomad region '${c.cluster.name}' had no leader before the restart (still forming): not waiting for one` : undefined),
+        before,
       }),
     );
   }

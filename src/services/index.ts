@@ -12,7 +12,7 @@ export type { ServiceFile } from './render.ts';
 export { supervisedService, serviceTarget, restartHandlerName } from './supervised.ts';
 export type { SupervisedService, SupervisedOptions } from './supervised.ts';
 export { httpOk, leaderCheck, localHttpBase } from './http.ts';
-export { waitReady, observe, failStep } from './ready.ts';
+export { waitReady, observe, failStep, clusterWaitAfterRestart } from './ready.ts';
 export type { ReadyParams } from './ready.ts';
 export * from './cluster.ts';
 export * from './agent.ts';

@@ -1,5 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, type ShellCommand } from '../shell/sh.ts';
+import { leaderCheck } from './http.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from '../operations/operation.ts';
 
 export interface ReadyParams {
@@ -80,4 +81,28 @@ export function observe(id: string, check: ShellCommand, what: string): Operatio
 /** An op that fails with `message` (a problem only known once the host's facts are). */
 export function failStep(id: string, kind: string, message: string): Operation {
   return { kind, id, probe: () => undefined, plan: () => fail(message) };
+}
+
+/**
+ * After a server's restart: wait until its cluster (`label`, e.g. "consul cluster 'dc1'")
+ * has a leader and `servers` peers, unless it had no leader before the restart (still
+ * forming: waiting would deadlock a one-at-a-time bootstrap).
+ */
+export function clusterWaitAfterRestart(p: {
+  base: string;
+  servers: number;
+  label: string;
+  timeoutMs: number;
+  onTimeout: ShellCommand;
+  before: { held(): boolean | undefined };
+}): Operation {
+  return waitReady({
+    id: 'wait-cluster-after-restart',
+    check: leaderCheck(p.base, p.servers),
+    what: `${p.label} has a leader and ${p.servers} peer(s)`,
+    timeoutMs: p.timeoutMs,
+    onTimeout: p.onTimeout,
+    barrier: true,
+    skip: () => (p.before.held() === false ? `${p.label} had no leader before the restart (still forming): not waiting for one` : undefined),
+  });
 }
