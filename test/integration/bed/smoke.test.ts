@@ -81,7 +81,7 @@ if (!fleet) {
         h,
         'set -e; . /etc/os-release; echo "$ID"; echo "$VERSION_ID"; uname -m; hostname; ' +
           "ip -4 -o addr show dev eth0 | awk '{print $4}'; cat /proc/1/comm; " +
-          (openrc ? 'rc-status --runlevel; rc-service sshd status </dev/null 2>&1 | tail -1' : 'systemctl is-system-running || systemctl --failed --no-legend; systemctl is-active ssh'),
+          (openrc ? 'rc-status --runlevel; rc-service sshd status </dev/null 2>&1 | tail -1' : 'systemctl is-system-running --wait || systemctl --failed --no-legend; systemctl is-active ssh'),
       );
       t.is(r.code, 0, r.stderr);
       const [id, version, arch, hostname, addr, pid1, ...init] = r.stdout.trim().split('\n');
@@ -96,6 +96,11 @@ if (!fleet) {
         t.regex(init[1] ?? '', /started/, 'sshd started by OpenRC');
       } else {
         t.is(pid1, 'systemd', 'PID 1 is systemd');
+        if (init[0] !== 'running') {
+          // say why: the failed units' own words from this boot's journal
+          const why = await ssh(h, 'for u in $(systemctl --failed --no-legend --plain | awk \'{print $1}\'); do journalctl -b --no-pager -n 15 -u "$u"; done');
+          t.log(why.stdout + why.stderr);
+        }
         t.deepEqual(init, ['running', 'active'], 'systemd state running, ssh.service active');
       }
     });
