@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { prepareRun } from '../core/prepare.ts';
+import { prepareRun, selectRun } from '../core/prepare.ts';
 import { executeRun, collectFacts } from '../core/run.ts';
 import { ExitCode, InvalidInputError, UsageError } from '../core/errors.ts';
 import { mask, maskDeep } from '../core/secret.ts';
@@ -121,8 +121,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('-f, --forks <n>', 'hosts at once', positiveInt('--forks'), 10)
     .option('--accept-new-host-keys', 'trust unknown SSH host keys on first use and record them')
     .action(async (flags: { inventory: string; limit?: string; forks: number; acceptNewHostKeys?: boolean }) => {
-      const prepared = await prepareRun({ inventory: flags.inventory, ...(flags.limit ? { limit: flags.limit } : {}) });
-      const facts = await collectFacts(prepared, { forks: flags.forks, acceptNewHostKeys: !!flags.acceptNewHostKeys });
+      // the inventory only: a role that does not load must not block looking at hosts
+      const selected = await selectRun({ inventory: flags.inventory, ...(flags.limit ? { limit: flags.limit } : {}) });
+      const facts = await collectFacts(selected, { forks: flags.forks, acceptNewHostKeys: !!flags.acceptNewHostKeys });
       io.out(JSON.stringify(maskDeep(facts), null, 2));
       code = Object.values(facts).some((f) => f.unreachable) ? ExitCode.failed : ExitCode.ok;
     });

@@ -32,6 +32,24 @@ export interface PreparedRun {
 
 export const render: TemplateRenderer = (file, context) => renderTemplateFile(file, context);
 
+export interface SelectedHosts {
+  inventory: Inventory;
+  hosts: HostSpec[];
+}
+
+/**
+ * The inventory and the hosts a run would touch, without loading any role: enough
+ * for `cairn facts`, which a broken role must not block.
+ */
+export async function selectRun(opts: Pick<PrepareOptions, 'inventory' | 'limit' | 'connection'>): Promise<SelectedHosts> {
+  const file = resolve(opts.inventory);
+  const inventory = await loadInventory(file, { knownRoles: knownRoles(dirname(file)) });
+  const hosts = selectHosts(inventory, opts.limit).map((h) =>
+    opts.connection ? { ...h, connection: opts.connection.kind, ...(opts.connection.root ? { root: resolve(opts.connection.root) } : {}) } : h,
+  );
+  return { inventory, hosts };
+}
+
 /**
  * Everything that can be checked without a host: the inventory, the selected
  * hosts, every role they use (loaded and validated), and every role's steps and
@@ -40,10 +58,7 @@ export const render: TemplateRenderer = (file, context) => renderTemplateFile(fi
 export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
   const file = resolve(opts.inventory);
   const dir = dirname(file);
-  const inventory = await loadInventory(file, { knownRoles: knownRoles(dir) });
-  const hosts = selectHosts(inventory, opts.limit).map((h) =>
-    opts.connection ? { ...h, connection: opts.connection.kind, ...(opts.connection.root ? { root: resolve(opts.connection.root) } : {}) } : h,
-  );
+  const { inventory, hosts } = await selectRun(opts);
   const problems: InputProblem[] = [];
 
   // --bake: bake-cleanup runs last on every host

@@ -1,7 +1,7 @@
 import { createConnector } from '../connectors/factory.ts';
 import type { EventSink, HostSummary } from './events.ts';
 import { runHost, gatherHostFacts } from './host-run.ts';
-import type { PreparedRun } from './prepare.ts';
+import type { PreparedRun, SelectedHosts } from './prepare.ts';
 import { Semaphore } from './semaphore.ts';
 import type { Facts } from '../facts/types.ts';
 import { mask } from './secret.ts';
@@ -61,7 +61,7 @@ export interface FactsResult {
   error?: string;
 }
 
-export async function collectFacts(prepared: PreparedRun, opts: { forks?: number; acceptNewHostKeys?: boolean }): Promise<Record<string, FactsResult>> {
+export async function collectFacts(prepared: SelectedHosts, opts: { forks?: number; acceptNewHostKeys?: boolean }): Promise<Record<string, FactsResult>> {
   const forks = new Semaphore(opts.forks ?? 10);
   const out: Record<string, FactsResult> = {};
   await Promise.all(
