@@ -32,7 +32,7 @@ import {
 import { debianBase } from './debian.ts';
 import { pool, run, sleep, verbose } from './exec.ts';
 import { writeFleetFiles } from './files.ts';
-import { bootHost, isOurNspawn, mountOverlay, personalise } from './hosts.ts';
+import { bootHostWithRetry, isOurNspawn, mountOverlay, personalise } from './hosts.ts';
 import { pickSubnetIndex, rootVethName, setupBedNetwork, setupHostNetwork } from './net.ts';
 import { dataSource } from './source.ts';
 import { readState, StateWriter, type FleetState, type HostState } from './state.ts';
@@ -294,8 +294,8 @@ async function up(o: UpOptions): Promise<number> {
     // slow (qemu) kinds first, so they overlap with the fast ones
     const order = [...state.hosts].sort((a, b) => slowness(b.kind) - slowness(a.kind));
     await pool(order, o.parallel, async (h) => {
-      await bootHost(w, h);
-      console.log(`  ${h.name.padEnd(9)} ${h.kind.padEnd(11)} ${h.arch.padEnd(8)} ${h.address.padEnd(14)} ssh after ${h.bootMs} ms`);
+      await bootHostWithRetry(w, h, log);
+      console.log(`  ${h.name.padEnd(9)} ${h.kind.padEnd(11)} ${h.arch.padEnd(8)} ${h.address.padEnd(14)} ssh after ${h.bootMs} ms${h.boots ? ` (boot ${h.boots})` : ''}`);
     });
     const tUp = Date.now();
     await w.update((s) => {

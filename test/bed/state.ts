@@ -35,6 +35,8 @@ export interface HostState {
   /** The container's PID 1 (child of nspawnPid), seen from the controller. */
   initPid?: number;
   bootMs?: number;
+  /** Set when the first boot failed and the host was booted again (2). */
+  boots?: number;
 }
 
 export interface FleetState {
