@@ -9,6 +9,7 @@ import { resolveDescription, type ResolvedDescription, type ServiceDescription }
 import { renderService, type ServiceFile } from './render.ts';
 import { resolveSupervision, type Supervision } from './supervisor.ts';
 import { failStep } from './ready.ts';
+import { openrcHandover } from './handover.ts';
 
 export interface SupervisedOptions {
   /** Step id prefix (default `service`): ids `<prefix>-initd`, `<prefix>-log-dir`, `<prefix>`. */
@@ -79,6 +80,10 @@ export function supervisedService(ctx: RoleContext, desc: ServiceDescription, op
   const steps: Operation[] = [directory({ id: `${p}-log-dir`, path: d.logDir, mode: '0750', owner: d.user, ...(d.group ? { group: d.group } : {}) })];
   if (sup.kind === 's6' || sup.kind === 's6-openrc') {
     steps.push(directory({ id: `${p}-s6-dir`, path: sup.serviceDir, mode: '0755' }), directory({ id: `${p}-s6-log-dir`, path: `${sup.serviceDir}/log`, mode: '0755' }));
+  }
+  if (sup.kind === 'openrc' || sup.kind === 's6-openrc') {
+    // a running service moved between supervise-daemon and s6: the old script stops it
+    steps.push(openrcHandover(`${p}-handover`, d.name, sup.kind === 'openrc' ? 'supervise-daemon' : 's6'));
   }
   for (const f of files) {
     const notify = [...(f.daemonReload ? [reload] : []), ...(f.restart ? [restart] : [])];

@@ -9,11 +9,14 @@ const STATUS_CODES: Record<string, RcStatus> = { '0': 'started', '3': 'stopped',
 /**
  * Read the status sections. Under OpenRC's own s6 integration (supervisor=s6)
  * `status` prints s6-svstat's line and exits 0 even when the service is down, so
- * a `down` line counts as stopped.
+ * a `down` line counts as stopped; a link in s6-scan that no s6-supervise watches
+ * (its service directory was removed, or s6-svscan was restarted) makes s6-svstat
+ * fail, and that counts as stopped too: `rc-service start` links it again.
  */
 export function rcStatus(sections: Map<string, string>): RcStatus | { error: string } {
   const code = sections.get('status-exit')?.trim() ?? '';
   const out = sections.get('status-out')?.trim() ?? '';
+  if (code === '1' && /^s6-svstat: fatal: .*s6-supervise not running$/.test(out)) return 'stopped';
   const status = STATUS_CODES[code];
   if (!status) return { error: `rc-service status exited ${code || '(no exit code)'}${out ? `: ${out}` : ''}` };
   if (status === 'started' && /^down\b/.test(out)) return 'stopped';

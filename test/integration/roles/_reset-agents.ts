@@ -3,7 +3,7 @@ import { sshRun, type BedHost } from '../../bed/fleet.ts';
 /**
  * Leave a bed host without the consul/nomad services a stack test installed, under
  * whichever supervisor ran them, so the next test file that claims the host starts
- * clean (cairn does not migrate a running service from one supervisor to another).
+ * clean: a test then starts from a host without agents, whatever ran before it.
  */
 export async function resetAgents(hosts: readonly BedHost[]): Promise<void> {
   const script = [

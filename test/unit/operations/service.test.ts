@@ -209,6 +209,10 @@ for (const [what, over, re] of [
 test('rcStatus and parseSvstat', (t) => {
   t.is(rcStatus(new Map([['status-exit', '16']])), 'inactive');
   t.deepEqual(rcStatus(new Map([['status-exit', '127'], ['status-out', 'rc-service: not found']])), { error: 'rc-service status exited 127: rc-service: not found' });
+  // supervisor=s6: a down service, and a link no s6-supervise watches, are stopped; other failures stay errors
+  t.is(rcStatus(new Map([['status-exit', '0'], ['status-out', 'down (exitcode 0) 3 seconds, normally up']])), 'stopped');
+  t.is(rcStatus(new Map([['status-exit', '1'], ['status-out', 's6-svstat: fatal: unable to read status for /run/openrc/s6-scan/x: s6-supervise not running']])), 'stopped');
+  t.deepEqual(rcStatus(new Map([['status-exit', '1'], ['status-out', 'x: permission denied']])), { error: 'rc-service status exited 1: x: permission denied' });
   t.is(parseSvstat('up (pid 1) 2 seconds, ready 2 seconds'), 'up');
   t.is(parseSvstat('down (signal SIGTERM) 2 seconds'), 'down');
   t.is(parseSvstat('s6-svstat: fatal: supervisor not listening'), 'unsupervised');
