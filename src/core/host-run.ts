@@ -15,6 +15,7 @@ import type { Semaphore } from './semaphore.ts';
 import { factsCommand } from '../facts/gather.ts';
 import { parseFacts } from '../facts/parse.ts';
 import { CommandFailedError, UnreachableError } from './errors.ts';
+import { batchCost, chunkBySize } from './chunk.ts';
 
 export interface HostJob {
   host: HostSpec;
@@ -114,14 +115,17 @@ class HostRunner {
       else out.set(step, undefined);
     }
     if (withProbe.length === 0) return out;
-    const b = batch(withProbe.map((p) => p.cmd));
-    const res = await this.exec(b.command, 'probing current state');
-    const parts = b.parse(res.stdout);
-    withProbe.forEach(({ step, cmd }, i) => {
-      const part = parts[i];
-      if (!part) throw new Error(`probe output of ${step.role.def.name}/${step.op.id} is missing from the batch (output cut short?)`);
-      out.set(step, { command: cmd.display, durationMs: 0, ...part });
-    });
+    // one round trip, unless the probes are too long for one command (see chunk.ts)
+    for (const chunk of chunkBySize(withProbe, (p) => batchCost(p.cmd))) {
+      const b = batch(chunk.map((p) => p.cmd));
+      const res = await this.exec(b.command, 'probing current state');
+      const parts = b.parse(res.stdout);
+      chunk.forEach(({ step, cmd }, i) => {
+        const part = parts[i];
+        if (!part) throw new Error(`probe output of ${step.role.def.name}/${step.op.id} is missing from the batch (output cut short?)`);
+        out.set(step, { command: cmd.display, durationMs: 0, ...part });
+      });
+    }
     return out;
   }
 
@@ -142,7 +146,19 @@ class HostRunner {
     for (; i < queue.length; i++) this.record(queue[i]!.step, { status: 'skipped', reason: 'not run: an earlier step failed' });
   }
 
+  /** Shell-only change plans in as few round trips as the command size allows (see chunk.ts). */
   async flushShell(items: { step: Step; plan: ChangePlan }[]): Promise<void> {
+    const chunks = chunkBySize(items, (it) => batchCost(strict(it.plan.commands as ShellCommand[])));
+    for (const chunk of chunks) {
+      if (this.#stopped) {
+        for (const it of chunk) this.record(it.step, { status: 'skipped', reason: 'not run: an earlier step failed' });
+        continue;
+      }
+      await this.flushShellBatch(chunk);
+    }
+  }
+
+  async flushShellBatch(items: { step: Step; plan: ChangePlan }[]): Promise<void> {
     const b = batch(items.map((it) => strict(it.plan.commands as ShellCommand[])), true);
     this.summary.roundTrips++;
     const res = await this.conn.run(b.command, { timeoutMs: this.opts.commandTimeoutMs });
