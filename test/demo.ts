@@ -1,5 +1,6 @@
-// npm run demo: boot the demo fleet, apply the example inventory (the whole Nomad +
-// Consul stack) twice — the second run shows changed=0 — check, recap, tear down.
+// npm run demo: boot the demo fleet, check it (fresh: drift, exit 2), apply the example
+// inventory (the whole Nomad + Consul stack) twice — the second run shows changed=0 —
+// check again (exit 0), recap, tear down.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,14 +46,16 @@ if ((await bed(['up', '--alpine', '2', '--debian', '1', '--alpine-arm', '0', '--
 try {
   writeInventory();
   const inv = ['-i', generated];
+  console.log('\n== cairn check -i inventory/demo.yml   (fresh hosts: everything to do is drift, exit 2)');
+  const fresh = await cairn(['check', ...inv]);
   console.log('\n== cairn apply -i inventory/demo.yml   (first run: converges the fleet)');
   const first = await cairn(['apply', ...inv]);
   console.log('\n== cairn apply -i inventory/demo.yml   (second run: expect changed=0 on every host)');
   const second = await cairn(['apply', ...inv]);
   console.log('\n== cairn check -i inventory/demo.yml   (no drift: exit 0)');
   const check = await cairn(['check', ...inv]);
-  console.log(`\nexit codes: first apply ${first}, second apply ${second}, check ${check}`);
-  status = first || second || check;
+  console.log(`\nexit codes: check before ${fresh} (2 = drift), first apply ${first}, second apply ${second}, check ${check}`);
+  status = first || second || check || (fresh === 2 ? 0 : 1);
 } finally {
   console.log('\n== tearing the demo fleet down');
   await bed(['down']);
