@@ -6,7 +6,8 @@ import { ArtifactCache } from '../artifacts/cache.ts';
 import { describeElf } from '../artifacts/elf.ts';
 import { resolveArtifact, type ArtifactSource, type PreparedArtifact } from '../artifacts/resolve.ts';
 import { change, fail, noop, upload, type Command, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, installChecked, paramError, parseSections, section } from './service/common.ts';
+import { checkId, paramError, parseSections, section } from './service/common.ts';
+import { atomicInstall } from './atomic-write.ts';
 
 export interface ArtifactParams extends ArtifactSource {
   readonly id: string;
@@ -131,7 +132,7 @@ fi`;
       const cmds: Command[] = [
         sh`mkdir -p ${posix.dirname(dest)}`,
         upload(tmp, prepared.content, `${label} from ${prepared.source} (${prepared.content.length} bytes)`, 0o600),
-        installChecked(sh`printf '%s  %s\\n' ${prepared.sha256} ${tmp} | sha256sum -c -`, tmp, dest, {
+        atomicInstall(sh`printf '%s  %s\\n' ${prepared.sha256} ${tmp} | sha256sum -c -`, tmp, dest, {
           mode,
           ...(params.owner ? { owner: params.owner } : {}),
           ...(params.group ? { group: params.group } : {}),

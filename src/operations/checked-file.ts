@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
-import { checkId, installChecked, paramError } from './service/common.ts';
+import { checkId, paramError } from './service/common.ts';
+import { atomicInstall } from './atomic-write.ts';
 import { unifiedDiff } from './diff.ts';
 import {
   DIFF_MAX_BYTES,
@@ -73,7 +74,7 @@ export function checkedFile(params: CheckedFileParams): Operation {
       const before = state.type === 'file' && state.content ? asText(state.content) : undefined;
       return change(
         `${state.type === 'absent' ? 'create' : 'update'} ${path} (checked with ${check.display.replace(tmp, '<new>')})`,
-        [installChecked(produce, tmp, path, { ...keepAttributes(state, want), backup: true })],
+        [atomicInstall(produce, tmp, path, { ...keepAttributes(state, want), backup: true })],
         unifiedDiff(before, params.content, { path }),
       );
     },

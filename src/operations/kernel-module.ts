@@ -1,7 +1,8 @@
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section, writeChecked } from './service/common.ts';
+import { checkId, paramError, parseSections, probeOf, section } from './service/common.ts';
+import { atomicWrite } from './atomic-write.ts';
 
 export interface KernelModuleParams {
   readonly id: string;
@@ -94,7 +95,7 @@ fi`,
           done.push(`listed in ${file}`);
         } else {
           const next = file === '/etc/modules' && content !== undefined && content.trim() !== '' ? `${content.replace(/\n*$/, '')}\n${name}\n` : `${name}\n`;
-          cmds.push(writeChecked(file, next, { mode: '0644' }));
+          cmds.push(atomicWrite(file, next, { mode: '0644' }));
           what.push(`persist in ${file}`);
         }
       }

@@ -263,12 +263,9 @@ export function holdsSecret(text: string): boolean {
 export function writeFileCommands(path: string, content: Buffer, opts: AtomicWriteOptions & { secret: boolean; description: string }): Command[] {
   const { secret, description, mode, owner, group, backup } = opts;
   const tmp = `${path}.cairn-tmp`;
-  // chown BEFORE chmod: chown clears setuid/setgid bits (even as root), and
-  // atomicInstall sets the mode first, so attributes are set here in that order
-  const attrs: ShellCommand[] = [];
-  if (owner || group) attrs.push(sh`chown ${`${owner ?? ''}${group ? `:${group}` : ''}`} ${tmp}`);
-  if (mode) attrs.push(sh`chmod ${mode} ${tmp}`);
-  const install = (produce: ShellCommand) => atomicInstall(joinCommands([produce, ...attrs], '&&'), tmp, path, { backup: backup !== false });
+  // atomicInstall sets owner before mode (chown clears setuid/setgid bits, even as root)
+  const install = (produce: ShellCommand) =>
+    atomicInstall(produce, tmp, path, { ...(mode ? { mode } : {}), ...(owner ? { owner } : {}), ...(group ? { group } : {}), backup: backup !== false });
   if (content.length > INLINE_MAX_BYTES) {
     return [upload(tmp, content, description, 0o600), install(sh`test -f ${tmp}`)];
   }

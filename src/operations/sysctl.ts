@@ -1,7 +1,8 @@
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, warn, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section, writeChecked } from './service/common.ts';
+import { checkId, paramError, parseSections, probeOf, section } from './service/common.ts';
+import { atomicWrite } from './atomic-write.ts';
 
 export interface SysctlParams {
   readonly id: string;
@@ -113,7 +114,7 @@ fi`,
       const diff: string[] = [];
       const what: string[] = [];
       if (persisted !== value) {
-        cmds.push(writeChecked(file, setSysctlLine(content, name, value), { mode: '0644' }));
+        cmds.push(atomicWrite(file, setSysctlLine(content, name, value), { mode: '0644' }));
         diff.push(`${file}: ${persisted === undefined ? '(unset)' : persisted} -> ${value}`);
         what.push(`persist in ${file}`);
       }

@@ -2,7 +2,8 @@ import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Facts } from '../facts/types.ts';
 import { change, fail, noop, warn, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, installChecked, paramError, parseSections, probeOf, section } from './service/common.ts';
+import { checkId, paramError, parseSections, probeOf, section } from './service/common.ts';
+import { atomicInstall } from './atomic-write.ts';
 import { accountLine, checkAccountName, checkNumericId, createGroupCommand, parseGroupFile, type GroupEntry } from './group.ts';
 
 export interface UserParams {
@@ -182,5 +183,5 @@ export function user(params: UserParams): Operation {
 function rewritePasswd(name: string, shell: string | undefined, gid: number | undefined): ShellCommand {
   const tmp = '/etc/passwd.cairn-tmp';
   const produce = sh`awk -F: -v OFS=: -v ${`n=${name}`} -v ${`s=${shell ?? ''}`} -v ${`g=${gid ?? ''}`} '$1 == n { if (s != "") $7 = s; if (g != "") $4 = g } { print }' /etc/passwd > ${tmp}`;
-  return installChecked(produce, tmp, '/etc/passwd', { mode: '0644', owner: 'root', group: 'root' });
+  return atomicInstall(produce, tmp, '/etc/passwd', { mode: '0644', owner: 'root', group: 'root' });
 }

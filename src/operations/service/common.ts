@@ -1,7 +1,6 @@
 import { sh, joinCommands, type ShellCommand } from '../../shell/sh.ts';
 import { SECTION_PREFIX } from '../../facts/gather.ts';
 import { splitSections } from '../../facts/parse.ts';
-import { atomicInstall, type AtomicWriteOptions } from '../atomic-write.ts';
 
 /**
  * Helpers shared by the system operations (packages, users, sysctl, kernel
@@ -64,17 +63,3 @@ export function withoutTerminal(cmd: ShellCommand): ShellCommand {
 
 /** Service / unit name: letters, digits and `_ . @ : -`, not starting with `-` or `.`. */
 export const SERVICE_NAME = /^[A-Za-z0-9_@][A-Za-z0-9_.@:-]*$/;
-
-/** atomicInstall with mode/owner applied to the temp file (kept for its callers' call shape). */
-export function installChecked(produce: ShellCommand, tmp: string, path: string, opts: AtomicWriteOptions = {}): ShellCommand {
-  const steps: ShellCommand[] = [produce];
-  if (opts.owner || opts.group) steps.push(sh`chown ${`${opts.owner ?? ''}${opts.group ? `:${opts.group}` : ''}`} ${tmp}`);
-  if (opts.mode) steps.push(sh`chmod ${opts.mode} ${tmp}`);
-  return atomicInstall(joinCommands(steps, '&&'), tmp, path, { backup: opts.backup !== false });
-}
-
-/** Write small `content` to `path` atomically (inline base64, like atomicWrite) with installChecked. */
-export function writeChecked(path: string, content: Buffer | string, opts: AtomicWriteOptions = {}): ShellCommand {
-  const tmp = `${path}.cairn-tmp`;
-  return installChecked(sh`printf %s ${Buffer.from(content).toString('base64')} | base64 -d > ${tmp}`, tmp, path, opts);
-}

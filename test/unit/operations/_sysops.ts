@@ -51,13 +51,13 @@ export function display(c: Command): string {
   return c instanceof ShellCommand ? c.display : `upload ${c.path}${c.mode !== undefined ? ` mode ${c.mode.toString(8)}` : ''}: ${c.description}`;
 }
 
-/** The display text of writeChecked(file, content, { mode }) (atomic install of inline base64). */
+/** The display text of atomicWrite(file, content, { mode }) (atomic install of inline base64). */
 export function expectWrite(file: string, content: string, mode = '0644'): string {
   const b64 = Buffer.from(content).toString('base64');
   return expectInstall(`printf %s ${b64} | base64 -d > ${file}.cairn-tmp && chmod ${mode} ${file}.cairn-tmp`, file);
 }
 
-/** The display text of installChecked(produce + attrs already joined with &&, ..., file). */
+/** The display text of atomicInstall(produce, tmp, file, attrs) (produce and attrs joined with &&). */
 export function expectInstall(steps: string, file: string): string {
   return (
     `( umask 077 && ${steps} && { [ ! -f ${file} ] || cp -p ${file} ${file}.cairn-bak.$(date +%s); } && ` +
