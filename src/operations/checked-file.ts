@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { sh, type ShellCommand } from '../shell/sh.ts';
-import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { checkId, paramError } from './service/common.ts';
 import { atomicInstall } from './atomic-write.ts';
@@ -13,10 +12,8 @@ import {
   checkAbsPath,
   checkAttributes,
   fixAttributes,
-  isFail,
   keepAttributes,
-  pathProbe,
-  readPathProbe,
+  pathOperation,
 } from './probe-util.ts';
 
 export interface CheckedFileParams {
@@ -56,27 +53,19 @@ export function checkedFile(params: CheckedFileParams): Operation {
   const tmp = `${path}.cairn-tmp`;
   const check = params.validate(tmp);
 
-  return {
-    kind: KIND,
-    id,
-    ...(params.notify ? { notify: params.notify } : {}),
-    probe: () => pathProbe(path, { contentMax: DIFF_MAX_BYTES }),
-    plan(probe: CommandResult | undefined): Plan {
-      const state = readPathProbe(KIND, id, probe);
-      if (isFail(state)) return state;
-      if (state.type !== 'file' && state.type !== 'absent') return fail(`${KIND} '${id}': ${path} exists and is not a regular file`);
-      if (state.type === 'file' && state.sha256 === wantedHash) {
-        const drift = attributeDrift(state, want);
-        if (drift.length === 0) return noop(`${path} already has the wanted content`);
-        return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want));
-      }
-      const produce = sh`printf %s ${wanted.toString('base64')} | base64 -d > ${tmp} && { ${check} || { echo ${`cairn: the new ${path} failed its check (${check.display}); the old file is kept`} >&2; exit 1; }; }`;
-      const before = state.type === 'file' && state.content ? asText(state.content) : undefined;
-      return change(
-        `${state.type === 'absent' ? 'create' : 'update'} ${path} (checked with ${check.display.replace(tmp, '<new>')})`,
-        [atomicInstall(produce, tmp, path, { ...keepAttributes(state, want), backup: true })],
-        unifiedDiff(before, params.content, { path }),
-      );
-    },
-  };
+  return pathOperation(KIND, id, path, { notify: params.notify, probe: { contentMax: DIFF_MAX_BYTES } }, (state): Plan => {
+    if (state.type !== 'file' && state.type !== 'absent') return fail(`${KIND} '${id}': ${path} exists and is not a regular file`);
+    if (state.type === 'file' && state.sha256 === wantedHash) {
+      const drift = attributeDrift(state, want);
+      if (drift.length === 0) return noop(`${path} already has the wanted content`);
+      return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want));
+    }
+    const produce = sh`printf %s ${wanted.toString('base64')} | base64 -d > ${tmp} && { ${check} || { echo ${`cairn: the new ${path} failed its check (${check.display}); the old file is kept`} >&2; exit 1; }; }`;
+    const before = state.type === 'file' && state.content ? asText(state.content) : undefined;
+    return change(
+      `${state.type === 'absent' ? 'create' : 'update'} ${path} (checked with ${check.display.replace(tmp, '<new>')})`,
+      [atomicInstall(produce, tmp, path, { ...keepAttributes(state, want), backup: true })],
+      unifiedDiff(before, params.content, { path }),
+    );
+  });
 }

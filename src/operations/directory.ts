@@ -1,8 +1,7 @@
-import type { CommandResult } from '../core/result.ts';
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError } from './service/common.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
-import { attributeDrift, checkAbsPath, checkAttributes, fixAttributes, isFail, pathProbe, readPathProbe } from './probe-util.ts';
+import { attributeDrift, checkAbsPath, checkAttributes, fixAttributes, pathOperation } from './probe-util.ts';
 
 export interface DirectoryParams {
   readonly id: string;
@@ -40,30 +39,22 @@ export function directory(params: DirectoryParams): Operation {
     }
   }
 
-  return {
-    kind: KIND,
-    id,
-    ...(params.notify ? { notify: params.notify } : {}),
-    probe: () => pathProbe(path, { hash: false }),
-    plan(probe: CommandResult | undefined): Plan {
-      const st = readPathProbe(KIND, id, probe);
-      if (isFail(st)) return st;
-      const isDir = st.type === 'dir' || (st.type === 'link' && st.resolved === 'dir');
-      if (state === 'absent') {
-        if (st.type === 'absent') return noop(`${path} is already absent`);
-        if (st.type !== 'dir') return fail(`${KIND} '${id}': ${path} is a ${st.type === 'link' ? 'symlink' : 'file'}, not a directory; refusing to remove it`);
-        return change(`remove ${path}`, [sh`rm -rf ${path}`]);
-      }
-      if (st.type === 'absent') {
-        const cmds = [sh`mkdir -p ${path}`];
-        if (want.owner || want.group) cmds.push(sh`chown ${`${want.owner ?? ''}${want.group ? `:${want.group}` : ''}`} ${path}`);
-        if (want.mode) cmds.push(sh`chmod ${want.mode} ${path}`);
-        return change(`create ${path}`, cmds);
-      }
-      if (!isDir) return fail(`${KIND} '${id}': ${path} exists and is not a directory (${st.type === 'link' ? `symlink to ${st.target ?? '?'}` : st.type})`);
-      const drift = attributeDrift(st, want);
-      if (drift.length === 0) return noop(`${path} exists${want.mode || want.owner || want.group ? ' with the wanted attributes' : ''}`);
-      return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, st, want));
-    },
-  };
+  return pathOperation(KIND, id, path, { notify: params.notify, probe: { hash: false } }, (st): Plan => {
+    const isDir = st.type === 'dir' || (st.type === 'link' && st.resolved === 'dir');
+    if (state === 'absent') {
+      if (st.type === 'absent') return noop(`${path} is already absent`);
+      if (st.type !== 'dir') return fail(`${KIND} '${id}': ${path} is a ${st.type === 'link' ? 'symlink' : 'file'}, not a directory; refusing to remove it`);
+      return change(`remove ${path}`, [sh`rm -rf ${path}`]);
+    }
+    if (st.type === 'absent') {
+      const cmds = [sh`mkdir -p ${path}`];
+      if (want.owner || want.group) cmds.push(sh`chown ${`${want.owner ?? ''}${want.group ? `:${want.group}` : ''}`} ${path}`);
+      if (want.mode) cmds.push(sh`chmod ${want.mode} ${path}`);
+      return change(`create ${path}`, cmds);
+    }
+    if (!isDir) return fail(`${KIND} '${id}': ${path} exists and is not a directory (${st.type === 'link' ? `symlink to ${st.target ?? '?'}` : st.type})`);
+    const drift = attributeDrift(st, want);
+    if (drift.length === 0) return noop(`${path} exists${want.mode || want.owner || want.group ? ' with the wanted attributes' : ''}`);
+    return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, st, want));
+  });
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { CommandResult } from '../core/result.ts';
 import { Secret, isSecret, mask } from '../core/secret.ts';
 import { checkId, paramError } from './service/common.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
@@ -14,10 +13,8 @@ import {
   checkAttributes,
   fixAttributes,
   holdsSecret,
-  isFail,
   keepAttributes,
-  pathProbe,
-  readPathProbe,
+  pathOperation,
   writeFileCommands,
   type PathState,
 } from './probe-util.ts';
@@ -78,32 +75,24 @@ export function file(params: FileParams): Operation {
   const backup = checkBoolean(KIND, id, 'backup', params.backup) ?? true;
   const wantedHash = createHash('sha256').update(wanted).digest('hex');
 
-  return {
-    kind: KIND,
-    id,
-    ...(params.notify ? { notify: params.notify } : {}),
-    probe: () => pathProbe(path, { contentMax: DIFF_MAX_BYTES }),
-    plan(probe: CommandResult | undefined): Plan {
-      const state = readPathProbe(KIND, id, probe);
-      if (isFail(state)) return state;
-      if (state.type === 'dir') return fail(`${KIND} '${id}': ${path} is a directory, not a file`);
-      if (state.type === 'other') return fail(`${KIND} '${id}': ${path} exists and is not a regular file`);
-      const hidden = secret || holdsSecret(wanted.toString('utf8'));
-      const drift = attributeDrift(state, want);
-      if (state.type === 'file' && state.sha256 === wantedHash) {
-        if (drift.length === 0) return noop(`${path} already has the wanted content${want.mode || want.owner || want.group ? ' and attributes' : ''}`);
-        return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want));
-      }
-      const verb = state.type === 'absent' ? 'create' : state.type === 'link' ? 'replace symlink' : 'update';
-      const commands = writeFileCommands(path, wanted, {
-        ...keepAttributes(state, want),
-        backup,
-        secret: hidden,
-        description: hidden ? `${path} (secret content, ${wanted.length} bytes)` : `${path} (${wanted.length} bytes)`,
-      });
-      return change(`${verb} ${path}`, commands, contentDiff(path, state, wanted, hidden));
-    },
-  };
+  return pathOperation(KIND, id, path, { notify: params.notify, probe: { contentMax: DIFF_MAX_BYTES } }, (state): Plan => {
+    if (state.type === 'dir') return fail(`${KIND} '${id}': ${path} is a directory, not a file`);
+    if (state.type === 'other') return fail(`${KIND} '${id}': ${path} exists and is not a regular file`);
+    const hidden = secret || holdsSecret(wanted.toString('utf8'));
+    const drift = attributeDrift(state, want);
+    if (state.type === 'file' && state.sha256 === wantedHash) {
+      if (drift.length === 0) return noop(`${path} already has the wanted content${want.mode || want.owner || want.group ? ' and attributes' : ''}`);
+      return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want));
+    }
+    const verb = state.type === 'absent' ? 'create' : state.type === 'link' ? 'replace symlink' : 'update';
+    const commands = writeFileCommands(path, wanted, {
+      ...keepAttributes(state, want),
+      backup,
+      secret: hidden,
+      description: hidden ? `${path} (secret content, ${wanted.length} bytes)` : `${path} (${wanted.length} bytes)`,
+    });
+    return change(`${verb} ${path}`, commands, contentDiff(path, state, wanted, hidden));
+  });
 }
 
 /** The diff shown for a content change, masked; a summary when it cannot be shown. */

@@ -2,7 +2,7 @@ import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import { Secret, mask } from '../core/secret.ts';
 import type { CommandResult } from '../core/result.ts';
 import { atomicInstall, type AtomicWriteOptions } from './atomic-write.ts';
-import { fail, upload, type Command, type FailPlan } from './operation.ts';
+import { fail, upload, type Command, type FailPlan, type Operation, type Plan } from './operation.ts';
 import { paramError, parseSections, section } from './service/common.ts';
 
 /**
@@ -279,4 +279,27 @@ export function asText(content: Buffer): string | undefined {
   if (content.includes(0)) return undefined;
   const text = content.toString('utf8');
   return Buffer.from(text, 'utf8').equals(content) ? text : undefined;
+}
+
+/**
+ * An operation on one path (file, directory, symlink, ...): probe it with pathProbe,
+ * read the state (an unreadable probe fails the step), then plan from the state.
+ */
+export function pathOperation(
+  kind: string,
+  id: string,
+  path: string,
+  opts: { notify?: readonly string[] | undefined; probe?: { contentMax?: number; hash?: boolean } },
+  plan: (state: PathState) => Plan,
+): Operation {
+  return {
+    kind,
+    id,
+    ...(opts.notify ? { notify: opts.notify } : {}),
+    probe: () => pathProbe(path, opts.probe),
+    plan(probe: CommandResult | undefined): Plan {
+      const state = readPathProbe(kind, id, probe);
+      return isFail(state) ? state : plan(state);
+    },
+  };
 }

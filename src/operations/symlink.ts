@@ -1,8 +1,7 @@
-import type { CommandResult } from '../core/result.ts';
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError } from './service/common.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
-import { checkAbsPath, checkBoolean, isFail, pathProbe, readPathProbe } from './probe-util.ts';
+import { checkAbsPath, checkBoolean, pathOperation } from './probe-util.ts';
 
 export interface SymlinkParams {
   readonly id: string;
@@ -32,27 +31,19 @@ export function symlink(params: SymlinkParams): Operation {
   }
   const force = checkBoolean(KIND, id, 'force', params.force) ?? false;
 
-  return {
-    kind: KIND,
-    id,
-    ...(params.notify ? { notify: params.notify } : {}),
-    probe: () => pathProbe(path, { hash: false }),
-    plan(probe: CommandResult | undefined): Plan {
-      const st = readPathProbe(KIND, id, probe);
-      if (isFail(st)) return st;
-      const link = sh`ln -sfn -- ${target} ${path}`;
-      switch (st.type) {
-        case 'absent':
-          return change(`create ${path} -> ${target}`, [link]);
-        case 'link':
-          if (st.target === target) return noop(`${path} already points to ${target}`);
-          return change(`repoint ${path}: ${st.target ?? '?'} -> ${target}`, [link]);
-        case 'dir':
-          return fail(`${KIND} '${id}': ${path} is a directory; remove it first (a directory is never replaced by a link)`);
-        default:
-          if (!force) return fail(`${KIND} '${id}': ${path} exists and is not a symlink; set force: true to replace it`);
-          return change(`replace ${path} with a link to ${target}`, [sh`rm -f ${path}`, link]);
-      }
-    },
-  };
+  return pathOperation(KIND, id, path, { notify: params.notify, probe: { hash: false } }, (st): Plan => {
+    const link = sh`ln -sfn -- ${target} ${path}`;
+    switch (st.type) {
+      case 'absent':
+        return change(`create ${path} -> ${target}`, [link]);
+      case 'link':
+        if (st.target === target) return noop(`${path} already points to ${target}`);
+        return change(`repoint ${path}: ${st.target ?? '?'} -> ${target}`, [link]);
+      case 'dir':
+        return fail(`${KIND} '${id}': ${path} is a directory; remove it first (a directory is never replaced by a link)`);
+      default:
+        if (!force) return fail(`${KIND} '${id}': ${path} exists and is not a symlink; set force: true to replace it`);
+        return change(`replace ${path} with a link to ${target}`, [sh`rm -f ${path}`, link]);
+    }
+  });
 }
