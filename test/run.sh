@@ -30,8 +30,9 @@ fi
   ns=$(ip netns list | grep -c "^cairn-bed-$CAIRN_BED_FLEET\b" || true)
   ps=$(pgrep -fc "systemd-nspawn.*--machine=cairn-bed-$CAIRN_BED_FLEET-" || true)
   mnt=$(grep -c " /var/lib/cairn-bed/$CAIRN_BED_FLEET/" /proc/mounts || true)
-  if [ "$sd" -eq 0 ] && [ "$ns$ps$mnt" = "000" ]; then s3=0; echo "ok 1 - bed teardown: down exit 0; no netns, nspawn process or mount of fleet $CAIRN_BED_FLEET left"
-  else s3=1; echo "not ok 1 - bed teardown: down exit $sd; left: $ns netns, $ps nspawn processes, $mnt mounts"; cat /tmp/cairn-bed-down.log; fi
+  cg=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "cairn-bed-$CAIRN_BED_FLEET-*" 2>/dev/null | wc -l)
+  if [ "$sd" -eq 0 ] && [ "$ns$ps$mnt$cg" = "0000" ]; then s3=0; echo "ok 1 - bed teardown: down exit 0; no netns, nspawn process, mount or cgroup of fleet $CAIRN_BED_FLEET left"
+  else s3=1; echo "not ok 1 - bed teardown: down exit $sd; left: $ns netns, $ps nspawn processes, $mnt mounts, $cg cgroups"; cat /tmp/cairn-bed-down.log; fi
   [ "$s1" -eq 0 ] && [ "$s2" -eq 0 ] && [ "$s3" -eq 0 ]
 } 2>&1 | node test/summary.mjs
 exit "${PIPESTATUS[0]}"

@@ -203,9 +203,8 @@ async function customise(root: string, arch: DebArch, repoDir: string, authKey: 
   for (const t of ['apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'e2scrub_all.timer', 'e2scrub_reap.service']) {
     link('/dev/null', join(sys, t));
   }
-  // systemd 252's update-utmp gives up when its bus call to PID 1 fails (fixed upstream in 254
-  // and 257: systemd/systemd#27173, #34922, #35672); on a loaded CI machine that left a host
-  // 'degraded' with nothing wrong but a utmp runlevel record, which nothing on the bed reads
+  // it failed once in CI (a host left 'degraded' for a utmp runlevel record, which nothing on
+  // the bed reads); the cause was most likely the cgroup all containers shared (cgroup.ts)
   link('/dev/null', join(sys, 'systemd-update-utmp-runlevel.service'));
   if (arch === 'arm64') {
     for (const u of CREDENTIAL_UNITS) {
