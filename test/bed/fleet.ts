@@ -31,6 +31,8 @@ export interface BedHost {
   become: BecomeMethod;
   /** The fleet's ssh_config (so sshArgs(host) needs nothing else). */
   sshConfig: string;
+  /** What went wrong at boot and what the bed did about it (a retried boot, units started again). */
+  bootNotes: string[];
 }
 
 export interface Fleet {
@@ -82,6 +84,7 @@ export function loadFleet(fleet: string = process.env.CAIRN_BED_FLEET ?? DEFAULT
       init: h.init,
       become: h.become,
       sshConfig: s.files.sshConfig,
+      bootNotes: [...(h.boots ? [`boot ${h.boots}: the first boot did not reach ssh in time`] : []), ...(h.bootNotes ?? [])],
     })),
   };
 }

@@ -10,6 +10,8 @@ import { basename, join } from 'node:path';
 import type { Kind } from './config.ts';
 import { KINDS } from './config.ts';
 import { run, sleep } from './exec.ts';
+import { settleSystemd } from './settle.ts';
+import { inOwnCgroups, removeContainerCgroups } from './cgroup.ts';
 import type { FleetState, HostState, StateWriter } from './state.ts';
 import { writeFileMode } from './util.ts';
 
@@ -64,6 +66,17 @@ export async function mountOverlay(w: StateWriter, h: HostState): Promise<void> 
 }
 
 /** Per-host files, written through the overlay into the host's upper dir. */
+/** Fails its first start of each boot, then succeeds: a transient boot failure (settle.ts). */
+const FLAKY_UNIT = `[Unit]
+Description=cairn test bed: fails once per boot
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'if [ -e /run/cairn-bed-flaky ]; then exit 0; fi; touch /run/cairn-bed-flaky; echo "cairn-bed-flaky: failing once, as asked"; exit 1'
+[Install]
+WantedBy=multi-user.target
+`;
+
 export async function personalise(s: FleetState, h: HostState): Promise<void> {
   const r = h.root;
   writeFileSync(join(r, 'etc/hostname'), `${h.name}\n`);
@@ -80,6 +93,13 @@ export async function personalise(s: FleetState, h: HostState): Promise<void> {
   h.hostKey = `${pub[0]} ${pub[1]} root@${h.name}`;
   if (KINDS[h.kind].init === 'systemd') {
     writeFileMode(join(r, 'etc/machine-id'), randomBytes(16).toString('hex') + '\n', 0o444);
+    // tests: CAIRN_BED_FLAKY_UNIT=deb1 gives deb1 a unit that fails the first time per boot
+    if ((process.env.CAIRN_BED_FLAKY_UNIT ?? '').split(',').includes(h.name)) {
+      const sys = join(r, 'etc/systemd/system');
+      writeFileMode(join(sys, 'cairn-bed-flaky.service'), FLAKY_UNIT, 0o644);
+      mkdirSync(join(sys, 'multi-user.target.wants'), { recursive: true });
+      symlinkSync('/etc/systemd/system/cairn-bed-flaky.service', join(sys, 'multi-user.target.wants/cairn-bed-flaky.service'));
+    }
   }
   if (KINDS[h.kind].os === 'alpine' && s.s6 && existsSync(join(r, 'etc/init.d/toys6'))) {
     for (const svc of ['s6-svscan', 'toys6']) {
@@ -149,25 +169,25 @@ export function consoleTail(h: HostState, lines = 25): string {
 export async function bootHostWithRetry(w: StateWriter, h: HostState, log: (m: string) => void): Promise<void> {
   const failFirst = (process.env.CAIRN_BED_FAIL_FIRST_BOOT ?? '').split(',').includes(h.name);
   try {
-    await bootHost(w, h, failFirst ? 0 : KINDS[h.kind].bootTimeoutSec);
+    await bootHost(w, h, failFirst ? 0 : KINDS[h.kind].bootTimeoutSec, log);
   } catch (e) {
     log(`${h.name}: first boot failed, powering it off and booting it once more: ${(e as Error).message.split('\n')[0]}`);
     await stopHost(h, log);
     await w.update(() => {
       h.boots = (h.boots ?? 1) + 1;
     });
-    await bootHost(w, h, KINDS[h.kind].bootTimeoutSec);
+    await bootHost(w, h, KINDS[h.kind].bootTimeoutSec, log);
   }
 }
 
-/** Start the container and wait until `ssh -F ssh_config <name> true` succeeds (strict host key checking). */
-export async function bootHost(w: StateWriter, h: HostState, timeoutSec: number): Promise<void> {
-  const argv = nspawnBootArgv(h);
-  const log = openSync(h.console, 'a');
+/** Start the container and wait until `ssh -F ssh_config <name> true` succeeds (strict host key checking) and, on systemd, the boot has finished. */
+export async function bootHost(w: StateWriter, h: HostState, timeoutSec: number, log: (m: string) => void): Promise<void> {
+  const argv = inOwnCgroups(h.machine, nspawnBootArgv(h));
+  const consoleFd = openSync(h.console, 'a');
   const t0 = Date.now();
   // /proc/sys/net writable: the host has its own netns, so sysctl roles can really be shown
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log], env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' } });
-  closeSync(log);
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', consoleFd, consoleFd], env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' } });
+  closeSync(consoleFd);
   const pid = child.pid;
   if (!pid) throw new Error(`${h.name}: could not start systemd-nspawn`);
   let exited: string | undefined;
@@ -191,6 +211,7 @@ export async function bootHost(w: StateWriter, h: HostState, timeoutSec: number)
     }
     await sleep(100);
   }
+  if (KINDS[h.kind].init === 'systemd') await settleSystemd(w, h, Math.max(10, Math.round((deadline - Date.now()) / 1000)), log);
   const bootMs = Date.now() - t0;
   const init = childrenOf(pid)[0];
   await w.update(() => {
@@ -236,6 +257,12 @@ function kill(pid: number, sig: NodeJS.Signals | number): void {
 
 /** Stop one host; only PIDs recorded for it and verified as its systemd-nspawn (and that process's child) are signalled. */
 export async function stopHost(h: HostState, log: (m: string) => void): Promise<boolean> {
+  const stopped = await stopNspawn(h, log);
+  removeContainerCgroups(h.machine);
+  return stopped;
+}
+
+async function stopNspawn(h: HostState, log: (m: string) => void): Promise<boolean> {
   const pid = h.nspawnPid;
   if (!pid || !isOurNspawn(pid, h.machine)) return false;
   const init = childrenOf(pid)[0];

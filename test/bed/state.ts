@@ -37,6 +37,8 @@ export interface HostState {
   bootMs?: number;
   /** Set when the first boot failed and the host was booted again (2). */
   boots?: number;
+  /** What went wrong at boot and what the bed did about it (see settle.ts). */
+  bootNotes?: string[];
 }
 
 export interface FleetState {

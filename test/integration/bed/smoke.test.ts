@@ -84,6 +84,7 @@ if (!fleet) {
           (openrc ? 'rc-status --runlevel; rc-service sshd status </dev/null 2>&1 | tail -1' : 'systemctl is-system-running --wait || systemctl --failed --no-legend; systemctl is-active ssh'),
       );
       t.is(r.code, 0, r.stderr);
+      for (const n of h.bootNotes) t.log(`bed at boot: ${n}`);
       const [id, version, arch, hostname, addr, pid1, ...init] = r.stdout.trim().split('\n');
       t.is(id, EXPECT[h.kind].id);
       t.regex(version ?? '', EXPECT[h.kind].version);
