@@ -194,6 +194,9 @@ export async function bootHost(w: StateWriter, h: HostState, timeoutSec: number,
   child.on('exit', (code, sig) => (exited = `systemd-nspawn exited (${sig ?? code})`));
   child.on('error', (e) => (exited = `systemd-nspawn: ${e.message}`));
   child.unref();
+  // the cgroup wrapper (a shell) execs systemd-nspawn at once; until it has, stopHost would
+  // not recognise the PID as this host's nspawn and a retry could boot a second copy
+  for (let i = 0; i < 250 && !exited && !isOurNspawn(pid, h.machine); i++) await sleep(20);
   await w.update(() => {
     h.nspawnPid = pid;
   });
