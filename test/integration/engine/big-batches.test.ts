@@ -3,11 +3,10 @@
 // converges on real hosts, as root over ssh and as a user through sudo/doas.
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
 import { claimHosts, type Claim } from '../helpers/claim.ts';
 import { fleetInventory } from '../helpers/inventory.ts';
 import { cairn, jsonOf } from '../helpers/cli.ts';
@@ -70,15 +69,7 @@ test.serial(`${FILES} files of ${SIZE / 1000} KB in one role: converge, then cha
   const want = Array.from({ length: FILES }, (_, i) => createHash('sha256').update(content(i)).digest('hex'));
   for (const become of [false, true]) {
     await Promise.all(claim.hosts.map((h) => sshRun(h, `rm -rf ${DIR}`)));
-    const inv = fleetInventory({ hosts: names, groups: { g: { hosts: names, roles: ['bigfiles'] } }, rolesDir: rolesDir() });
-    if (become) {
-      const doc = parse(readFileSync(inv.file, 'utf8'));
-      for (const h of claim.hosts) {
-        doc.hosts[h.name].user = 'tester';
-        doc.hosts[h.name].become = h.become;
-      }
-      writeFileSync(inv.file, stringify(doc));
-    }
+    const inv = fleetInventory({ hosts: names, groups: { g: { hosts: names, roles: ['bigfiles'] } }, rolesDir: rolesDir(), asTester: become });
     const first = await cairn(['apply', '-i', inv.file, '--json']);
     t.is(first.code, 0, first.stdout.slice(0, 4000) + first.stderr);
     for (const h of claim.hosts) {

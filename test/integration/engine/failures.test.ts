@@ -120,13 +120,9 @@ test.serial('become: a non-root user reaches root with doas (Alpine) or sudo (De
     groups: { g: { hosts: names, roles: ['motd'] } },
     rolesDir: fileURLToPath(new URL('../../../inventory/roles/', import.meta.url)),
     vars: { site_name: 'become test' },
+    asTester: true,
   });
-  const doc = parse(readFileSync(inv.file, 'utf8'));
-  for (const h of claim.hosts) {
-    doc.hosts[h.name].user = 'tester';
-    doc.hosts[h.name].become = h.become;
-  }
-  writeFileSync(inv.file, stringify(doc));
+  for (const h of claim.hosts) t.like(parse(readFileSync(inv.file, 'utf8')).hosts[h.name], { user: 'tester', become: h.become });
   const r = await cairn(['apply', '-i', inv.file, '--json']);
   t.is(r.code, 0, r.stdout + r.stderr);
   for (const h of claim.hosts) {

@@ -30,6 +30,8 @@ export function fleetInventory(opts: {
   rolesDir?: string;
   /** Raw YAML appended (e.g. to use !secret tags). */
   extraYaml?: string;
+  /** Log in as the bed's non-root user `tester` and become root the host's way (sudo/doas). */
+  asTester?: boolean;
 }): TestInventory {
   const fleet = loadFleet();
   const bed = parse(readFileSync(fleet.inventory, 'utf8')) as {
@@ -41,7 +43,8 @@ export function fleetInventory(opts: {
     const h = bed.hosts[name];
     if (!h) throw new Error(`test bed fleet has no host '${name}' (has: ${Object.keys(bed.hosts).join(', ')})`);
     const vars = { ...((h.vars as Record<string, unknown>) ?? {}), ...(opts.hostVars?.[name] ?? {}) };
-    hosts[name] = { ...h, vars };
+    const tester = opts.asTester ? { user: 'tester', become: fleet.hosts.find((x) => x.name === name)?.become } : {};
+    hosts[name] = { ...h, ...tester, vars };
   }
   const dir = mkdtempSync(join(tmpdir(), 'cairn-inv-'));
   if (opts.rolesDir && existsSync(opts.rolesDir)) symlinkSync(opts.rolesDir, join(dir, 'roles'));
