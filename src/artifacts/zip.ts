@@ -12,6 +12,8 @@ export interface ZipEntry {
   readonly compressedSize: number;
   readonly size: number;
   readonly localOffset: number;
+  /** Unix mode from the external attributes (type and permission bits); 0 when not made on unix. */
+  readonly mode: number;
 }
 
 const EOCD = 0x06054b50;
@@ -73,7 +75,8 @@ export function listZip(buf: Buffer): ZipEntry[] {
       }
       e += 4 + len;
     }
-    entries.push({ name, method: buf.readUInt16LE(p + 10), flags: buf.readUInt16LE(p + 8), crc: buf.readUInt32LE(p + 16), compressedSize, size, localOffset });
+    const mode = buf.readUInt16LE(p + 4) >> 8 === 3 ? buf.readUInt32LE(p + 38) >>> 16 : 0;
+    entries.push({ name, method: buf.readUInt16LE(p + 10), flags: buf.readUInt16LE(p + 8), crc: buf.readUInt32LE(p + 16), compressedSize, size, localOffset, mode });
     p = extraEnd + commentLen;
   }
   return entries;

@@ -13,7 +13,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inflateRawSync } from 'node:zlib';
+import { listZip, readZipEntry } from '../../src/artifacts/zip.ts';
+import { inspectElf } from '../../src/artifacts/elf.ts';
 
 export const AGENT_SRC_DIR = dirname(fileURLToPath(import.meta.url));
 export const BUILD_SCRIPT = join(AGENT_SRC_DIR, 'build.sh');
@@ -112,41 +113,10 @@ export interface ZipEntry {
   data: Buffer;
 }
 
-/** Minimal zip reader (stored + deflate), enough for the release zips. */
+/** The entries of a zip with their bytes (cairn's own reader, src/artifacts/zip.ts). */
 export function readZip(path: string): ZipEntry[] {
   const buf = readFileSync(path);
-  let eocd = -1;
-  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 65557); i--) {
-    if (buf.readUInt32LE(i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new Error(`${path}: not a zip (no end of central directory)`);
-  const count = buf.readUInt16LE(eocd + 10);
-  let off = buf.readUInt32LE(eocd + 16);
-  const out: ZipEntry[] = [];
-  for (let n = 0; n < count; n++) {
-    if (buf.readUInt32LE(off) !== 0x02014b50) throw new Error(`${path}: bad central directory entry`);
-    const madeBy = buf.readUInt16LE(off + 4) >> 8;
-    const method = buf.readUInt16LE(off + 10);
-    const csize = buf.readUInt32LE(off + 20);
-    const nameLen = buf.readUInt16LE(off + 28);
-    const extraLen = buf.readUInt16LE(off + 30);
-    const commentLen = buf.readUInt16LE(off + 32);
-    const ext = buf.readUInt32LE(off + 38);
-    const local = buf.readUInt32LE(off + 42);
-    const name = buf.toString('utf8', off + 46, off + 46 + nameLen);
-    const lNameLen = buf.readUInt16LE(local + 26);
-    const lExtraLen = buf.readUInt16LE(local + 28);
-    const start = local + 30 + lNameLen + lExtraLen;
-    const raw = buf.subarray(start, start + csize);
-    const data = method === 0 ? Buffer.from(raw) : method === 8 ? inflateRawSync(raw) : null;
-    if (!data) throw new Error(`${path}: ${name}: unsupported compression method ${method}`);
-    out.push({ name, mode: madeBy === 3 ? (ext >>> 16) & 0o177777 : 0, data });
-    off += 46 + nameLen + extraLen + commentLen;
-  }
-  return out;
+  return listZip(buf).map((e) => ({ name: e.name, mode: e.mode, data: readZipEntry(buf, e) }));
 }
 
 // ------------------------------------------------------------------ ELF
@@ -157,6 +127,9 @@ export interface ElfInfo {
   interpreter: string | null;
 }
 
+const MACHINE: Record<string, ElfInfo['machine']> = { amd64: 'x86_64', arm64: 'aarch64', arm: 'arm' };
+
+/** Machine and PT_INTERP of an ELF binary (cairn's own reader, src/artifacts/elf.ts). */
 export function elfInfo(pathOrBuf: string | Buffer): ElfInfo {
   let buf: Buffer;
   if (typeof pathOrBuf === 'string') {
@@ -171,24 +144,9 @@ export function elfInfo(pathOrBuf: string | Buffer): ElfInfo {
   } else {
     buf = pathOrBuf;
   }
-  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) throw new Error('not an ELF file');
-  if (buf[4] !== 2 || buf[5] !== 1) throw new Error('only 64-bit little-endian ELF supported');
-  const em = buf.readUInt16LE(18);
-  const machine: ElfInfo['machine'] = em === 62 ? 'x86_64' : em === 183 ? 'aarch64' : em === 40 ? 'arm' : `other(${em})`;
-  const phoff = Number(buf.readBigUInt64LE(32));
-  const phentsize = buf.readUInt16LE(54);
-  const phnum = buf.readUInt16LE(56);
-  let interpreter: string | null = null;
-  for (let i = 0; i < phnum; i++) {
-    const ph = phoff + i * phentsize;
-    if (ph + 56 > buf.length) break;
-    if (buf.readUInt32LE(ph) === 3) {
-      const o = Number(buf.readBigUInt64LE(ph + 8));
-      const sz = Number(buf.readBigUInt64LE(ph + 32));
-      interpreter = buf.toString('latin1', o, o + sz).replace(/\0+$/, '');
-    }
-  }
-  return { machine, interpreter };
+  const e = inspectElf(buf);
+  if (!e) throw new Error('not an ELF file');
+  return { machine: MACHINE[e.arch] ?? `other(${e.machine})`, interpreter: e.interpreter ?? null };
 }
 
 // ------------------------------------------------------------------ CNI
