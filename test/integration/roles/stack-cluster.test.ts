@@ -6,48 +6,34 @@
 // change restarts the servers ONE AT A TIME: each server is stopped only after
 // the previously restarted one saw a leader again (from the agents' logs).
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { buildStandin } from '../../agent/standin.ts';
-import { loadFleet, sshRun, type BedHost } from '../../bed/fleet.ts';
+import { sshRun, type BedHost } from '../../bed/fleet.ts';
 import { claimHosts, type Claim } from '../helpers/claim.ts';
 import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
 import { resetAgents } from './_reset-agents.ts';
+import { stackInventory } from './_stack-inventory.ts';
 
 process.env.CAIRN_BED_FLEET ??= 'cluster';
 process.env.CAIRN_CACHE_DIR ??= mkdtempSync(join(tmpdir(), 'cairn-cache-'));
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const a = buildStandin();
-const D = a.dir;
 const ROLES = ['artifacts', 'supervision', 'consul', 'nomad'];
 let claim: Claim;
 let hosts: BedHost[];
 let invFile: string;
 
-const ARTIFACTS = {
-  nomad_version: a.nomadVersion,
-  consul_version: a.consulVersion,
-  nomad_artifacts: {
-    musl_amd64: { file: `${D}/nomad_{version}_linux_amd64_musl.zip`, sums: `${D}/nomad_{version}_SHA256SUMS` },
-    glibc_amd64: { file: `${D}/nomad_{version}_linux_amd64.zip`, sums: `${D}/nomad_{version}_SHA256SUMS` },
-  },
-  consul_artifacts: {
-    static_amd64: { file: `${D}/consul_{version}_linux_amd64.zip`, sums: `${D}/consul_{version}_SHA256SUMS` },
-  },
-};
-
 /** All claimed hosts in group `servers`, one datacenter / region; the gossip key as !secret. */
 function writeInventory(vars: Record<string, unknown> = {}): string {
-  const fleet = loadFleet();
-  const bed = parse(readFileSync(fleet.inventory, 'utf8')) as { connection?: unknown; hosts: Record<string, Record<string, unknown>> };
-  const doc = {
-    ...(bed.connection ? { connection: bed.connection } : {}),
+  return stackInventory({
+    hosts,
+    roles: ROLES,
+    standin: a,
+    gossipKey: KEY,
     vars: {
-      ...ARTIFACTS,
-      consul_encrypt: '__GOSSIP_KEY__',
       consul_datacenter: 'dc-cluster',
       nomad_region: 'r-cluster',
       nomad_datacenter: 'dc-cluster',
@@ -56,16 +42,8 @@ function writeInventory(vars: Record<string, unknown> = {}): string {
       consul_client_addr: '0.0.0.0',
       ...vars,
     },
-    hosts: Object.fromEntries(hosts.map((h) => [h.name, { ...bed.hosts[h.name], vars: { ...((bed.hosts[h.name]?.vars as object) ?? {}), node_address: h.address } }])),
-    groups: {
-      servers: { hosts: hosts.map((h) => h.name) },
-      stack: { hosts: hosts.map((h) => h.name), roles: ROLES },
-    },
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-cluster-'));
-  const file = join(dir, 'inventory.yml');
-  writeFileSync(file, stringify(doc).replace('consul_encrypt: __GOSSIP_KEY__', `consul_encrypt: !secret "${KEY}"`));
-  return file;
+    hostVars: (h) => ({ node_address: h.address }),
+  });
 }
 
 const fails = (j: ReturnType<typeof jsonOf>, h: string) => JSON.stringify(j.hosts[h]?.ops.filter((o) => o.status === 'failed') ?? j.hosts[h], null, 1);

@@ -5,61 +5,32 @@
 // region of its own (bootstrap_expect 1), with the stand-in agents
 // (test/agent) installed from release-shaped zips + SHA256SUMS like real ones.
 import test from 'ava';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { buildStandin } from '../../agent/standin.ts';
 import { loadFleet, sshRun, type BedHost, type Kind } from '../../bed/fleet.ts';
 import { claimHosts, type Claim } from '../helpers/claim.ts';
 import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
 import { resetAgents } from './_reset-agents.ts';
+import { stackInventory, standinArtifactVars } from './_stack-inventory.ts';
 
 process.env.CAIRN_BED_FLEET ??= 'stack';
 process.env.CAIRN_CACHE_DIR ??= mkdtempSync(join(tmpdir(), 'cairn-cache-'));
 
 const KEY = Buffer.alloc(32, 42).toString('base64');
 const a = buildStandin();
-const D = a.dir;
 let claim: Claim;
 let hosts: BedHost[];
 let s6Host: string | undefined;
 let invFile: string;
 const outputs: CliResult[] = [];
 
-const ARTIFACTS = {
-  nomad_version: a.nomadVersion,
-  consul_version: a.consulVersion,
-  nomad_artifacts: {
-    musl_amd64: { file: `${D}/nomad_{version}_linux_amd64_musl.zip`, sums: `${D}/nomad_{version}_SHA256SUMS` },
-    glibc_amd64: { file: `${D}/nomad_{version}_linux_amd64.zip`, sums: `${D}/nomad_{version}_SHA256SUMS` },
-    musl_arm64: { file: `${D}/nomad_{version}_linux_arm64_musl.zip`, sums: `${D}/nomad_{version}_SHA256SUMS` },
-    glibc_arm64: { file: `${D}/nomad_{version}_linux_arm64.zip`, sums: `${D}/nomad_{version}_SHA256SUMS` },
-  },
-  consul_artifacts: {
-    static_amd64: { file: `${D}/consul_{version}_linux_amd64.zip`, sums: `${D}/consul_{version}_SHA256SUMS` },
-    static_arm64: { file: `${D}/consul_{version}_linux_arm64.zip`, sums: `${D}/consul_{version}_SHA256SUMS` },
-  },
-};
+const ARTIFACTS = standinArtifactVars(a);
 
 /** An inventory of the claimed hosts (bed addresses, keys) with the stack roles; the gossip key as !secret. */
-function writeInventory(opts: { hosts: BedHost[]; roles: string[]; vars?: Record<string, unknown>; hostVars?: (h: BedHost) => Record<string, unknown> }): string {
-  const fleet = loadFleet();
-  const bed = parse(readFileSync(fleet.inventory, 'utf8')) as { connection?: unknown; hosts: Record<string, Record<string, unknown>> };
-  const doc = {
-    ...(bed.connection ? { connection: bed.connection } : {}),
-    vars: { ...ARTIFACTS, consul_encrypt: '__GOSSIP_KEY__', ...(opts.vars ?? {}) },
-    hosts: Object.fromEntries(opts.hosts.map((h) => [h.name, { ...bed.hosts[h.name], vars: { ...((bed.hosts[h.name]?.vars as object) ?? {}), ...(opts.hostVars?.(h) ?? {}) } }])),
-    groups: {
-      servers: { hosts: opts.hosts.map((h) => h.name) },
-      stack: { hosts: opts.hosts.map((h) => h.name), roles: opts.roles },
-    },
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-stack-'));
-  const file = join(dir, 'inventory.yml');
-  writeFileSync(file, stringify(doc).replace('consul_encrypt: __GOSSIP_KEY__', `consul_encrypt: !secret "${KEY}"`));
-  return file;
-}
+const writeInventory = (opts: { hosts: BedHost[]; roles: string[]; vars?: Record<string, unknown>; hostVars?: (h: BedHost) => Record<string, unknown> }): string =>
+  stackInventory({ ...opts, standin: a, gossipKey: KEY });
 
 async function run(args: string[]): Promise<CliResult> {
   const r = await cairn(args);
