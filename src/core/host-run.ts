@@ -148,8 +148,8 @@ class HostRunner {
 
   /** Shell-only change plans in as few round trips as the command size allows (see chunk.ts). */
   async flushShell(items: { step: Step; plan: ChangePlan }[]): Promise<void> {
-    const chunks = chunkBySize(items, (it) => batchCost(strict(it.plan.commands as ShellCommand[])));
-    for (const chunk of chunks) {
+    const built = items.map((it) => ({ ...it, cmd: strict(it.plan.commands as ShellCommand[]) }));
+    for (const chunk of chunkBySize(built, (it) => batchCost(it.cmd))) {
       if (this.#stopped) {
         for (const it of chunk) this.record(it.step, { status: 'skipped', reason: 'not run: an earlier step failed' });
         continue;
@@ -158,8 +158,8 @@ class HostRunner {
     }
   }
 
-  async flushShellBatch(items: { step: Step; plan: ChangePlan }[]): Promise<void> {
-    const b = batch(items.map((it) => strict(it.plan.commands as ShellCommand[])), true);
+  async flushShellBatch(items: { step: Step; plan: ChangePlan; cmd: ShellCommand }[]): Promise<void> {
+    const b = batch(items.map((it) => it.cmd), true);
     this.summary.roundTrips++;
     const res = await this.conn.run(b.command, { timeoutMs: this.opts.commandTimeoutMs });
     const parts = b.parse(res.stdout);
