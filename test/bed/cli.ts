@@ -136,6 +136,8 @@ function preflight(counts: Record<Kind, number>): void {
   if (process.getuid?.() !== 0) problems.push('must run as root (namespaces, mounts, systemd-nspawn)');
   const cmds = ['systemd-nspawn', 'ip', 'mount', 'umount', 'tar', 'ssh', 'ssh-keygen'];
   if (counts.debian + counts['debian-arm'] > 0) cmds.push('mmdebstrap', 'dpkg-scanpackages');
+  // mmdebstrap refuses a foreign architecture without arch-test ("E: install arch-test ...")
+  if (counts['debian-arm'] > 0) cmds.push('arch-test');
   if (counts.alpine > 0) cmds.push('xz');
   for (const c of cmds) if (!onPath(c)) problems.push(`${c} not found`);
   if (counts['alpine-arm'] + counts['debian-arm'] > 0) {

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 need=()
-for p in systemd-container mmdebstrap qemu-user-static binfmt-support iproute2 openssh-client dpkg-dev xz-utils; do
+for p in systemd-container mmdebstrap arch-test qemu-user-static binfmt-support iproute2 util-linux mount kmod \
+         openssh-client dpkg-dev xz-utils tar; do
   dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

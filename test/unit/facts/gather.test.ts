@@ -27,7 +27,7 @@ for (const argv of shells) {
 }
 
 test('busybox sh and dash print the same facts', (t) => {
-  if (shells.length < 2) return t.pass('busybox not installed');
+  if (shells.length < 2) return t.fail('busybox is not installed on this controller: test/install-deps.sh installs it');
   const run = (argv: string[]) => {
     const [file, ...args] = argv as [string, ...string[]];
     return parseFacts(execFileSync(file, [...args, '-c', factsCommand().text], { encoding: 'utf8', maxBuffer: 64 << 20 }), { chroot: false });

@@ -107,7 +107,7 @@ test.after.always(() => {
 
 for (const target of targets().filter((x) => x.name === 'dash' || x.name === 'busybox')) {
   test.serial(`${target.name}: a real Unbound answers; a closed port does not (and the probe gives up in time)`, (t) => {
-    if (!haveUnbound) return t.pass('unbound is not installed on this machine');
+    if (!haveUnbound) return t.fail('unbound is not installed on this controller: test/install-deps.sh installs it');
     const c = { host: target.name, facts: target.facts, bake: false };
     const ok = dnsCheck({ id: 'c', server: '127.0.0.1', port: PORT, name: 'cairn-check.internal', expect: '127.0.0.254', waitSeconds: 5 });
     t.is(ok.plan(runProbe(target, ok, c), c).kind, 'noop');
@@ -124,7 +124,7 @@ for (const target of targets().filter((x) => x.name === 'dash' || x.name === 'bu
 }
 
 test.serial('after waiting, the answer is judged again on the controller (afterChange): a wrong address fails the step', async (t) => {
-  if (!haveUnbound) return t.pass('unbound is not installed on this machine');
+  if (!haveUnbound) return t.fail('unbound is not installed on this controller: test/install-deps.sh installs it');
   const target = targets()[0]!;
   const rt = { host: 'h', run: async (cmd: { text: string; display: string }) => ({ command: cmd.display, durationMs: 0, ...target.sh(cmd.text) }), freshLogin: async () => undefined };
   const right = dnsCheck({ id: 'c', server: '127.0.0.1', port: PORT, name: 'cairn-check.internal', expect: '127.0.0.254' });
