@@ -1,12 +1,12 @@
-/** The built-in role that ends every bake (roles/bake-cleanup). */
+/**
+ * The built-in role that ends every bake (roles/bake-cleanup). The CLI hands it to the
+ * engine as a final role (PrepareOptions.finalRoles) in bake mode, so the cleanup always
+ * runs last, after every role and its handlers. Outside bake mode a listed bake-cleanup
+ * refuses.
+ */
 export const BAKE_CLEANUP_ROLE = 'bake-cleanup';
 
-/**
- * A host's roles for a run: in bake mode `bake-cleanup` is moved (or added) to
- * the end, so the cleanup always runs last, after every role and its handlers.
- * Outside bake mode the list is unchanged (a listed bake-cleanup then refuses).
- */
-export function rolesForRun(roles: readonly string[], bake: boolean): string[] {
-  if (!bake) return [...roles];
-  return [...roles.filter((r) => r !== BAKE_CLEANUP_ROLE), BAKE_CLEANUP_ROLE];
+/** The final roles of a run (PrepareOptions.finalRoles): bake-cleanup in bake mode, none otherwise. */
+export function bakeFinalRoles(bake: boolean): string[] {
+  return bake ? [BAKE_CLEANUP_ROLE] : [];
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { prepareRun, selectRun } from '../core/prepare.ts';
-import { executeRun, collectFacts } from '../core/run.ts';
+import { prepareRun, selectRun } from '../engine/prepare.ts';
+import { bakeFinalRoles } from '../bake/auto-role.ts';
+import { executeRun, collectFacts } from '../engine/run.ts';
 import { ExitCode, InvalidInputError, UsageError } from '../core/errors.ts';
 import { mask, maskDeep } from '../core/secret.ts';
 import { parseExtraVars } from '../inventory/vars.ts';
@@ -8,7 +9,7 @@ import { plainReporter } from '../report/plain.ts';
 import { listrReporter } from '../report/listr.ts';
 import { recapTable } from '../report/recap.ts';
 import { jsonReport } from '../report/json.ts';
-import type { HostSummary, RunEvent } from '../core/events.ts';
+import type { HostSummary, RunEvent } from '../engine/events.ts';
 
 const positiveInt = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -59,6 +60,7 @@ async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io): Pro
     ...(flags.limit ? { limit: flags.limit } : {}),
     extraVars,
     bake: !!flags.bake,
+    finalRoles: bakeFinalRoles(!!flags.bake),
     ...(flags.connection ? { connection: { kind: flags.connection, ...(flags.root ? { root: flags.root } : {}) } } : {}),
   });
   let emit: (e: RunEvent) => void;

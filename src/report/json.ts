@@ -1,4 +1,4 @@
-import type { HostSummary } from '../core/events.ts';
+import type { HostSummary } from '../engine/events.ts';
 import { maskDeep } from '../core/secret.ts';
 
 /** The --json document: one object on stdout, secrets masked. */

@@ -1,5 +1,5 @@
 import { Listr, type ListrTask } from 'listr2';
-import type { RunEvent } from '../core/events.ts';
+import type { RunEvent } from '../engine/events.ts';
 import { mask } from '../core/secret.ts';
 
 interface Deferred {

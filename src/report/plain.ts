@@ -1,4 +1,4 @@
-import type { RunEvent } from '../core/events.ts';
+import type { RunEvent } from '../engine/events.ts';
 import { mask } from '../core/secret.ts';
 
 export interface PlainOptions {

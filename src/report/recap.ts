@@ -1,4 +1,4 @@
-import type { HostSummary } from '../core/events.ts';
+import type { HostSummary } from '../engine/events.ts';
 
 /** The table printed at the end of every run: ok / changed / failed / skipped / unreachable per host. */
 export function recapTable(hosts: Record<string, HostSummary>): string {

@@ -12,7 +12,8 @@ import type { Facts } from '../../../src/facts/types.ts';
 import { ShellCommand } from '../../../src/shell/sh.ts';
 import { IDENTITY_ITEMS, dataDirs, extraSelections, skippedItems, type IdentityItem, type Selection } from '../../../src/bake/identity.ts';
 import { BAKE_ONLY_MESSAGE, REASON_MAX_PATHS, cleanupCommands, cleanupOp, cleanupPlan, cleanupProbe, cleanupStep, parseCleanupProbe } from '../../../src/bake/cleanup-op.ts';
-import { rolesForRun, BAKE_CLEANUP_ROLE } from '../../../src/bake/auto-role.ts';
+import { bakeFinalRoles, BAKE_CLEANUP_ROLE } from '../../../src/bake/auto-role.ts';
+import { withFinalRoles } from '../../../src/engine/prepare.ts';
 import { SECTION_PREFIX } from '../../../src/facts/gather.ts';
 import { apply, ctxFor, probeResult, runProbe, targets, type Target } from '../operations/_run-local.ts';
 
@@ -98,10 +99,10 @@ test('bake_cleanup_skip: known item ids only', (t) => {
 });
 
 test('--bake puts bake-cleanup last (added, or moved from where it was listed); without --bake the list is unchanged', (t) => {
-  t.deepEqual(rolesForRun(['base', 'nomad'], true), ['base', 'nomad', BAKE_CLEANUP_ROLE]);
-  t.deepEqual(rolesForRun([BAKE_CLEANUP_ROLE, 'base'], true), ['base', BAKE_CLEANUP_ROLE]);
-  t.deepEqual(rolesForRun(['base', BAKE_CLEANUP_ROLE], false), ['base', BAKE_CLEANUP_ROLE]);
-  t.deepEqual(rolesForRun([], true), [BAKE_CLEANUP_ROLE]);
+  t.deepEqual(withFinalRoles(['base', 'nomad'], bakeFinalRoles(true)), ['base', 'nomad', BAKE_CLEANUP_ROLE]);
+  t.deepEqual(withFinalRoles([BAKE_CLEANUP_ROLE, 'base'], bakeFinalRoles(true)), ['base', BAKE_CLEANUP_ROLE]);
+  t.deepEqual(withFinalRoles(['base', BAKE_CLEANUP_ROLE], bakeFinalRoles(false)), ['base', BAKE_CLEANUP_ROLE]);
+  t.deepEqual(withFinalRoles([], bakeFinalRoles(true)), [BAKE_CLEANUP_ROLE]);
 });
 
 // ---------------------------------------------------------------- plans from probe output

@@ -8,7 +8,8 @@ import { stubFacts } from '../../../src/facts/stub.ts';
 import type { Facts } from '../../../src/facts/types.ts';
 import type { RoleContext } from '../../../src/roles/role.ts';
 import { InvalidInputError } from '../../../src/core/errors.ts';
-import { prepareRun } from '../../../src/core/prepare.ts';
+import { prepareRun } from '../../../src/engine/prepare.ts';
+import { bakeFinalRoles } from '../../../src/bake/auto-role.ts';
 import { IDENTITY_ITEMS } from '../../../src/bake/identity.ts';
 
 function ctx(bake: boolean, facts: Facts, vars: Record<string, unknown> = {}): RoleContext {
@@ -37,13 +38,13 @@ function inventory(roles: string[]): string {
 }
 
 test('prepareRun with bake: bake-cleanup runs last on every host, once', async (t) => {
-  const p = await prepareRun({ inventory: inventory(['bake-cleanup', 'recover-nomad-client']), bake: true });
+  const p = await prepareRun({ inventory: inventory(['bake-cleanup', 'recover-nomad-client']), bake: true, finalRoles: bakeFinalRoles(true) });
   for (const j of p.jobs) t.deepEqual(j.roles.map((r) => r.def.name), ['recover-nomad-client', 'bake-cleanup']);
   t.deepEqual(p.jobs[0]!.hostsWithRole('bake-cleanup').map((h) => h.name), ['img', 'other']);
 });
 
 test('prepareRun without bake: nothing is added, and a listed bake-cleanup is refused before any connection', async (t) => {
-  const p = await prepareRun({ inventory: inventory(['recover-nomad-client']) });
+  const p = await prepareRun({ inventory: inventory(['recover-nomad-client']), finalRoles: bakeFinalRoles(false) });
   t.deepEqual(p.jobs[0]!.roles.map((r) => r.def.name), ['recover-nomad-client']);
   const err = await t.throwsAsync(prepareRun({ inventory: inventory(['bake-cleanup']) }), { instanceOf: InvalidInputError });
   t.regex(err!.message, /runs role 'bake-cleanup' without --bake/);
@@ -52,7 +53,7 @@ test('prepareRun without bake: nothing is added, and a listed bake-cleanup is re
 test('bad bake_cleanup vars are input errors', async (t) => {
   const file = inventory(['motd']).replace(/inventory\.yml$/, 'bad.yml');
   writeFileSync(file, 'vars:\n  bake_cleanup_skip: [tmpp]\n  bake_cleanup_paths: [relative]\nhosts:\n  img:\n    connection: chroot\n    root: /mnt/x\n');
-  const err = await t.throwsAsync(prepareRun({ inventory: file, bake: true }), { instanceOf: InvalidInputError });
+  const err = await t.throwsAsync(prepareRun({ inventory: file, bake: true, finalRoles: bakeFinalRoles(true) }), { instanceOf: InvalidInputError });
   t.regex(err!.message, /unknown item "tmpp"/);
   t.regex(err!.message, /"relative" is not an absolute path/);
 });

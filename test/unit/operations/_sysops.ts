@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, copyFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batch, strict } from '../../../src/core/batch.ts';
+import { batch, strict } from '../../../src/engine/batch.ts';
 import type { CommandResult } from '../../../src/core/result.ts';
 import { SECTION_PREFIX } from '../../../src/facts/gather.ts';
 import { stubFacts } from '../../../src/facts/stub.ts';

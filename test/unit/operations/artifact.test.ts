@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sha256 } from '../../../src/artifacts/cache.ts';
 import { artifact, prepareArtifacts, type ArtifactParams } from '../../../src/operations/artifact.ts';
 import { ShellCommand } from '../../../src/shell/sh.ts';
-import { batch, strict } from '../../../src/core/batch.ts';
+import { batch, strict } from '../../../src/engine/batch.ts';
 import { removeToyBinaries, tempDir, toyBinary } from '../artifacts/_fixtures.ts';
 import { AlpineChroot, alpine, chrootUnavailable, ctx, debian, expectInstall, result, sections, summary, withFacts } from './_sysops.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nameserverProblems, renderResolvConf, resolvConf } from '../../../src/operations/resolv-conf.ts';
 import type { ApplyRuntime, ChangePlan, OpContext, Plan } from '../../../src/operations/operation.ts';
-import { strict } from '../../../src/core/batch.ts';
+import { strict } from '../../../src/engine/batch.ts';
 import type { CommandResult } from '../../../src/core/result.ts';
 import { stubFacts } from '../../../src/facts/stub.ts';
 import type { Facts } from '../../../src/facts/types.ts';

@@ -9,7 +9,7 @@ import { varsForHost, whereIsVar } from '../../../src/inventory/vars.ts';
 import { rolesForHost } from '../../../src/inventory/roles-for-host.ts';
 import { loadRoles, type LoadedRole } from '../../../src/roles/loader.ts';
 import { makeRoleContext } from '../../../src/roles/context.ts';
-import { render } from '../../../src/core/prepare.ts';
+import { render } from '../../../src/engine/prepare.ts';
 import { stubFacts } from '../../../src/facts/stub.ts';
 import { SECTION_PREFIX } from '../../../src/facts/gather.ts';
 import type { Facts } from '../../../src/facts/types.ts';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { batch } from '../../../src/core/batch.ts';
+import { batch } from '../../../src/engine/batch.ts';
 import { sh } from '../../../src/shell/sh.ts';
 
 const shells: [string, string[]][] = [

@@ -8,13 +8,13 @@ import { makeRoleContext } from '../roles/context.ts';
 import type { RoleContext } from '../roles/role.ts';
 import { ShellCommand, sh } from '../shell/sh.ts';
 import { batch, strict } from './batch.ts';
-import type { CommandResult } from './result.ts';
-import { mask } from './secret.ts';
+import type { CommandResult } from '../core/result.ts';
+import { mask } from '../core/secret.ts';
 import type { EventSink, HostSummary, OpResult } from './events.ts';
-import type { Semaphore } from './semaphore.ts';
+import type { Semaphore } from '../core/semaphore.ts';
 import { factsCommand } from '../facts/gather.ts';
 import { parseFacts } from '../facts/parse.ts';
-import { CommandFailedError, UnreachableError } from './errors.ts';
+import { CommandFailedError, UnreachableError } from '../core/errors.ts';
 import { batchCost, chunkBySize } from './chunk.ts';
 
 export interface HostJob {

@@ -2,9 +2,9 @@ import { createConnector } from '../connectors/factory.ts';
 import type { EventSink, HostSummary } from './events.ts';
 import { runHost, gatherHostFacts } from './host-run.ts';
 import type { PreparedRun, SelectedHosts } from './prepare.ts';
-import { Semaphore } from './semaphore.ts';
+import { Semaphore } from '../core/semaphore.ts';
 import type { Facts } from '../facts/types.ts';
-import { mask } from './secret.ts';
+import { mask } from '../core/secret.ts';
 
 export interface ExecuteOptions {
   mode: 'apply' | 'check';

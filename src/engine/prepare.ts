@@ -9,15 +9,20 @@ import { renderTemplateFile } from '../render/template.ts';
 import { knownRoles, loadRoles, type LoadedRole } from '../roles/loader.ts';
 import { makeRoleContext, type TemplateRenderer } from '../roles/context.ts';
 import { stubFacts } from '../facts/stub.ts';
-import { InvalidInputError, uniqueProblems, type InputProblem } from './errors.ts';
+import { InvalidInputError, uniqueProblems, type InputProblem } from '../core/errors.ts';
 import type { HostJob } from './host-run.ts';
-import { rolesForRun } from '../bake/auto-role.ts';
 
 export interface PrepareOptions {
   inventory: string;
   limit?: string;
   extraVars?: Vars;
   bake?: boolean;
+  /**
+   * Roles every selected host runs last, in this order, after its own roles and their
+   * handlers (moved there when the host lists them already): `--bake` hands the engine
+   * its cleanup role this way.
+   */
+  finalRoles?: readonly string[];
   /** `--connection chroot --root /mnt/x`: reach every selected host this way instead. */
   connection?: { kind: HostSpec['connection']; root?: string };
 }
@@ -31,6 +36,11 @@ export interface PreparedRun {
 }
 
 export const render: TemplateRenderer = (file, context) => renderTemplateFile(file, context);
+
+/** A host's roles for a run: the final roles moved (or added) to the end. */
+export function withFinalRoles(roles: readonly string[], final: readonly string[]): string[] {
+  return [...roles.filter((r) => !final.includes(r)), ...final];
+}
 
 export interface SelectedHosts {
   inventory: Inventory;
@@ -61,8 +71,7 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
   const { inventory, hosts } = await selectRun(opts);
   const problems: InputProblem[] = [];
 
-  // --bake: bake-cleanup runs last on every host
-  const rolesOf = (h: HostSpec): string[] => rolesForRun(rolesForHost(inventory, h), !!opts.bake);
+  const rolesOf = (h: HostSpec): string[] => withFinalRoles(rolesForHost(inventory, h), opts.finalRoles ?? []);
   const roleNamesByHost = new Map<string, string[]>(hosts.map((h) => [h.name, rolesOf(h)]));
   const { roles, problems: roleProblems } = await loadRoles([...new Set([...roleNamesByHost.values()].flat())], dir, file);
   problems.push(...roleProblems);

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareRun } from '../../../src/core/prepare.ts';
+import { prepareRun } from '../../../src/engine/prepare.ts';
 import { makeRoleContext } from '../../../src/roles/context.ts';
 import { stubFacts } from '../../../src/facts/stub.ts';
 

@@ -1,7 +1,7 @@
 /** chunkBySize: batches kept under the one-argument limit, order kept, big items alone. */
 import test from 'ava';
 import fc from 'fast-check';
-import { BATCH_BUDGET_BYTES, batchCost, chunkBySize } from '../../../src/core/chunk.ts';
+import { BATCH_BUDGET_BYTES, batchCost, chunkBySize } from '../../../src/engine/chunk.ts';
 import { sh } from '../../../src/shell/sh.ts';
 
 test('small items share a chunk; the budget starts a new one; an oversize item goes alone', (t) => {
