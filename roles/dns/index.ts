@@ -10,7 +10,7 @@ import { checkedFile } from '../../src/operations/checked-file.ts';
 import { DNS_NAME, dnsCheck, dnsQueryCommand, readQueryOutput } from '../../src/operations/dns-query.ts';
 import { packagesAvailable } from '../../src/operations/package-available.ts';
 import { nameserverProblems, renderResolvConf, resolvConf, MAX_NAMESERVERS } from '../../src/operations/resolv-conf.ts';
-import { parseSections, probeOf, section, withoutTerminal } from '../../src/operations/service/common.ts';
+import { parseSections, probeOf, section, withoutTerminal } from '../../src/operations/kit.ts';
 import { whenExists } from '../../src/operations/when-exists.ts';
 import { boolean, checkVars, isStringList, oneOf, port, type VarProblem } from '../base/vars-check.ts';
 

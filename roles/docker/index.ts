@@ -5,7 +5,7 @@
 import { change, defineRole, directory, fail, file, noop, packages, restartService, service, sh, ShellCommand, type Operation, type Plan } from '../../src/index.ts';
 import type { Vars } from '../../src/inventory/types.ts';
 import { packagesAvailable } from '../../src/operations/package-available.ts';
-import { parseSections, section } from '../../src/operations/service/common.ts';
+import { parseSections, section } from '../../src/operations/kit.ts';
 import { PACKAGE_NAME, boolean, checkVars, isMap, oneOf, stringList, type VarProblem } from '../base/vars-check.ts';
 import { DEFAULT_INFRA_IMAGE, infraImage, infraImageProblems } from './infra-image.ts';
 import { stubFacts } from '../../src/facts/stub.ts';

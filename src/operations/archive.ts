@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CommandResult } from '../core/result.ts';
 import { sh, asWord, joinCommands, type ShellCommand } from '../shell/sh.ts';
-import { checkId, paramError, parseSections, section } from './service/common.ts';
+import { checkId, paramError, parseSections, section } from './kit.ts';
 import { change, fail, noop, upload, type Command, type Operation, type OpContext, type Plan } from './operation.ts';
 import { checkAbsPath, probeFailed } from './probe-util.ts';
 

@@ -6,7 +6,7 @@ import { ArtifactCache } from '../artifacts/cache.ts';
 import { describeElf } from '../artifacts/elf.ts';
 import { resolveArtifact, type ArtifactSource, type PreparedArtifact } from '../artifacts/resolve.ts';
 import { change, fail, noop, upload, type Command, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, section } from './service/common.ts';
+import { checkId, paramError, parseSections, section } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
 
 export interface ArtifactParams extends ArtifactSource {

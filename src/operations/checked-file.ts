@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError } from './service/common.ts';
+import { checkId, paramError } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
 import { unifiedDiff } from './diff.ts';
 import {

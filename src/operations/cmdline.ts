@@ -1,7 +1,7 @@
 import { sh, asWord, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, warn, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './service/common.ts';
+import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
 import { checkAbsPath, checkBoolean, probeFailed } from './probe-util.ts';
 import { unifiedDiff } from './diff.ts';
 

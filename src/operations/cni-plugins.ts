@@ -1,7 +1,7 @@
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, section } from './service/common.ts';
+import { checkId, paramError, parseSections, section } from './kit.ts';
 import { checkAbsPath } from './probe-util.ts';
 
 export interface CniPluginsParams {

@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, joinCommands, ShellCommand } from '../shell/sh.ts';
-import { parseSections, section, checkId, paramError } from './service/common.ts';
+import { parseSections, section, checkId, paramError } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { checkAbsPath, probeFailed } from './probe-util.ts';
 

@@ -1,5 +1,5 @@
 import { sh } from '../shell/sh.ts';
-import { checkId, paramError } from './service/common.ts';
+import { checkId, paramError } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { attributeDrift, checkAbsPath, checkAttributes, fixAttributes, pathOperation } from './probe-util.ts';
 

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './service/common.ts';
+import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
 import { checkAbsPath } from './probe-util.ts';
 
 /**

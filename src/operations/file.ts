@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Secret, isSecret, mask } from '../core/secret.ts';
-import { checkId, paramError } from './service/common.ts';
+import { checkId, paramError } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import {

@@ -2,7 +2,7 @@ import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Facts } from '../facts/types.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './service/common.ts';
+import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
 
 export interface GroupParams {
   readonly id: string;

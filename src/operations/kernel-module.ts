@@ -1,7 +1,7 @@
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './service/common.ts';
+import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
 import { atomicWrite } from './atomic-write.ts';
 
 export interface KernelModuleParams {

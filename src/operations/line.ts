@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { mask } from '../core/secret.ts';
-import { checkId, paramError } from './service/common.ts';
+import { checkId, paramError } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import {

@@ -3,7 +3,7 @@ import { Secret, mask } from '../core/secret.ts';
 import type { CommandResult } from '../core/result.ts';
 import { atomicInstall, type AtomicWriteOptions } from './atomic-write.ts';
 import { fail, upload, type Command, type FailPlan, type Operation, type Plan } from './operation.ts';
-import { paramError, parseSections, section } from './service/common.ts';
+import { paramError, parseSections, section } from './kit.ts';
 
 /**
  * Shared by the file-family operations (file, directory, symlink, line, archive):

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { sh, asWord, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, section } from './service/common.ts';
+import { checkId, paramError, parseSections, section } from './kit.ts';
 import { checkAbsPath, isFail, pathProbe, readPathProbe, asText } from './probe-util.ts';
 import { unifiedDiff } from './diff.ts';
 import { DNS_NAME } from './dns-query.ts';

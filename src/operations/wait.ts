@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, ShellCommand } from '../shell/sh.ts';
-import { checkId, paramError } from './service/common.ts';
+import { checkId, paramError } from './kit.ts';
 import { change, fail, noop, type Operation, type OpContext, type Plan } from './operation.ts';
 
 export interface WaitParams {

@@ -1,7 +1,7 @@
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
-import { parseSections, section } from './service/common.ts';
+import { parseSections, section } from './kit.ts';
 import { checkAbsPath } from './probe-util.ts';
 
 /**

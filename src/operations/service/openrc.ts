@@ -1,5 +1,5 @@
 import { sh, joinCommands, type ShellCommand } from '../../shell/sh.ts';
-import { probeOf, section, withoutTerminal } from './common.ts';
+import { probeOf, section, withoutTerminal } from '../kit.ts';
 import type { Outcome, ServiceDriver, ServiceWant } from './driver.ts';
 
 /** `rc-service NAME status` exit codes (openrc-run.sh `_status`). */

@@ -1,5 +1,5 @@
 import { sh, joinCommands, type ShellCommand } from '../../shell/sh.ts';
-import { probeOf, section } from './common.ts';
+import { probeOf, section } from '../kit.ts';
 import type { Outcome, ServiceDriver, ServiceWant } from './driver.ts';
 
 export interface S6Options {

@@ -1,5 +1,5 @@
 import { sh, type ShellCommand } from '../../shell/sh.ts';
-import { probeOf, section, withoutTerminal } from './common.ts';
+import { probeOf, section, withoutTerminal } from '../kit.ts';
 import type { Outcome, ServiceDriver, ServiceWant } from './driver.ts';
 
 /** is-enabled states that `systemctl enable` cannot change (no [Install] section, generated, ...). */

@@ -2,7 +2,7 @@ import test from 'ava';
 import { daemonReload, restartService, service, type ServiceParams, type ServiceTarget } from '../../../src/operations/service.ts';
 import { spawnSync } from 'node:child_process';
 import { sh } from '../../../src/shell/sh.ts';
-import { parseSections, section, withoutTerminal } from '../../../src/operations/service/common.ts';
+import { parseSections, section, withoutTerminal } from '../../../src/operations/kit.ts';
 import { rcStatus } from '../../../src/operations/service/openrc.ts';
 import { parseSvstat } from '../../../src/operations/service/s6.ts';
 import { AlpineChroot, chrootUnavailable, ctx, alpine, debian, planCase, summary, withFacts, type PlanCase } from './_sysops.ts';

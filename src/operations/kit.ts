@@ -1,11 +1,11 @@
-import { sh, joinCommands, type ShellCommand } from '../../shell/sh.ts';
-import { SECTION_PREFIX } from '../../facts/gather.ts';
-import { splitSections } from '../../facts/parse.ts';
+import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
+import { SECTION_PREFIX } from '../facts/gather.ts';
+import { splitSections } from '../facts/parse.ts';
 
 /**
- * Helpers shared by the system operations (packages, users, sysctl, kernel
- * modules, services, artifacts). They live here because the service parts were
- * the first to need them; nothing in this file is service-specific.
+ * The operations' kit: what every operation file builds with (parameter errors,
+ * step ids, probes made of named sections and their parser, a command run without
+ * the channel's terminal). Operations in user roles use it through the public API.
  */
 
 /** A bad parameter: names the op, the param and the fix, thrown at construction. */
@@ -60,6 +60,3 @@ export function withoutTerminal(cmd: ShellCommand): ShellCommand {
   return sh`(log=$(mktemp) || exit 1; { ${cmd}
 } </dev/null >"$log" 2>&1 && rc=0 || rc=$?; cat "$log" >&2; rm -f "$log"; exit $rc)`;
 }
-
-/** Service / unit name: letters, digits and `_ . @ : -`, not starting with `-` or `.`. */
-export const SERVICE_NAME = /^[A-Za-z0-9_@][A-Za-z0-9_.@:-]*$/;
