@@ -51,6 +51,7 @@ export const INIT_BINARIES = [
  *   cgroup-v2       /sys/fs/cgroup/cgroup.controllers
  *   cgroup-v1       /proc/cgroups verbatim
  *   meminfo         the MemTotal line of /proc/meminfo
+ *   cpus            the number of `processor` lines of /proc/cpuinfo (Ansible's processor_vcpus)
  *   end
  */
 export function factsCommand(): ShellCommand {
@@ -79,6 +80,7 @@ s cgroup-fs; stat -f -c %t /sys/fs/cgroup 2>/dev/null
 s cgroup-v2; cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null
 s cgroup-v1; cat /proc/cgroups 2>/dev/null
 s meminfo; grep '^MemTotal:' /proc/meminfo 2>/dev/null
+s cpus; grep -c '^processor' /proc/cpuinfo 2>/dev/null
 s end
 exit 0`;
 }

@@ -84,6 +84,7 @@ export function parseFacts(stdout: string, opts: ParseFactsOptions): Facts {
     kernel: { release: first(sec, 'kernel-release') ?? '', ...kernel },
     cgroup: parseCgroup(first(sec, 'cgroup-fs') ?? '', first(sec, 'cgroup-v2'), lines(sec, 'cgroup-v1')),
     memoryMb: parseMemTotal(first(sec, 'meminfo')),
+    cpus: parseCount(first(sec, 'cpus')),
     chroot,
   };
 }
@@ -218,6 +219,11 @@ export function parseCgroup(fsType: string, v2Controllers: string | undefined, p
   }
   if (magic !== '' && (magic === CGROUP1_MAGIC || v1.length > 0)) return { version: 1, controllers: v1 };
   return { version: 0, controllers: [] };
+}
+
+/** A count printed by `grep -c`; 0 when missing (captures older than the section, no /proc). */
+function parseCount(line: string | undefined): number {
+  return /^\d+$/.test(line?.trim() ?? '') ? Number(line!.trim()) : 0;
 }
 
 function parseMemTotal(line: string | undefined): number {

@@ -17,6 +17,7 @@ export const stubFacts: readonly Facts[] = [
     kernel: { release: '6.6.0', config: {}, configSource: undefined },
     cgroup: { version: 2, controllers: ['cpuset', 'cpu', 'io', 'memory', 'pids'] },
     memoryMb: 1024,
+    cpus: 1,
     chroot: false,
   },
   {
@@ -31,6 +32,7 @@ export const stubFacts: readonly Facts[] = [
     kernel: { release: '6.12.0', config: {}, configSource: undefined },
     cgroup: { version: 2, controllers: ['cpuset', 'cpu', 'io', 'memory', 'pids'] },
     memoryMb: 4096,
+    cpus: 4,
     chroot: false,
   },
 ];

@@ -40,7 +40,10 @@ export interface Facts {
     /** Controllers available (v2: cgroup.controllers; v1: mounted hierarchies). */
     controllers: string[];
   };
+  /** MemTotal in MiB (Ansible's memtotal_mb); 0 when unknown. */
   memoryMb: number;
+  /** Online CPUs the kernel lists in /proc/cpuinfo (Ansible's processor_vcpus); 0 when unknown. */
+  cpus: number;
   /** True when the target is a chroot / mounted root, not a booted system. */
   chroot: boolean;
 }

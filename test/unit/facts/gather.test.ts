@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,6 +24,7 @@ for (const argv of shells) {
     t.not(f.os.id, '');
     t.not(f.libc, 'unknown');
     t.true(f.memoryMb > 0);
+    t.is(f.cpus, cpus().length, 'the CPUs of this machine');
   });
 }
 
