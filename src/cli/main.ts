@@ -84,6 +84,8 @@ async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io): Pro
   if (flags.json) io.out(jsonReport(mode, hosts));
   else {
     if (io.isTTY && flags.diff) for (const [h, s] of Object.entries(hosts)) for (const op of s.ops) if (op.diff) io.out(mask(`[${h}] ${op.role}/${op.id}\n${op.diff}`));
+    // a file several steps changed: one diff of the whole result
+    if (flags.diff) for (const [h, s] of Object.entries(hosts)) for (const f of s.files ?? []) io.out(mask(`[${h}] ${f.path}: all changes (${f.steps.join(', ')})\n${f.diff}`));
     io.out(mask(recapTable(hosts)));
   }
   return exitCodeFor(mode, hosts);

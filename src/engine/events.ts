@@ -25,7 +25,16 @@ export interface HostSummary {
   /** Round trips to the host after connecting (facts, probes, changes). */
   roundTrips: number;
   ops: OpResult[];
+  /** Files that several steps of the run changed: one diff from what the host had to the end result. */
+  files?: FileChange[];
   error?: string;
+}
+
+export interface FileChange {
+  path: string;
+  /** `role/id` of each step that changed it, in run order. */
+  steps: string[];
+  diff: string;
 }
 
 /** What the engine reports; renderers (report/) only draw these. */

@@ -1,7 +1,7 @@
 import type { Connector } from '../connectors/connector.ts';
 import type { Facts } from '../facts/types.ts';
 import type { HostSpec, Inventory, Vars } from '../inventory/types.ts';
-import type { Operation, Plan, Command, ChangePlan, ApplyRuntime } from '../operations/operation.ts';
+import type { Operation, Plan, Command, ChangePlan, ApplyRuntime, PathEffect } from '../operations/operation.ts';
 import type { LoadedRole } from '../roles/loader.ts';
 import type { TemplateRenderer } from '../roles/context.ts';
 import { makeRoleContext } from '../roles/context.ts';
@@ -16,6 +16,8 @@ import { factsCommand } from '../facts/gather.ts';
 import { parseFacts } from '../facts/parse.ts';
 import { CommandFailedError, UnreachableError } from '../core/errors.ts';
 import { batchCost, chunkBySize } from './chunk.ts';
+import { PathLedger } from './path-ledger.ts';
+import { combinedDiffs } from './combined-diff.ts';
 
 export interface HostJob {
   host: HostSpec;
@@ -62,6 +64,8 @@ class HostRunner {
   #stopped = false;
   /** Changes were applied since the up-front probe: later roles must probe again. */
   dirty = false;
+  /** What planned changes leave at paths, and when each step was last probed. */
+  readonly ledger = new PathLedger();
   constructor(
     readonly job: HostJob,
     readonly conn: Connector,
@@ -110,6 +114,7 @@ class HostRunner {
     const out = new Map<Step, CommandResult | undefined>();
     const withProbe: { step: Step; cmd: ShellCommand }[] = [];
     for (const step of steps) {
+      this.ledger.probed(step);
       const cmd = step.op.probe(ctx);
       if (cmd) withProbe.push({ step, cmd });
       else out.set(step, undefined);
@@ -223,6 +228,7 @@ class HostRunner {
 
   changed(step: Step, plan: ChangePlan): void {
     if (this.opts.mode === 'apply') this.dirty = true;
+    if (this.opts.mode === 'check') this.ledger.record(`${step.role.def.name}/${step.op.id}`, plan.effects ?? []);
     this.record(step, {
       status: 'changed',
       reason: plan.reason,
@@ -271,9 +277,27 @@ class HostRunner {
         }
       }
       this.opts.emit({ type: 'op:start', host: this.name, role: step.role.def.name, id: step.op.id });
+      // an earlier step of this run changes a path this one reads: build on what it leaves
+      let effects = this.ledger.since(step, step.op.paths ?? []);
+      if (effects.length > 0 && (!step.op.planFrom || effects.some((e) => e.effect.kind === 'unknown'))) {
+        if (this.opts.mode === 'check') {
+          const by = [...new Set(effects.map((e) => `${e.by} (${e.effect.path})`))].join(', ');
+          this.record(step, { status: 'skipped', reason: `not checkable before the changes above are applied: it reads what ${by} changes` });
+          continue;
+        }
+        // apply what is queued, then probe again this step and the later ones in the same case
+        if (queue.length > 0) await this.flush(queue.splice(0));
+        if (this.#stopped) break;
+        const again = steps.slice(i).filter((s) => this.ledger.needsProbe(s, s.op.paths ?? [], !!s.op.planFrom));
+        probes = new Map([...probes, ...(await this.probe(again))]);
+        effects = [];
+      }
       let plan: Plan;
       try {
-        plan = step.op.plan(probes.get(step), this.opCtx());
+        plan =
+          effects.length > 0 && step.op.planFrom
+            ? step.op.planFrom(probes.get(step), effects.map((e) => e.effect), this.opCtx())
+            : step.op.plan(probes.get(step), this.opCtx());
       } catch (err) {
         plan = { kind: 'fail', message: `planning failed: ${(err as Error).message}` };
       }
@@ -291,6 +315,7 @@ class HostRunner {
         for (const n of step.op.notify ?? []) notified.add(n);
       } else {
         queue.push({ step, plan });
+        this.ledger.record(`${step.role.def.name}/${step.op.id}`, plan.effects ?? []);
         for (const n of step.op.notify ?? []) notified.add(n);
       }
     }
@@ -376,6 +401,8 @@ class HostRunner {
     } finally {
       await this.conn.close().catch(() => undefined);
     }
+    const files = combinedDiffs(this.ledger.all());
+    if (files.length > 0) this.summary.files = files;
     return this.summary;
   }
 }

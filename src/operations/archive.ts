@@ -77,6 +77,8 @@ export function archive(params: ArchiveParams): Operation {
     // an archive placed on the host by an earlier step of the run must be seen
     ...(hostSrc !== undefined ? { barrier: true } : {}),
     ...(params.notify ? { notify: params.notify } : {}),
+    // the extraction copes with whatever is at dest when it runs; `creates` is looked at again
+    ...(creates !== undefined ? { paths: [creates] } : {}),
     probe() {
       const parts: ShellCommand[] = [
         section('dest', sh`if [ -d ${dest} ]; then echo dir; elif [ -e ${dest} ] || [ -L ${dest} ]; then echo other; else echo absent; fi`),
@@ -111,7 +113,8 @@ export function archive(params: ArchiveParams): Operation {
       }
       commands.push(extractCommand({ archivePath, format, strip, work, dest, marker, sha, removeArchive: local !== undefined }));
       const reason = `extract ${posix.basename(name)} into ${dest}${destType === 'dir' ? sec.has('marker') ? ' (new archive)' : ' (merge)' : ''}`;
-      return change(reason, commands);
+      // what the archive holds is not known here: later steps reading dest probe again
+      return change(reason, commands, undefined, undefined, [{ path: dest, kind: 'unknown', tree: true }]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sh, type ShellCommand } from '../shell/sh.ts';
-import { change, fail, noop, type Operation, type Plan } from './operation.ts';
+import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
 import { checkId, paramError } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
 import { unifiedDiff } from './diff.ts';
@@ -12,8 +12,10 @@ import {
   checkAbsPath,
   checkAttributes,
   fixAttributes,
+  attributesEffect,
   keepAttributes,
   pathOperation,
+  predictFile,
 } from './probe-util.ts';
 
 export interface CheckedFileParams {
@@ -58,14 +60,18 @@ export function checkedFile(params: CheckedFileParams): Operation {
     if (state.type === 'file' && state.sha256 === wantedHash) {
       const drift = attributeDrift(state, want);
       if (drift.length === 0) return noop(`${path} already has the wanted content`);
-      return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want));
+      return leaving(change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want)), attributesEffect(path, want));
     }
     const produce = sh`printf %s ${wanted.toString('base64')} | base64 -d > ${tmp} && { ${check} || { echo ${`cairn: the new ${path} failed its check (${check.display}); the old file is kept`} >&2; exit 1; }; }`;
     const before = state.type === 'file' && state.content ? asText(state.content) : undefined;
-    return change(
-      `${state.type === 'absent' ? 'create' : 'update'} ${path} (checked with ${check.display.replace(tmp, '<new>')})`,
-      [atomicInstall(produce, tmp, path, { ...keepAttributes(state, want), backup: true })],
-      unifiedDiff(before, params.content, { path }),
+    const attrs = keepAttributes(state, want);
+    return leaving(
+      change(
+        `${state.type === 'absent' ? 'create' : 'update'} ${path} (checked with ${check.display.replace(tmp, '<new>')})`,
+        [atomicInstall(produce, tmp, path, { ...attrs, backup: !state.pending })],
+        unifiedDiff(before, params.content, { path }),
+      ),
+      { path, kind: 'state', state: predictFile(wanted, attrs, state) },
     );
   });
 }

@@ -52,6 +52,8 @@ export function command(params: CommandParams): Operation {
     kind: KIND,
     id,
     ...(params.notify ? { notify: params.notify } : {}),
+    // a `creates` path an earlier step of the run makes (or removes) is looked at again
+    ...(creates !== undefined ? { paths: [creates] } : {}),
     probe() {
       if (creates === undefined && unless === undefined) return undefined;
       const parts: ShellCommand[] = [];
@@ -67,6 +69,8 @@ export function command(params: CommandParams): Operation {
     },
     plan(probe: CommandResult | undefined): Plan {
       const what = `run ${run.display}`;
+      // what the command does to `creates` cannot be known before it ran
+      const effects = creates !== undefined ? [{ path: creates, kind: 'unknown', tree: true } as const] : undefined;
       if (creates === undefined && unless === undefined) return change(what, [run]);
       if (!probe) return fail(`${KIND} '${id}': no probe result`);
       if (probe.exitCode !== 0) return probeFailed(KIND, id, probe);
@@ -81,7 +85,7 @@ export function command(params: CommandParams): Operation {
         if (code === undefined || !/^\d+$/.test(code)) return fail(`${KIND} '${id}': unreadable probe output`);
         if (code === '0') return noop(`unless check succeeded: ${unless.display}`);
       }
-      return change(what, [run]);
+      return change(what, [run], undefined, undefined, effects);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError } from './kit.ts';
-import { change, fail, noop, type Operation, type Plan } from './operation.ts';
-import { attributeDrift, checkAbsPath, checkAttributes, fixAttributes, pathOperation } from './probe-util.ts';
+import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
+import { attributeDrift, attributesEffect, attributesPatch, checkAbsPath, checkAttributes, fixAttributes, pathOperation, PREDICTED_ABSENT } from './probe-util.ts';
 
 export interface DirectoryParams {
   readonly id: string;
@@ -44,17 +44,19 @@ export function directory(params: DirectoryParams): Operation {
     if (state === 'absent') {
       if (st.type === 'absent') return noop(`${path} is already absent`);
       if (st.type !== 'dir') return fail(`${KIND} '${id}': ${path} is a ${st.type === 'link' ? 'symlink' : 'file'}, not a directory; refusing to remove it`);
-      return change(`remove ${path}`, [sh`rm -rf ${path}`]);
+      return leaving(change(`remove ${path}`, [sh`rm -rf ${path}`]), { path, kind: 'state', state: PREDICTED_ABSENT, tree: true });
     }
     if (st.type === 'absent') {
       const cmds = [sh`mkdir -p ${path}`];
       if (want.owner || want.group) cmds.push(sh`chown ${`${want.owner ?? ''}${want.group ? `:${want.group}` : ''}`} ${path}`);
       if (want.mode) cmds.push(sh`chmod ${want.mode} ${path}`);
-      return change(`create ${path}`, cmds);
+      // mkdir -p: 0755 under the usual umask 022, owned by the connecting user unless given
+      const made = { type: 'dir', mode: 0o755, pending: true, ...attributesPatch(want) } as const;
+      return leaving(change(`create ${path}`, cmds), { path, kind: 'state', state: made });
     }
     if (!isDir) return fail(`${KIND} '${id}': ${path} exists and is not a directory (${st.type === 'link' ? `symlink to ${st.target ?? '?'}` : st.type})`);
     const drift = attributeDrift(st, want);
     if (drift.length === 0) return noop(`${path} exists${want.mode || want.owner || want.group ? ' with the wanted attributes' : ''}`);
-    return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, st, want));
+    return leaving(change(`${path}: ${drift.join(', ')}`, fixAttributes(path, st, want)), attributesEffect(path, want));
   });
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Secret, isSecret, mask } from '../core/secret.ts';
+import { sh } from '../shell/sh.ts';
 import { checkId, paramError } from './kit.ts';
-import { change, fail, noop, type Operation, type Plan } from './operation.ts';
+import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import {
   DIFF_MAX_BYTES,
@@ -15,7 +16,11 @@ import {
   holdsSecret,
   keepAttributes,
   pathOperation,
+  attributesEffect,
+  predictFile,
+  PREDICTED_ABSENT,
   writeFileCommands,
+  type Attributes,
   type PathState,
 } from './probe-util.ts';
 
@@ -23,7 +28,14 @@ export interface FileParams {
   readonly id: string;
   /** Absolute path on the host. */
   readonly path: string;
-  /** The wanted content (exactly one of content / src). */
+  /**
+   * present (default): the file exists with this content (or, with neither content
+   * nor src, an existing file gets mode/owner/group and keeps its content);
+   * absent: removed (a file or link is kept as `<path>.cairn-bak.<epoch>` unless
+   * backup: false; a directory is removed with everything in it).
+   */
+  readonly state?: 'present' | 'absent';
+  /** The wanted content (at most one of content / src). */
   readonly content?: string | Buffer | Secret;
   /** A file on the controller whose bytes are the wanted content. */
   readonly src?: string;
@@ -49,8 +61,29 @@ const KIND = 'file';
 export function file(params: FileParams): Operation {
   const id = checkId(KIND, params.id);
   const path = checkAbsPath(KIND, id, 'path', params.path);
-  if ((params.content === undefined) === (params.src === undefined)) {
-    throw paramError(KIND, id, 'content', 'and `src` are exclusive and one is required', 'give the content inline, or src: a file on the controller');
+  const state = params.state ?? 'present';
+  if (state !== 'present' && state !== 'absent') {
+    throw paramError(KIND, id, 'state', `must be present or absent, got ${JSON.stringify(state)}`, 'write state: present or state: absent');
+  }
+  const want = checkAttributes(KIND, id, params);
+  const backup = checkBoolean(KIND, id, 'backup', params.backup) ?? true;
+  if (state === 'absent') {
+    if (params.content !== undefined || params.src !== undefined || want.mode || want.owner || want.group) {
+      throw paramError(KIND, id, 'state', 'absent takes no content, src, mode, owner or group', 'remove them, or use state: present');
+    }
+    if (path.split('/').filter(Boolean).length < 2) {
+      throw paramError(KIND, id, 'path', `${JSON.stringify(path)} is too close to / to remove`, 'give a path of at least two components, e.g. /etc/app.conf');
+    }
+    return absentFile(id, path, backup, params.notify);
+  }
+  if (params.content !== undefined && params.src !== undefined) {
+    throw paramError(KIND, id, 'content', 'and `src` are exclusive', 'give the content inline, or src: a file on the controller');
+  }
+  if (params.content === undefined && params.src === undefined) {
+    if (!want.mode && !want.owner && !want.group) {
+      throw paramError(KIND, id, 'content', 'or `src` is required (or mode/owner/group for an existing file)', 'give the content inline, src: a file on the controller, or the attributes to set');
+    }
+    return fileAttributes(id, path, want, params.notify);
   }
   let wanted: Buffer;
   let secret = checkBoolean(KIND, id, 'secret', params.secret) ?? false;
@@ -71,8 +104,6 @@ export function file(params: FileParams): Operation {
   } else {
     throw paramError(KIND, id, 'content', `must be a string, Buffer or Secret, got ${typeof params.content}`, 'give the file content as text');
   }
-  const want = checkAttributes(KIND, id, params);
-  const backup = checkBoolean(KIND, id, 'backup', params.backup) ?? true;
   const wantedHash = createHash('sha256').update(wanted).digest('hex');
 
   return pathOperation(KIND, id, path, { notify: params.notify, probe: { contentMax: DIFF_MAX_BYTES } }, (state): Plan => {
@@ -82,16 +113,41 @@ export function file(params: FileParams): Operation {
     const drift = attributeDrift(state, want);
     if (state.type === 'file' && state.sha256 === wantedHash) {
       if (drift.length === 0) return noop(`${path} already has the wanted content${want.mode || want.owner || want.group ? ' and attributes' : ''}`);
-      return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want));
+      return leaving(change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want)), attributesEffect(path, want));
     }
     const verb = state.type === 'absent' ? 'create' : state.type === 'link' ? 'replace symlink' : 'update';
+    const attrs = keepAttributes(state, want);
     const commands = writeFileCommands(path, wanted, {
-      ...keepAttributes(state, want),
-      backup,
+      ...attrs,
+      backup: backup && !state.pending,
       secret: hidden,
       description: hidden ? `${path} (secret content, ${wanted.length} bytes)` : `${path} (${wanted.length} bytes)`,
     });
-    return change(`${verb} ${path}`, commands, contentDiff(path, state, wanted, hidden));
+    return leaving(change(`${verb} ${path}`, commands, contentDiff(path, state, wanted, hidden)), { path, kind: 'state', state: predictFile(wanted, attrs, state), from: state, secret: hidden });
+  });
+}
+
+/** `file` with only mode/owner/group: an existing path's attributes, its content untouched. */
+function fileAttributes(id: string, path: string, want: Attributes, notify: readonly string[] | undefined): Operation {
+  return pathOperation(KIND, id, path, { notify, probe: { hash: false } }, (state): Plan => {
+    if (state.type === 'absent') return fail(`${KIND} '${id}': ${path} does not exist; give content or src to create it`);
+    if (state.type === 'dir') return fail(`${KIND} '${id}': ${path} is a directory; use the directory operation for its attributes`);
+    const drift = attributeDrift(state, want);
+    if (drift.length === 0) return noop(`${path} has the wanted attributes`);
+    return leaving(change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want)), attributesEffect(path, want));
+  });
+}
+
+/** `file` with state: absent. */
+function absentFile(id: string, path: string, backup: boolean, notify: readonly string[] | undefined): Operation {
+  return pathOperation(KIND, id, path, { notify, probe: { hash: false } }, (state): Plan => {
+    const gone = { path, kind: 'state', state: PREDICTED_ABSENT, tree: true } as const;
+    if (state.type === 'absent') return noop(`${path} is already absent`);
+    if (state.type === 'dir') return leaving(change(`remove directory ${path}`, [sh`rm -rf ${path}`]), gone);
+    // a file the host had is kept as a backup; one an earlier step of this run wrote is not
+    const keep = backup && !state.pending && state.type === 'file';
+    const cmd = keep ? sh`mv -f ${path} ${path}.cairn-bak.$(date +%s)` : sh`rm -f ${path}`;
+    return leaving(change(`remove ${path}${keep ? ' (kept as a .cairn-bak file)' : ''}`, [cmd]), gone);
   });
 }
 

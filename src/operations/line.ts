@@ -1,22 +1,7 @@
-import type { CommandResult } from '../core/result.ts';
-import { mask } from '../core/secret.ts';
 import { checkId, paramError } from './kit.ts';
-import { change, fail, noop, type Operation, type Plan } from './operation.ts';
-import { unifiedDiff } from './diff.ts';
-import {
-  asText,
-  attributeDrift,
-  checkAbsPath,
-  checkAttributes,
-  checkBoolean,
-  fixAttributes,
-  holdsSecret,
-  isFail,
-  keepAttributes,
-  pathProbe,
-  readPathProbe,
-  writeFileCommands,
-} from './probe-util.ts';
+import type { Operation, Plan } from './operation.ts';
+import { checkAbsPath, checkAttributes, checkBoolean, holdsSecret, pathOperation } from './probe-util.ts';
+import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
 
 export interface LineParams {
   readonly id: string;
@@ -44,8 +29,7 @@ export interface LineParams {
 }
 
 const KIND = 'line';
-/** Files larger than this are not edited (the whole content travels in the probe). */
-export const LINE_MAX_BYTES = 1024 * 1024;
+export { TEXT_MAX_BYTES as LINE_MAX_BYTES } from './text-edit.ts';
 
 /**
  * One line in a text file, like Ansible's lineinfile. The probe returns the whole
@@ -69,46 +53,13 @@ export function line(params: LineParams): Operation {
   const secret = checkBoolean(KIND, id, 'secret', params.secret) ?? false;
   const want = checkAttributes(KIND, id, params);
 
-  return {
-    kind: KIND,
-    id,
-    ...(params.notify ? { notify: params.notify } : {}),
-    probe: () => pathProbe(path, { hash: false, contentMax: LINE_MAX_BYTES }),
-    plan(probe: CommandResult | undefined): Plan {
-      const st = readPathProbe(KIND, id, probe);
-      if (isFail(st)) return st;
-      let before: string | undefined;
-      if (st.type === 'absent') {
-        if (state === 'absent') return noop(`${path} does not exist`);
-        if (!create) return fail(`${KIND} '${id}': ${path} does not exist; set create: true to create it`);
-      } else if (st.type === 'link') {
-        return fail(`${KIND} '${id}': ${path} is a symlink (to ${st.target ?? '?'}); give the real file's path`);
-      } else if (st.type !== 'file') {
-        return fail(`${KIND} '${id}': ${path} is not a regular file`);
-      } else {
-        if (!st.content) return fail(`${KIND} '${id}': ${path} is larger than ${LINE_MAX_BYTES} bytes; use the file operation`);
-        before = asText(st.content);
-        if (before === undefined) return fail(`${KIND} '${id}': ${path} is not a text file`);
-      }
-      const edit = editLines(before ?? '', wantedLine, re, state);
-      if (edit.after === (before ?? '') && before !== undefined) {
-        const drift = attributeDrift(st, want);
-        if (drift.length === 0) return noop(mask(`${path}: ${edit.why}`));
-        return change(`${path}: ${drift.join(', ')}`, fixAttributes(path, st, want));
-      }
-      const hidden = secret || holdsSecret(edit.after) || holdsSecret(wantedLine);
-      const commands = writeFileCommands(path, Buffer.from(edit.after), {
-        ...keepAttributes(st, want),
-        backup,
-        secret: hidden,
-        description: `${path} (${Buffer.byteLength(edit.after)} bytes)`,
-      });
-      const diff = hidden
-        ? `--- ${path} (host)\n+++ ${path} (wanted)\n(secret content not shown)`
-        : unifiedDiff(before, edit.after, { path });
-      return change(mask(`${before === undefined ? 'create' : 'edit'} ${path}: ${edit.why}`), commands, mask(diff));
-    },
-  };
+  return pathOperation(KIND, id, path, { notify: params.notify, probe: TEXT_PROBE }, (st): Plan => {
+    const text = currentText(KIND, id, path, st, state, create);
+    if (isPlan(text)) return text;
+    const { before } = text;
+    const edit = editLines(before ?? '', wantedLine, re, state);
+    return rewrite(path, st, before, edit, { want, backup, secret: secret || holdsSecret(wantedLine) });
+  });
 }
 
 function checkRegexp(id: string, value: unknown): RegExp | undefined {

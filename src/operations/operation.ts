@@ -1,6 +1,7 @@
 import type { ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Facts } from '../facts/types.ts';
+import type { PathState } from './probe-util.ts';
 
 /** Bytes written to a path on the host through the connector (SFTP or exec fallback). */
 export interface UploadCommand {
@@ -30,7 +31,36 @@ export interface ChangePlan {
   readonly reason: string;
   /** Warnings to show even when the change succeeds (e.g. "reboot required"). */
   readonly warnings?: readonly string[];
+  /**
+   * What the change leaves at paths on the host, so later steps of the same run that
+   * read those paths plan against it instead of their (now stale) probe. `unknown`
+   * when it cannot be predicted on the controller (a command, an unpacked archive):
+   * the engine then re-probes, after applying, only the later steps reading it.
+   */
+  readonly effects?: readonly PathEffect[];
 }
+
+/**
+ * What a change leaves at `path`: a whole new state (with `tree`: for everything
+ * below it too, e.g. a removed directory), new attributes only (the content stays
+ * what the later step's own probe read), or something the controller cannot know.
+ */
+export type PathEffect =
+  | {
+      readonly path: string;
+      readonly kind: 'state';
+      readonly state: PathState;
+      readonly tree?: boolean;
+      /** The state the change was planned from (for one combined diff of a file several steps edit). */
+      readonly from?: PathState;
+      /** The content must never be shown. */
+      readonly secret?: boolean;
+    }
+  | { readonly path: string; readonly kind: 'attributes'; readonly attributes: AttributePatch }
+  | { readonly path: string; readonly kind: 'unknown'; readonly tree?: boolean };
+
+/** New mode / owner / group of a path. */
+export type AttributePatch = Partial<Pick<PathState, 'mode' | 'uid' | 'gid' | 'user' | 'group'>>;
 
 /** The operation cannot be planned: wrong input for this host, failed preflight... */
 export interface FailPlan {
@@ -93,6 +123,18 @@ export interface Operation {
   /** One probe command, or undefined when the plan needs no host state. */
   probe(ctx: OpContext): ShellCommand | undefined;
   plan(probe: CommandResult | undefined, ctx: OpContext): Plan;
+  /**
+   * The paths this step's probe reads. When an earlier step of the run changes one of
+   * them, this step is planned with `planFrom` on the state that step leaves (no round
+   * trip), or, without planFrom or when that state is unknown, probed again after the
+   * earlier changes are applied.
+   */
+  readonly paths?: readonly string[];
+  /**
+   * Plan from this step's probe with what earlier steps of the run leave at its paths
+   * applied on top (in run order; never `unknown` ones: the engine probes again then).
+   */
+  planFrom?(probe: CommandResult | undefined, effects: readonly PathEffect[], ctx: OpContext): Plan;
 }
 
 /** What an op's afterChange hook may do on the host. */
@@ -105,13 +147,19 @@ export interface ApplyRuntime {
 }
 
 export const noop = (reason: string): NoopPlan => ({ kind: 'noop', reason });
-export const change = (reason: string, commands: readonly Command[], diff?: string, warnings?: readonly string[]): ChangePlan => ({
+export const change = (reason: string, commands: readonly Command[], diff?: string, warnings?: readonly string[], effects?: readonly PathEffect[]): ChangePlan => ({
   kind: 'change',
   reason,
   commands,
   ...(diff !== undefined ? { diff } : {}),
   ...(warnings !== undefined ? { warnings } : {}),
+  ...(effects !== undefined ? { effects } : {}),
 });
+
+/** The same plan, leaving these path states (see ChangePlan.effects). */
+export function leaving(plan: ChangePlan, ...effects: PathEffect[]): ChangePlan {
+  return { ...plan, effects: [...(plan.effects ?? []), ...effects] };
+}
 export const fail = (message: string): FailPlan => ({ kind: 'fail', message });
 export const warn = (message: string): WarnPlan => ({ kind: 'warn', message });
 export const upload = (path: string, content: Buffer, description: string, mode?: number): UploadCommand => ({

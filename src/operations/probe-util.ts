@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import { Secret, mask } from '../core/secret.ts';
 import type { CommandResult } from '../core/result.ts';
 import { atomicInstall, type AtomicWriteOptions } from './atomic-write.ts';
-import { fail, upload, type Command, type FailPlan, type Operation, type Plan } from './operation.ts';
+import { fail, upload, type AttributePatch, type Command, type FailPlan, type Operation, type PathEffect, type Plan } from './operation.ts';
 import { paramError, parseSections, section } from './kit.ts';
 
 /**
@@ -40,6 +41,12 @@ export interface PathState {
   readonly sha256?: string;
   /** The content, when asked for and not larger than the limit. */
   readonly content?: Buffer;
+  /**
+   * Predicted on the controller: the state an earlier step of this run leaves (see
+   * ChangePlan.effects), not read from the host. A write over it keeps no backup of
+   * its own: the file the host had was backed up by the first step that replaced it.
+   */
+  readonly pending?: boolean;
 }
 
 // ---------------------------------------------------------------- parameters
@@ -247,6 +254,93 @@ export function keepAttributes(state: PathState, want: Attributes): { mode: stri
   return out;
 }
 
+// ---------------------------------------------------------------- prediction
+
+/** An owner/group as given ('root', '0') into the name / numeric id pair of a state. */
+function ids(value: string | undefined, name: string | undefined, num: number | undefined): { name?: string; num?: number } {
+  if (value === undefined) return { ...(name !== undefined ? { name } : {}), ...(num !== undefined ? { num } : {}) };
+  if (/^\d+$/.test(value)) return { num: Number(value), ...(value === '0' ? { name: 'root' } : {}) };
+  return { name: value, ...(value === 'root' ? { num: 0 } : {}) };
+}
+
+function withIds(base: PathState, owner: string | undefined, group: string | undefined): PathState {
+  const o = ids(owner, base.user, base.uid);
+  const g = ids(group, base.group, base.gid);
+  const { user: _u, uid: _uid, group: _g, gid: _gid, ...rest } = base;
+  return {
+    ...rest,
+    ...(o.name !== undefined ? { user: o.name } : {}),
+    ...(o.num !== undefined ? { uid: o.num } : {}),
+    ...(g.name !== undefined ? { group: g.name } : {}),
+    ...(g.num !== undefined ? { gid: g.num } : {}),
+  };
+}
+
+/** The state a write of `content` with these attributes leaves (see keepAttributes). */
+export function predictFile(content: Buffer, attrs: { mode: string; owner?: string; group?: string }, before: PathState): PathState {
+  const kept = before.type === 'file' ? before : undefined;
+  const base: PathState = {
+    type: 'file',
+    ...(kept?.uid !== undefined ? { uid: kept.uid } : {}),
+    ...(kept?.gid !== undefined ? { gid: kept.gid } : {}),
+    ...(kept?.user !== undefined ? { user: kept.user } : {}),
+    ...(kept?.group !== undefined ? { group: kept.group } : {}),
+    mode: Number.parseInt(attrs.mode, 8),
+    size: content.length,
+    sha256: createHash('sha256').update(content).digest('hex'),
+    content,
+    pending: true,
+  };
+  return withIds(base, attrs.owner, attrs.group);
+}
+
+/** What fixAttributes changes: the wanted mode / owner / group. */
+export function attributesPatch(want: Attributes): AttributePatch {
+  const o = ids(want.owner, undefined, undefined);
+  const g = ids(want.group, undefined, undefined);
+  return {
+    ...(want.mode !== undefined ? { mode: Number.parseInt(want.mode, 8) } : {}),
+    ...(o.name !== undefined ? { user: o.name } : {}),
+    ...(o.num !== undefined ? { uid: o.num } : {}),
+    ...(g.name !== undefined ? { group: g.name } : {}),
+    ...(g.num !== undefined ? { gid: g.num } : {}),
+  };
+}
+
+/** The effect of fixAttributes on `path`. */
+export function attributesEffect(path: string, want: Attributes): PathEffect {
+  return { path, kind: 'attributes', attributes: attributesPatch(want) };
+}
+
+/**
+ * A path's state after earlier steps' effects (see ChangePlan.effects): the last whole
+ * state replaces what was read, attribute changes apply on top (a name given for an
+ * owner drops a numeric id read before, and the other way round, unless both are known).
+ */
+export function applyEffects(read: PathState, effects: readonly PathEffect[]): PathState {
+  let st = read;
+  for (const e of effects) {
+    if (e.kind === 'state') st = e.state;
+    else if (e.kind === 'attributes') {
+      const a = e.attributes;
+      const owner = a.user !== undefined || a.uid !== undefined;
+      const group = a.group !== undefined || a.gid !== undefined;
+      const { user, uid, group: grp, gid, ...rest } = st;
+      st = {
+        ...rest,
+        ...(owner ? {} : { ...(user !== undefined ? { user } : {}), ...(uid !== undefined ? { uid } : {}) }),
+        ...(group ? {} : { ...(grp !== undefined ? { group: grp } : {}), ...(gid !== undefined ? { gid } : {}) }),
+        ...a,
+        pending: true,
+      };
+    }
+  }
+  return st;
+}
+
+/** Nothing left at the path. */
+export const PREDICTED_ABSENT: PathState = { type: 'absent', pending: true };
+
 // ---------------------------------------------------------------- writing
 
 /** True when the text holds a registered secret (so it must never be displayed). */
@@ -290,16 +384,24 @@ export function pathOperation(
   id: string,
   path: string,
   opts: { notify?: readonly string[] | undefined; probe?: { contentMax?: number; hash?: boolean } },
+  /** Plans from the path's state, read from the host or predicted from an earlier step. */
   plan: (state: PathState) => Plan,
 ): Operation {
   return {
     kind,
     id,
     ...(opts.notify ? { notify: opts.notify } : {}),
+    paths: [path],
     probe: () => pathProbe(path, opts.probe),
     plan(probe: CommandResult | undefined): Plan {
       const state = readPathProbe(kind, id, probe);
       return isFail(state) ? state : plan(state);
+    },
+    planFrom(probe: CommandResult | undefined, effects: readonly PathEffect[]): Plan {
+      // a whole state predicted by an earlier step needs nothing of this step's probe
+      const whole = effects.some((e) => e.kind === 'state');
+      const read = whole ? { type: 'absent' as const } : readPathProbe(kind, id, probe);
+      return isFail(read) ? read : plan(applyEffects(read, effects));
     },
   };
 }

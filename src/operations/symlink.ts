@@ -1,6 +1,6 @@
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError } from './kit.ts';
-import { change, fail, noop, type Operation, type Plan } from './operation.ts';
+import { change, fail, leaving, noop, type Operation, type PathEffect, type Plan } from './operation.ts';
 import { checkAbsPath, checkBoolean, pathOperation } from './probe-util.ts';
 
 export interface SymlinkParams {
@@ -33,17 +33,19 @@ export function symlink(params: SymlinkParams): Operation {
 
   return pathOperation(KIND, id, path, { notify: params.notify, probe: { hash: false } }, (st): Plan => {
     const link = sh`ln -sfn -- ${target} ${path}`;
+    // what the link resolves to is not known on the controller
+    const made: PathEffect = { path, kind: 'state', state: { type: 'link', target, pending: true } };
     switch (st.type) {
       case 'absent':
-        return change(`create ${path} -> ${target}`, [link]);
+        return leaving(change(`create ${path} -> ${target}`, [link]), made);
       case 'link':
         if (st.target === target) return noop(`${path} already points to ${target}`);
-        return change(`repoint ${path}: ${st.target ?? '?'} -> ${target}`, [link]);
+        return leaving(change(`repoint ${path}: ${st.target ?? '?'} -> ${target}`, [link]), made);
       case 'dir':
         return fail(`${KIND} '${id}': ${path} is a directory; remove it first (a directory is never replaced by a link)`);
       default:
         if (!force) return fail(`${KIND} '${id}': ${path} exists and is not a symlink; set force: true to replace it`);
-        return change(`replace ${path} with a link to ${target}`, [sh`rm -f ${path}`, link]);
+        return leaving(change(`replace ${path} with a link to ${target}`, [sh`rm -f ${path}`, link]), made);
     }
   });
 }

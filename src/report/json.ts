@@ -17,6 +17,7 @@ export function jsonReport(mode: string, hosts: Record<string, HostSummary>): st
           roundTrips: s.roundTrips,
           ...(s.error ? { error: s.error } : {}),
           ops: s.ops,
+          ...(s.files ? { files: s.files } : {}),
         },
       ]),
     ),
