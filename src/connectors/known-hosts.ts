@@ -1,3 +1,4 @@
+import { globMatch } from '../core/glob.ts';
 import { createHmac, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -114,41 +115,16 @@ export function parseKnownHosts(text: string, file = 'known_hosts'): KnownHosts 
   return { files: [file], entries, problems };
 }
 
-/** OpenSSH wildcard match: `*` any run, `?` one character; case-insensitive. */
-export function wildcardMatch(text: string, pattern: string): boolean {
-  const t = text.toLowerCase();
-  const p = pattern.toLowerCase();
-  // iterative glob with backtracking on the last '*'
-  let ti = 0;
-  let pi = 0;
-  let star = -1;
-  let mark = 0;
-  while (ti < t.length) {
-    if (pi < p.length && (p[pi] === '?' || p[pi] === t[ti])) {
-      ti++;
-      pi++;
-    } else if (pi < p.length && p[pi] === '*') {
-      star = pi++;
-      mark = ti;
-    } else if (star !== -1) {
-      pi = star + 1;
-      ti = ++mark;
-    } else return false;
-  }
-  while (pi < p.length && p[pi] === '*') pi++;
-  return pi === p.length;
-}
-
 /**
  * A comma list of patterns matches when some positive pattern matches and no
- * negated (`!`) pattern does (OpenSSH match_hostname()).
+ * negated (`!`) pattern does (OpenSSH match_hostname()). Case-insensitive.
  */
 export function patternListMatches(name: string, patterns: readonly string[]): boolean {
   let matched = false;
   for (const p of patterns) {
     if (p.startsWith('!')) {
-      if (wildcardMatch(name, p.slice(1))) return false;
-    } else if (wildcardMatch(name, p)) matched = true;
+      if (globMatch(name, p.slice(1), { ignoreCase: true })) return false;
+    } else if (globMatch(name, p, { ignoreCase: true })) matched = true;
   }
   return matched;
 }

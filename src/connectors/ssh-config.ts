@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostSpec, ConnectionSettings } from '../inventory/types.ts';
 import { patternListMatches } from './known-hosts.ts';
+import { globMatch, hasWildcard } from '../core/glob.ts';
 
 /**
  * A subset of the OpenSSH client configuration (ssh_config(5)) that cairn
@@ -102,7 +103,7 @@ function expandTildePath(p: string, home: string): string {
   return p;
 }
 
-/** A minimal glob (`*`, `?` in any path component), results sorted like glob(3). */
+/** A minimal glob (`*`, `?` in any path component, case-sensitive), results sorted like glob(3). */
 export function simpleGlob(pattern: string): string[] {
   const abs = path.resolve(pattern);
   const parts = abs.split('/').filter((p) => p !== '');
@@ -111,7 +112,7 @@ export function simpleGlob(pattern: string): string[] {
     const last = i === parts.length - 1;
     const next: string[] = [];
     for (const dir of current) {
-      if (!/[*?]/.test(part)) {
+      if (!hasWildcard(part)) {
         const p = path.join(dir, part);
         if (last ? fs.existsSync(p) : isDir(p)) next.push(p);
         continue;
@@ -132,12 +133,6 @@ export function simpleGlob(pattern: string): string[] {
     current = next;
   }
   return current;
-}
-
-/** Case-sensitive `*`/`?` match of one file name. */
-function globMatch(name: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
-  return re.test(name);
 }
 
 function isDir(p: string): boolean {
@@ -191,7 +186,7 @@ function parseFile(text: string, file: string, opts: Required<SshConfigParseOpti
       for (const arg of parsed.args) {
         let p = expandTildePath(arg, opts.home);
         if (!path.isAbsolute(p)) p = path.join(opts.includeDir, p);
-        const matches = /[*?]/.test(p) ? opts.glob(p) : [p];
+        const matches = hasWildcard(p) ? opts.glob(p) : [p];
         for (const f of matches) {
           let t: string;
           try {
@@ -246,7 +241,7 @@ export interface SshConfigValues {
   notes: string[];
 }
 
-/** Host line matching: any positive pattern matches and no negated one does. */
+/** Host line matching: any positive pattern matches and no negated one does; case-insensitive. */
 export function hostPatternsMatch(host: string, patterns: readonly string[]): boolean {
   return patternListMatches(host, patterns);
 }

@@ -60,20 +60,55 @@ export class UsageError extends Error {
   }
 }
 
+/** Skip reason of the steps a host does not run once one of its steps failed. */
+export const NOT_RUN_AFTER_FAILURE = 'not run: an earlier step failed';
+
+/** How many of the last output lines a failure message shows. */
+export const FAILURE_OUTPUT_LINES = 15;
+
+/** What a failure message is made of. */
+export interface FailureFacts {
+  /** What was being done: a step's reason, 'gathering facts', 'upload to /etc/x'. */
+  readonly what: string;
+  /** The host it failed on; leave it out where the reader already knows it. */
+  readonly host?: string;
+  /** The command as displayed (CommandResult.command: quoted, secrets masked). */
+  readonly command?: string;
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The one text of a failed command (after execa's message: reason, command, output):
+ *
+ *   install nomad: command failed on web1 with exit code 127 (command not found)
+ *     $ /usr/local/bin/nomad version
+ *     sh: /usr/local/bin/nomad: not found
+ *
+ * The output is the last FAILURE_OUTPUT_LINES lines of stderr, or of stdout when
+ * stderr is empty. Secrets are masked.
+ */
+export function describeFailure(f: FailureFacts): string {
+  const meaning = exitCodeMeaning(f.exitCode);
+  const lines = [`${f.what}: command failed${f.host ? ` on ${f.host}` : ''} with exit code ${f.exitCode}${meaning ? ` (${meaning})` : ''}`];
+  if (f.command) lines.push(`  $ ${f.command.split('\n').join('\n    ')}`);
+  const output = f.stderr.trim() || f.stdout.trim();
+  if (output) {
+    const all = output.split('\n');
+    if (all.length > FAILURE_OUTPUT_LINES) lines.push(`  ... (${all.length - FAILURE_OUTPUT_LINES} earlier lines not shown)`);
+    for (const line of all.slice(-FAILURE_OUTPUT_LINES)) lines.push(line ? `  ${line}` : '');
+  }
+  return mask(lines.join('\n'));
+}
+
 /** A command on a host exited non-zero when it had to succeed. */
 export class CommandFailedError extends Error {
   readonly result: CommandResult;
   readonly host: string;
-  constructor(host: string, result: CommandResult, what?: string) {
-    const meaning = exitCodeMeaning(result.exitCode);
-    const stderr = result.stderr.trim() || result.stdout.trim();
-    super(
-      mask(
-        `${what ? `${what}: ` : ''}command failed on ${host} with exit code ${result.exitCode}` +
-          `${meaning ? ` (${meaning})` : ''}\n  $ ${result.command}` +
-          (stderr ? `\n  ${stderr.split('\n').slice(-10).join('\n  ')}` : ''),
-      ),
-    );
+  /** `what`: what was being done ('gathering facts', 'upload to /etc/x'). */
+  constructor(host: string, result: CommandResult, what: string) {
+    super(describeFailure({ what, host, command: result.command, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr }));
     this.name = 'CommandFailedError';
     this.result = result;
     this.host = host;

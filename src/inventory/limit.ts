@@ -1,11 +1,12 @@
 import { UsageError } from '../core/errors.ts';
+import { globMatch, hasWildcard } from '../core/glob.ts';
 import { didYouMean, listChoices } from './suggest.ts';
 import type { HostSpec, Inventory } from './types.ts';
 
 /**
  * Hosts selected by an Ansible-like pattern, in inventory order. Terms are
  * separated by ',' or ':'; a term is a host name, a group name, `all`, or a
- * glob (`*`, `?`) over both. `!term` excludes, `&term` intersects; the plain
+ * glob (`*`, `?`, case-sensitive) over both. `!term` excludes, `&term` intersects; the plain
  * terms are united first (all hosts when there is none). No pattern = all.
  * Throws UsageError when a term matches nothing or nothing is selected,
  * listing the available names.
@@ -48,8 +49,7 @@ export function selectHosts(inv: Inventory, pattern?: string): HostSpec[] {
 function matchTerm(inv: Inventory, term: string): Set<string> {
   if (term === 'all') return new Set(inv.hosts.keys());
   const out = new Set<string>();
-  const test = /[*?]/.test(term) ? globToRegExp(term) : undefined;
-  const matches = (name: string) => (test ? test.test(name) : name === term);
+  const matches = (name: string) => globMatch(name, term);
   for (const name of inv.hosts.keys()) if (matches(name)) out.add(name);
   for (const group of inv.groups.values()) {
     if (!matches(group.name)) continue;
@@ -58,15 +58,10 @@ function matchTerm(inv: Inventory, term: string): Set<string> {
   return out;
 }
 
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
-
 function noMatchMessage(inv: Inventory, pattern: string, unknown: string[]): string {
   const names = [...inv.hosts.keys(), ...inv.groups.keys(), 'all'];
   const lines = unknown.map((t) => {
-    const hint = /[*?]/.test(t) ? undefined : didYouMean(t, names);
+    const hint = hasWildcard(t) ? undefined : didYouMean(t, names);
     return `--limit '${pattern}': '${t}' matches no host or group${hint ? ` (${hint})` : ''}`;
   });
   return `${lines.join('\n')}\n  fix: ${available(inv)}`;

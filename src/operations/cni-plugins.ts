@@ -3,6 +3,7 @@ import type { CommandResult } from '../core/result.ts';
 import { fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
 import { checkId, paramError, parseSections, section } from './kit.ts';
 import { checkAbsPath } from './probe-util.ts';
+import { compareVersions } from '../core/version.ts';
 
 export interface CniPluginsParams {
   readonly id: string;
@@ -27,17 +28,6 @@ const SEMVER = /^\d+\.\d+\.\d+$/;
 export function parsePluginVersion(output: string, plugin = 'bridge'): string | undefined {
   const m = new RegExp(`CNI ${plugin.replace(/[.]/g, '\\.')} plugin v?(\\d+\\.\\d+\\.\\d+)\\b`).exec(output);
   return m?.[1];
-}
-
-/** -1, 0, 1 like a comparator, for x.y.z versions. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return 0;
 }
 
 /**

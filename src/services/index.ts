@@ -5,7 +5,7 @@
  */
 export { describeProblems, resolveDescription, STOP_SIGNALS } from './description.ts';
 export type { ServiceDescription, ResolvedDescription, StopSignal } from './description.ts';
-export { resolveSupervision, supervisionVarProblems, openrcHasOutputLog, compareVersion, SUPERVISION_DEFAULTS } from './supervisor.ts';
+export { resolveSupervision, supervisionVarProblems, openrcHasOutputLog, SUPERVISION_DEFAULTS } from './supervisor.ts';
 export type { Supervision, SupervisorKind } from './supervisor.ts';
 export { renderService, renderOpenrc, renderS6, renderS6Openrc, renderSystemd, outputLogPath, rcValue, S6_LOCK_FD } from './render.ts';
 export type { ServiceFile } from './render.ts';

@@ -1,5 +1,6 @@
 import type { Facts } from '../facts/types.ts';
 import type { Vars } from '../inventory/types.ts';
+import { compareVersions, parseVersion } from '../core/version.ts';
 
 /**
  * How a service is supervised on one host:
@@ -64,25 +65,17 @@ export function supervisionVarProblems(vars: Vars): { name: string; message: str
   return out;
 }
 
-/** Compare dotted versions: -1, 0, 1. Non-numeric parts count as 0. */
-export function compareVersion(a: string, b: string): number {
-  const pa = a.split('.').map((x) => parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? 0;
-    const y = pb[i] ?? 0;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
 /**
  * Can supervise-daemon write output_log/error_log? OpenRC added that in 0.25;
  * Alpine 3.7 ships 0.24 (3.8 ships 0.35). Other OpenRC distributions: assumed yes.
+ * An Alpine VERSION_ID that is not a version: assumed no (set openrc_output_log).
  */
 export function openrcHasOutputLog(facts: Facts, setting: unknown): boolean {
   if (typeof setting === 'boolean') return setting;
-  if (facts.os.id === 'alpine' && facts.os.versionId) return compareVersion(facts.os.versionId, '3.8') >= 0;
+  if (facts.os.id === 'alpine' && facts.os.versionId) {
+    const version = parseVersion(facts.os.versionId);
+    return version !== undefined && compareVersions(version, '3.8') >= 0;
+  }
   return true;
 }
 

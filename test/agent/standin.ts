@@ -164,17 +164,8 @@ export function cniFingerprintVersion(exitCode: number | null, combinedOutput: s
   return 'unknown';
 }
 
-/** semver-ish compare of "v1.4.0" / "1.2.0"; -1, 0, 1 */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.replace(/^v/, '').split(/[.+-]/).slice(0, 3).map(Number);
-  const pb = b.replace(/^v/, '').split(/[.+-]/).slice(0, 3).map(Number);
-  for (let i = 0; i < 3; i++) {
-    const x = pa[i] ?? 0;
-    const y = pb[i] ?? 0;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
+/** Nomad's go-version compare, as far as the CNI gate needs it (v1.4.0 >= 1.3.0). */
+export { compareVersions } from '../../src/core/version.ts';
 
 // ------------------------------------------------------------------ running agents
 

@@ -13,7 +13,6 @@ import {
   loadKnownHosts,
   parseKnownHosts,
   patternListMatches,
-  wildcardMatch,
 } from '../../../src/connectors/known-hosts.ts';
 import { fingerprint, keyTypeOf, preferredHostKeyAlgorithms } from '../../../src/connectors/host-key.ts';
 
@@ -48,12 +47,11 @@ test('names: port 22 is bare, other ports are [host]:port, lower-cased', (t) => 
 });
 
 test('wildcards and negation like OpenSSH', (t) => {
-  t.true(wildcardMatch('web1.example', '*.example'));
-  t.true(wildcardMatch('web1', 'web?'));
-  t.false(wildcardMatch('web10', 'web?'));
-  t.true(wildcardMatch('WEB1', 'web1'));
-  t.true(wildcardMatch('a', '*'));
-  t.true(wildcardMatch('abcabd', '*abd'));
+  t.true(patternListMatches('web1.example', ['*.example']));
+  t.true(patternListMatches('web1', ['web?']));
+  t.false(patternListMatches('web10', ['web?']));
+  t.true(patternListMatches('WEB1', ['web1']), 'case-insensitive');
+  t.false(patternListMatches('WEB2.example', ['*.example', '!web*']), 'negation ignores case too');
   t.true(patternListMatches('db.example', ['*.example', '!web*.example']));
   t.false(patternListMatches('web2.example', ['*.example', '!web*.example']));
   t.false(patternListMatches('x', ['!y']), 'only negated patterns never match');

@@ -86,6 +86,13 @@ Host db?
   t.is(lookupSshConfig(c, 'db12').user, undefined);
 });
 
+test('Host patterns ignore case (cairn lower-cases neither side; OpenSSH lower-cases the host name only)', (t) => {
+  const c = cfg('Host WEB? !Web2\n  User upper\n');
+  t.is(lookupSshConfig(c, 'web1').user, 'upper');
+  t.is(lookupSshConfig(c, 'WEB1').user, 'upper');
+  t.is(lookupSshConfig(c, 'web2').user, undefined);
+});
+
 test('IdentityFile accumulates in order from every matching block', (t) => {
   const c = cfg('Host a\n IdentityFile ~/.ssh/a1\n IdentityFile ~/.ssh/a2\nHost *\n IdentityFile ~/.ssh/all\n');
   t.deepEqual(lookupSshConfig(c, 'a').identityFiles, ['~/.ssh/a1', '~/.ssh/a2', '~/.ssh/all']);

@@ -43,6 +43,10 @@ test('a term matching nothing lists the names and suggests one', (t) => {
   t.true(err!.message.includes("hosts 'alp1', 'alp2', 'rpi1', 'laptop' and 'image'; groups 'servers', 'clients' and 'images'"));
 });
 
+test('globs are case-sensitive, like the names', (t) => {
+  t.throws(() => selectHosts(inv, 'ALP*'), { instanceOf: UsageError, message: /'ALP\*' matches no host or group/ });
+});
+
 test('an exclusion of an unknown name is an error too', (t) => {
   t.throws(() => selectHosts(inv, 'all,!srvers'), { instanceOf: UsageError, message: /'srvers' matches no host or group \(did you mean 'servers'\?\)/ });
 });
