@@ -14,7 +14,7 @@ import type { EventSink, HostSummary, OpResult } from './events.ts';
 import type { Semaphore } from '../core/semaphore.ts';
 import { factsCommand } from '../facts/gather.ts';
 import { parseFacts } from '../facts/parse.ts';
-import { CommandFailedError, UnreachableError } from '../core/errors.ts';
+import { CommandFailedError, NOT_RUN_AFTER_FAILURE, UnreachableError, describeFailure } from '../core/errors.ts';
 import { batchCost, chunkBySize } from './chunk.ts';
 import { PathLedger } from './path-ledger.ts';
 import { combinedDiffs } from './combined-diff.ts';
@@ -128,7 +128,8 @@ class HostRunner {
       chunk.forEach(({ step, cmd }, i) => {
         const part = parts[i];
         if (!part) throw new Error(`probe output of ${step.role.def.name}/${step.op.id} is missing from the batch (output cut short?)`);
-        out.set(step, { command: cmd.display, durationMs: 0, ...part });
+        // one round trip carried every probe of the chunk: each has its duration
+        out.set(step, { command: cmd.display, durationMs: res.durationMs, ...part });
       });
     }
     return out;
@@ -148,7 +149,7 @@ class HostRunner {
       if (i < queue.length && !this.#stopped) await this.flushMixed(queue[i++]!);
     }
     // whatever was not run because the host stopped
-    for (; i < queue.length; i++) this.record(queue[i]!.step, { status: 'skipped', reason: 'not run: an earlier step failed' });
+    for (; i < queue.length; i++) this.record(queue[i]!.step, { status: 'skipped', reason: NOT_RUN_AFTER_FAILURE });
   }
 
   /** Shell-only change plans in as few round trips as the command size allows (see chunk.ts). */
@@ -156,7 +157,7 @@ class HostRunner {
     const built = items.map((it) => ({ ...it, cmd: strict(it.plan.commands as ShellCommand[]) }));
     for (const chunk of chunkBySize(built, (it) => batchCost(it.cmd))) {
       if (this.#stopped) {
-        for (const it of chunk) this.record(it.step, { status: 'skipped', reason: 'not run: an earlier step failed' });
+        for (const it of chunk) this.record(it.step, { status: 'skipped', reason: NOT_RUN_AFTER_FAILURE });
         continue;
       }
       await this.flushShellBatch(chunk);
@@ -171,7 +172,7 @@ class HostRunner {
     items.forEach((it, idx) => {
       const part = parts[idx];
       if (this.#stopped || !part) {
-        this.record(it.step, { status: 'skipped', reason: this.#stopped ? 'not run: an earlier step failed' : `not run (batch exited ${res.exitCode}: ${res.stderr.trim()})` });
+        this.record(it.step, { status: 'skipped', reason: this.#stopped ? NOT_RUN_AFTER_FAILURE : `not run (batch exited ${res.exitCode}: ${res.stderr.trim()})` });
         if (!part && !this.#stopped) this.#stopped = true;
         return;
       }
@@ -238,8 +239,8 @@ class HostRunner {
   }
 
   failed(step: Step, plan: ChangePlan, part: { exitCode: number; stdout: string; stderr: string }): void {
-    const detail = (part.stderr.trim() || part.stdout.trim()).split('\n').slice(-15).join('\n');
-    this.record(step, { status: 'failed', reason: plan.reason, error: `${plan.reason}: exit code ${part.exitCode}${detail ? `\n${detail}` : ''}` });
+    const error = describeFailure({ what: plan.reason, command: commandSummary(plan.commands), exitCode: part.exitCode, stdout: part.stdout, stderr: part.stderr });
+    this.record(step, { status: 'failed', reason: plan.reason, error });
     this.#stopped = true;
   }
 
@@ -320,7 +321,7 @@ class HostRunner {
       }
     }
     if (queue.length > 0 && !this.#stopped) await this.flush(queue);
-    else for (const q of queue) this.record(q.step, { status: 'skipped', reason: 'not run: an earlier step failed' });
+    else for (const q of queue) this.record(q.step, { status: 'skipped', reason: NOT_RUN_AFTER_FAILURE });
     return notified;
   }
 
@@ -405,6 +406,17 @@ class HostRunner {
     if (files.length > 0) this.summary.files = files;
     return this.summary;
   }
+}
+
+/** The commands of a failed change as the failure shows them: a few lines each (file content can be long). */
+function commandSummary(commands: readonly Command[]): string {
+  const one = (c: Command) => {
+    if (!(c instanceof ShellCommand)) return `upload ${c.description} to ${c.path}`;
+    const lines = c.display.split('\n');
+    const head = lines.slice(0, 3).map((l) => (l.length > 160 ? `${l.slice(0, 160)}...` : l));
+    return lines.length > 3 ? [...head, `... (${lines.length - 3} more lines)`].join('\n') : head.join('\n');
+  };
+  return commands.map(one).join('\n');
 }
 
 /** Apply (or check) a host's roles through its connector. Never throws. */

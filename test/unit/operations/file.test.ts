@@ -246,3 +246,26 @@ for (const target of targets()) {
     t.not(r.exitCode, 0);
   });
 }
+
+test('state absent: a file is kept as a backup, a link removed, a directory removed with its content, absent is a noop', (t) => {
+  const op = file({ id: 'old', path: '/etc/app/old.conf', state: 'absent' });
+  const f = op.plan(fakePathProbe({ type: 'file', stat: '644 0 0 root root 3', sha256: sha256('old') }), ctx);
+  t.is(f.kind === 'change' ? f.reason : f.kind, 'remove /etc/app/old.conf (kept as a .cairn-bak file)');
+  t.regex(f.kind === 'change' ? String(f.commands[0]) : '', /^mv -f \/etc\/app\/old\.conf \/etc\/app\/old\.conf\.cairn-bak\.\$\(date \+%s\)$/);
+  const l = op.plan(fakePathProbe({ type: 'link', target: '/x', resolved: 'file', stat: '644 0 0 root root 1' }), ctx);
+  t.is(l.kind === 'change' ? String(l.commands[0]) : '', 'rm -f /etc/app/old.conf');
+  const d = op.plan(fakePathProbe({ type: 'dir', stat: '755 0 0 root root 4096' }), ctx);
+  t.is(d.kind === 'change' ? String(d.commands[0]) : '', 'rm -rf /etc/app/old.conf');
+  t.deepEqual(op.plan(fakePathProbe({ type: 'absent' }), ctx), { kind: 'noop', reason: '/etc/app/old.conf is already absent' });
+  const noBackup = file({ id: 'old', path: '/etc/app/old.conf', state: 'absent', backup: false }).plan(fakePathProbe({ type: 'file', stat: '644 0 0 root root 3' }), ctx);
+  t.is(noBackup.kind === 'change' ? String(noBackup.commands[0]) : '', 'rm -f /etc/app/old.conf');
+});
+
+test('attributes only: an existing file gets mode/owner, its content untouched; a missing one fails', (t) => {
+  const op = file({ id: 'm', path: '/etc/app.conf', mode: '0600', owner: 'consul' });
+  const p = op.plan(fakePathProbe({ type: 'file', stat: '644 0 0 root root 3' }), ctx);
+  t.is(p.kind === 'change' ? p.reason : p.kind, '/etc/app.conf: mode 0644 -> 0600, owner root -> consul');
+  t.deepEqual(p.kind === 'change' ? p.commands.map(String) : [], ['chown consul /etc/app.conf', 'chmod 0600 /etc/app.conf']);
+  t.is(op.plan(fakePathProbe({ type: 'file', stat: '600 100 0 consul root 3' }), ctx).kind, 'noop');
+  t.deepEqual(op.plan(fakePathProbe({ type: 'absent' }), ctx), { kind: 'fail', message: "file 'm': /etc/app.conf does not exist; give content or src to create it" });
+});
