@@ -1,44 +1,36 @@
-import type { ResolvedDescription } from './description.ts';
+import { checkedServiceName, type ResolvedDescription } from './description.ts';
 import { HEADER, type ServiceFile } from './service-file.ts';
-
-/** One ExecStart word: plain, or double-quoted with `\ "` escaped, `%` doubled and `$` as `$$`. */
-function unitWord(w: string): string {
-  const esc = w.replace(/%/g, '%%').replace(/\$/g, '$$$$');
-  return /^[A-Za-z0-9_@+=:,./-]+$/.test(esc) ? esc : `"${esc.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-}
+import { unitFile, type UnitLine } from './unit-file.ts';
+import { unitValue as v } from './unit-value.ts';
 
 /** A systemd unit (HashiCorp's shape for Nomad and Consul). */
 export function renderSystemd(d: ResolvedDescription): ServiceFile[] {
+  const name = checkedServiceName(d.name);
   const unit = (n: string) => (n.includes('.') ? n : `${n}.service`);
   const after = ['network-online.target', ...d.needs.map(unit), ...d.after.map(unit)];
-  const lines = [
-    `# ${HEADER}`,
-    '[Unit]',
-    `Description=${d.description}`,
-    'Wants=network-online.target',
-    `After=${after.join(' ')}`,
-    ...(d.needs.length ? [`Requires=${d.needs.map(unit).join(' ')}`] : []),
-    'StartLimitIntervalSec=60',
-    'StartLimitBurst=5',
-    '',
-    '[Service]',
-    `Type=${d.notify ? 'notify' : 'simple'}`,
-    ...(d.user !== 'root' ? [`User=${d.user}`, ...(d.group ? [`Group=${d.group}`] : [])] : []),
-    ...Object.entries(d.env).map(([k, v]) => `Environment=${unitWord(`${k}=${v}`)}`),
-    `ExecStart=${[d.command, ...d.args].map(unitWord).join(' ')}`,
-    'ExecReload=/bin/kill -HUP $MAINPID',
-    ...(d.killMode ? [`KillMode=${d.killMode}`] : []),
-    `KillSignal=${d.killSignal}`,
-    'Restart=on-failure',
-    `RestartSec=${d.restartDelay}`,
-    `LimitNOFILE=${d.nofile}`,
-    ...(d.unlimitedProcesses ? ['LimitNPROC=infinity', 'TasksMax=infinity'] : []),
-    ...(d.oomScoreAdjust !== undefined ? [`OOMScoreAdjust=${d.oomScoreAdjust}`] : []),
-    'StandardInput=null',
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
+  const unitLines: UnitLine<'Unit'>[] = [
+    ['Description', v.text(d.description)],
+    ['Wants', v.units(['network-online.target'])],
+    ['After', v.units(after)],
+    ...(d.needs.length ? [['Requires', v.units(d.needs.map(unit))] as const] : []),
+    ['StartLimitIntervalSec', v.int(60)],
+    ['StartLimitBurst', v.int(5)],
   ];
-  return [{ key: 'unit', path: `/etc/systemd/system/${d.name}.service`, content: lines.join('\n'), mode: '0644', restart: true, daemonReload: true }];
+  const service: UnitLine<'Service'>[] = [
+    ['Type', v.keyword(d.notify ? 'notify' : 'simple')],
+    ...(d.user !== 'root' ? [['User', v.account(d.user)] as const, ...(d.group ? [['Group', v.account(d.group)] as const] : [])] : []),
+    ...Object.entries(d.env).map(([k, val]) => ['Environment', v.env(k, val)] as const),
+    ['ExecStart', v.exec(d.command, d.args)],
+    ['ExecReload', v.exec('/bin/kill', ['-HUP', { variable: 'MAINPID' }])],
+    ...(d.killMode ? [['KillMode', v.keyword(d.killMode)] as const] : []),
+    ['KillSignal', v.keyword(d.killSignal)],
+    ['Restart', v.keyword('on-failure')],
+    ['RestartSec', v.int(d.restartDelay)],
+    ['LimitNOFILE', v.int(d.nofile)],
+    ...(d.unlimitedProcesses ? [['LimitNPROC', v.keyword('infinity')] as const, ['TasksMax', v.keyword('infinity')] as const] : []),
+    ...(d.oomScoreAdjust !== undefined ? [['OOMScoreAdjust', v.int(d.oomScoreAdjust)] as const] : []),
+    ['StandardInput', v.keyword('null')],
+  ];
+  const content = unitFile(HEADER, { Unit: unitLines, Service: service, Install: [['WantedBy', v.units(['multi-user.target'])]] });
+  return [{ key: 'unit', path: `/etc/systemd/system/${name}.service`, content, mode: '0644', restart: true, daemonReload: true }];
 }
