@@ -41,9 +41,13 @@ function oneLine(what: string, s: string): string {
 /** `%` starts a specifier everywhere cairn writes user text. */
 const specifiers = (s: string) => s.replace(/%/g, '%%');
 
-/** One word of a command line or an Environment= list: `%` → `%%`, `$` → `$$`, double-quoted (with `\ "` escaped) unless plain. */
-function word(what: string, w: string): string {
-  const esc = specifiers(oneLine(what, w)).replace(/\$/g, '$$$$');
+/**
+ * One word of a command line (`dollars`: `$` → `$$`, systemd expands `$VAR` there) or of an
+ * Environment= list (no variable expansion: `$` stays): `%` → `%%`, double-quoted (with `\ "` escaped) unless plain.
+ */
+function word(what: string, w: string, dollars: boolean): string {
+  const spec = specifiers(oneLine(what, w));
+  const esc = dollars ? spec.replace(/\$/g, '$$$$') : spec;
   return /^[A-Za-z0-9_@+=:,./-]+$/.test(esc) ? esc : `"${esc.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
@@ -84,15 +88,15 @@ export const unitValue = {
   exec(program: string, args: readonly (string | UnitVariable)[]): UnitValue {
     if (typeof program !== 'string' || !program.startsWith('/')) throw new Error(`systemd unit: the program must be an absolute path, got ${JSON.stringify(program)}`);
     const rest = args.map((a) => {
-      if (typeof a === 'string') return word('command argument', a);
+      if (typeof a === 'string') return word('command argument', a, true);
       if (!UNIT_VARIABLES.includes(a.variable)) throw new Error(`systemd unit: unknown variable ${JSON.stringify(a.variable)}`);
       return `$${a.variable}`;
     });
-    return make([word('program', program), ...rest].join(' '));
+    return make([word('program', program, true), ...rest].join(' '));
   },
-  /** One Environment= assignment `NAME=value`, as one word. */
+  /** One Environment= assignment `NAME=value`, as one word ("Variable expansion is not performed inside the strings, and $ has no special meaning", systemd.exec(7)). */
   env(name: string, value: string): UnitValue {
     if (typeof name !== 'string' || !ENV_NAME.test(name)) throw new Error(`systemd unit: not an environment variable name: ${JSON.stringify(name)}`);
-    return make(word(`environment ${name}`, `${name}=${value}`));
+    return make(word(`environment ${name}`, `${name}=${value}`, false));
   },
 };

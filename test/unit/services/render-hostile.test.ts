@@ -161,12 +161,12 @@ test('OpenRC and s6: what cannot be written safely is refused, naming the value'
   t.throws(s6({ killSignal: 'SIGTERM\nSIGKILL' as 'SIGTERM' }), { message: /not a stop signal/ });
 });
 
-test('systemd: hostile arguments and env values are escaped per systemd rules: quotes, %% for %, $$ for $, \\\\ for \\', (t) => {
+test('systemd: hostile arguments and env values are escaped per systemd rules: quotes, %% for %, $$ for $ (ExecStart only), \\\\ for \\', (t) => {
   const d = hostile('/d', { args: ['a b', "it's", '"dq"', BOOM, '`x`', ';', 'a;b', '%h', '${HOME}', 'back\\slash', '', 'tab\there'], user: 'nobody', group: 'nogroup', description: `50% of "D" ${BOOM} \`x\` ;` });
   const unit = file(renderSystemd(d), 'unit');
   const lines = unit.split('\n');
   t.is(lines.find((l) => l.startsWith('ExecStart=')), `ExecStart=/d/argv "a b" "it's" "\\"dq\\"" "$$(touch PWNED)" "\`x\`" ";" "a;b" "%%h" "$\${HOME}" "back\\\\slash" "" "tab\there"`);
-  t.true(lines.includes(`Environment="E=$$(touch PWNED) \`touch PWNED\` \\"'; touch PWNED \\\\ %%i $$HOME"`), unit);
+  t.true(lines.includes(`Environment="E=$(touch PWNED) \`touch PWNED\` \\"'; touch PWNED \\\\ %%i $HOME"`), unit);
   t.true(lines.includes(`Description=50%% of "D" ${BOOM} \`x\` ;`), unit);
   t.true(lines.includes('ExecReload=/bin/kill -HUP $MAINPID'), 'systemd variables come only from the typed set');
   // nothing else: every line is a comment, a section, empty or a known Directive=
