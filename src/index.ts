@@ -5,9 +5,9 @@
  */
 export { defineRole } from './roles/role.ts';
 export type { RoleDefinition, RoleContext, RoleValidationContext } from './roles/role.ts';
-export { sh, asWord, joinCommands, ShellCommand } from './shell/sh.ts';
+export { sh, asWord, joinCommands, ShellCommand, isShellCommand } from './shell/sh.ts';
 export { quote } from './shell/quote.ts';
-export { Secret, mask } from './core/secret.ts';
+export { Secret, isSecret, mask } from './core/secret.ts';
 export type { Facts } from './facts/types.ts';
 export type { Operation, Plan, OpContext, PathEffect } from './operations/operation.ts';
 export type { PathState } from './operations/probe-util.ts';

@@ -3,7 +3,19 @@
  * Every Secret constructed registers its text with the process-wide mask, so any
  * output path that calls `mask()` hides it, even if it was interpolated somewhere.
  */
-const registry = new Set<string>();
+const REGISTRY: unique symbol = Symbol.for('cairn.Secret.registry');
+/** One registry per process, shared by every copy of this module loaded (a global cairn and a project's own). */
+const registry: Set<string> = ((globalThis as { [REGISTRY]?: Set<string> })[REGISTRY] ??= new Set<string>());
+
+/** The brand every Secret carries, shared by every copy of this module loaded. */
+const BRAND: unique symbol = Symbol.for('cairn.Secret');
+
+/** Is `v` a Secret, from this copy of cairn or another one loaded in the same process? */
+export function isSecret(v: unknown): v is Secret {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as { [BRAND]?: unknown; reveal?: unknown };
+  return s[BRAND] === true && typeof s.reveal === 'function';
+}
 
 export const MASK = '********';
 
@@ -23,13 +35,16 @@ export class Secret {
   toJSON(): string {
     return MASK;
   }
+  get [BRAND](): true {
+    return true;
+  }
+  /** `instanceof` accepts a Secret of another copy of this module too. */
+  static [Symbol.hasInstance](v: unknown): v is Secret {
+    return isSecret(v);
+  }
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `Secret(${MASK})`;
   }
-}
-
-export function isSecret(v: unknown): v is Secret {
-  return v instanceof Secret;
 }
 
 /** Replace every registered secret value in `text` with the mask. Longest first. */

@@ -6,7 +6,7 @@ import type { LoadedRole } from '../roles/loader.ts';
 import type { TemplateRenderer } from '../roles/context.ts';
 import { makeRoleContext } from '../roles/context.ts';
 import type { RoleContext } from '../roles/role.ts';
-import { ShellCommand, sh } from '../shell/sh.ts';
+import { type ShellCommand, isShellCommand, sh } from '../shell/sh.ts';
 import { batch, strict } from './batch.ts';
 import type { CommandResult } from '../core/result.ts';
 import { mask } from '../core/secret.ts';
@@ -144,7 +144,7 @@ class HostRunner {
     let i = 0;
     while (i < queue.length && !this.#stopped) {
       const shellOnly: { step: Step; plan: ChangePlan }[] = [];
-      while (i < queue.length && !queue[i]!.step.op.afterChange && queue[i]!.plan.commands.every((c) => c instanceof ShellCommand)) shellOnly.push(queue[i++]!);
+      while (i < queue.length && !queue[i]!.step.op.afterChange && queue[i]!.plan.commands.every((c) => isShellCommand(c))) shellOnly.push(queue[i++]!);
       if (shellOnly.length > 0) await this.flushShell(shellOnly);
       if (i < queue.length && !this.#stopped) await this.flushMixed(queue[i++]!);
     }
@@ -183,7 +183,7 @@ class HostRunner {
 
   async flushMixed(it: { step: Step; plan: ChangePlan }): Promise<void> {
     for (const c of it.plan.commands as Command[]) {
-      if (c instanceof ShellCommand) {
+      if (isShellCommand(c)) {
         this.summary.roundTrips++;
         const res = await this.conn.run(strict([c]), { timeoutMs: this.opts.commandTimeoutMs });
         if (res.exitCode !== 0) return this.failed(it.step, it.plan, res);

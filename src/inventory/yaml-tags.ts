@@ -1,5 +1,5 @@
 import type { ScalarTag } from 'yaml';
-import { Secret } from '../core/secret.ts';
+import { Secret, isSecret } from '../core/secret.ts';
 
 /** Message prefix of a `!secret_env` whose variable is unset (to attach the fix). */
 export const SECRET_ENV_UNSET = 'environment variable';
@@ -13,7 +13,7 @@ export const SECRET_ENV_UNSET = 'environment variable';
 export function secretTags(env: NodeJS.ProcessEnv = process.env): ScalarTag[] {
   const secret: ScalarTag = {
     tag: '!secret',
-    identify: (v) => v instanceof Secret,
+    identify: (v) => isSecret(v),
     resolve: (text) => new Secret(text),
   };
   const secretEnv: ScalarTag = {

@@ -1,5 +1,5 @@
 import type { CommandResult } from '../core/result.ts';
-import { sh, joinCommands, ShellCommand } from '../shell/sh.ts';
+import { sh, joinCommands, isShellCommand, type ShellCommand } from '../shell/sh.ts';
 import { parseSections, section, checkId, paramError } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { checkAbsPath, probeFailed } from './probe-util.ts';
@@ -26,12 +26,12 @@ const KIND = 'command';
  */
 export function command(params: CommandParams): Operation {
   const id = checkId(KIND, params.id);
-  if (!(params.run instanceof ShellCommand)) {
+  if (!isShellCommand(params.run)) {
     throw paramError(KIND, id, 'run', 'must be a command built with the sh tag', 'write run: sh`...`');
   }
   const run = params.run;
   const creates = params.creates === undefined ? undefined : checkAbsPath(KIND, id, 'creates', params.creates);
-  if (params.unless !== undefined && !(params.unless instanceof ShellCommand)) {
+  if (params.unless !== undefined && !isShellCommand(params.unless)) {
     throw paramError(KIND, id, 'unless', 'must be a command built with the sh tag', 'write unless: sh`...`');
   }
   const unless = params.unless;

@@ -1,5 +1,5 @@
 import type { CommandResult } from '../core/result.ts';
-import { sh, ShellCommand } from '../shell/sh.ts';
+import { sh, isShellCommand, type ShellCommand } from '../shell/sh.ts';
 import { checkId, paramError } from './kit.ts';
 import { change, fail, noop, type Operation, type OpContext, type Plan } from './operation.ts';
 
@@ -72,7 +72,7 @@ done
 /** One check (a compound command usable after `if`) and a description. */
 function checkCommand(id: string, params: WaitParams): { check: ShellCommand; what: string } {
   if (params.command !== undefined) {
-    if (!(params.command instanceof ShellCommand)) {
+    if (!isShellCommand(params.command)) {
       throw paramError(KIND, id, 'command', 'must be a command built with the sh tag', 'write command: sh`...`');
     }
     return { check: sh`{ ( ${params.command}

@@ -77,13 +77,31 @@ const ABS = /^\/[A-Za-z0-9_.\/+@-]+$/;
 const ACCOUNT = /^[a-z_][a-z0-9_-]*$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** No line break (`\n`, `\r`) and no NUL: every supervisor's file format is line based. */
+const oneLine = (s: string) => !/[\n\r\0]/.test(s);
+
+/** The name as a renderer needs it (it names files): throws unless it is a service name. */
+export function checkedServiceName(name: string): string {
+  if (typeof name !== 'string' || !NAME.test(name)) throw new Error(`not a service name: ${JSON.stringify(name)} (letters, digits, _ . -)`);
+  return name;
+}
+
+/** The signal as a renderer needs it: throws unless it is one of STOP_SIGNALS. */
+export function checkedStopSignal(signal: string): StopSignal {
+  if (!(STOP_SIGNALS as readonly string[]).includes(signal)) throw new Error(`not a stop signal: ${JSON.stringify(signal)} (one of ${STOP_SIGNALS.join(', ')})`);
+  return signal as StopSignal;
+}
+
 /** Every problem of a description, as text (`field: problem; fix`); empty when valid. */
 export function describeProblems(d: ServiceDescription): string[] {
   const out: string[] = [];
   const bad = (field: string, problem: string, fix: string) => out.push(`${field}: ${problem}; fix: ${fix}`);
   if (typeof d.name !== 'string' || !NAME.test(d.name)) bad('name', `must be a service name, got ${JSON.stringify(d.name)}`, 'letters, digits, _ . - (e.g. nomad)');
+  if (d.description !== undefined && (typeof d.description !== 'string' || !oneLine(d.description) || d.description.endsWith('\\'))) {
+    bad('description', `must be one line of text, not ending in a backslash, got ${JSON.stringify(d.description)}`, 'e.g. description: Consul agent');
+  }
   if (typeof d.command !== 'string' || !ABS.test(d.command)) bad('command', `must be an absolute path, got ${JSON.stringify(d.command)}`, 'e.g. /usr/local/bin/nomad');
-  if (d.args !== undefined && (!Array.isArray(d.args) || d.args.some((a) => typeof a !== 'string' || a.includes('\n')))) {
+  if (d.args !== undefined && (!Array.isArray(d.args) || d.args.some((a) => typeof a !== 'string' || !oneLine(a)))) {
     bad('args', 'must be a list of strings without newlines', "e.g. args: [agent, '-config=/etc/nomad.d']");
   }
   for (const f of ['user', 'group'] as const) {
@@ -102,7 +120,7 @@ export function describeProblems(d: ServiceDescription): string[] {
     else
       for (const [k, v] of Object.entries(d.env)) {
         if (!ENV_KEY.test(k)) bad(`env.${k}`, 'is not a valid environment variable name', 'letters, digits and _, not starting with a digit');
-        if (typeof v !== 'string' || v.includes('\n')) bad(`env.${k}`, `must be a one-line string, got ${JSON.stringify(v)}`, 'quote numbers: "2"');
+        if (typeof v !== 'string' || !oneLine(v)) bad(`env.${k}`, `must be a one-line string, got ${JSON.stringify(v)}`, 'quote numbers: "2"');
       }
   }
   if (d.restartDelay !== undefined && (!Number.isInteger(d.restartDelay) || d.restartDelay < 0 || d.restartDelay > 300)) {

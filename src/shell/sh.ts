@@ -1,19 +1,44 @@
 import { quote } from './quote.ts';
-import { Secret, mask } from '../core/secret.ts';
+import { type Secret, isSecret, mask } from '../core/secret.ts';
+
+/** The brand every ShellCommand carries, shared by every copy of this module loaded. */
+const BRAND: unique symbol = Symbol.for('cairn.ShellCommand');
+/** Only this module holds it: the constructor refuses to run without it. */
+const TOKEN: unique symbol = Symbol('ShellCommand constructor');
+
+/** Is `v` a ShellCommand, from this copy of cairn or another one loaded in the same process? */
+export function isShellCommand(v: unknown): v is ShellCommand {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as { [BRAND]?: unknown; text?: unknown; display?: unknown };
+  return c[BRAND] === true && typeof c.text === 'string' && typeof c.display === 'string';
+}
+
+let make: (text: string, display: string) => ShellCommand;
 
 /**
  * A shell command for the target's /bin/sh. It can only be made by the `sh` tag
- * (or composed from other ShellCommands), so every interpolated value is quoted.
+ * (or composed from other ShellCommands), so every interpolated value is quoted:
+ * the constructor is private and needs a token only this module has.
  */
 export class ShellCommand {
   /** The text sent to the host (may contain secrets). */
   readonly text: string;
   /** The text for logs and errors: secrets masked. */
   readonly display: string;
-  /** @internal use the `sh` tag */
-  constructor(text: string, display: string) {
+  private constructor(token: typeof TOKEN, text: string, display: string) {
+    if (token !== TOKEN) throw new TypeError('ShellCommand: build commands with the sh tag');
     this.text = text;
     this.display = mask(display);
+  }
+  static {
+    make = (text, display) => new ShellCommand(TOKEN, text, display);
+  }
+  get [BRAND](): true {
+    return true;
+  }
+  /** `instanceof` accepts a ShellCommand of another copy of this module too. */
+  static [Symbol.hasInstance](v: unknown): v is ShellCommand {
+    return isShellCommand(v);
   }
   toString(): string {
     return this.display;
@@ -30,8 +55,8 @@ export type ShValue =
   | readonly ShValue[];
 
 function render(v: ShValue, forDisplay: boolean): string {
-  if (v instanceof ShellCommand) return forDisplay ? v.display : v.text;
-  if (v instanceof Secret) return forDisplay ? quote(v.toString()) : quote(v.reveal());
+  if (isShellCommand(v)) return forDisplay ? v.display : v.text;
+  if (isSecret(v)) return forDisplay ? quote(v.toString()) : quote(v.reveal());
   if (Array.isArray(v)) return v.map((x) => render(x, forDisplay)).join(' ');
   if (typeof v === 'string') return quote(v);
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return quote(String(v));
@@ -51,16 +76,16 @@ export function sh(strings: TemplateStringsArray, ...values: ShValue[]): ShellCo
     text += render(v, false) + (strings[i + 1] ?? '');
     display += render(v, true) + (strings[i + 1] ?? '');
   });
-  return new ShellCommand(text, display);
+  return make(text, display);
 }
 
 /** Join commands with a separator token such as '&&', ';' or '\n' (a fixed set, never user text). */
 export function joinCommands(cmds: readonly ShellCommand[], sep: '&&' | ';' | '\n' | '||' | '|' = '\n'): ShellCommand {
   const s = sep === '\n' ? '\n' : ` ${sep} `;
-  return new ShellCommand(cmds.map((c) => c.text).join(s), cmds.map((c) => c.display).join(s));
+  return make(cmds.map((c) => c.text).join(s), cmds.map((c) => c.display).join(s));
 }
 
 /** A whole command as ONE quoted word, e.g. for `sh -c ${asWord(cmd)}` or `sudo sh -c`. */
 export function asWord(cmd: ShellCommand): ShellCommand {
-  return new ShellCommand(quote(cmd.text), quote(cmd.display));
+  return make(quote(cmd.text), quote(cmd.display));
 }

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from '../../../src/artifacts/cache.ts';
 import { artifact, prepareArtifacts, type ArtifactParams } from '../../../src/operations/artifact.ts';
-import { ShellCommand } from '../../../src/shell/sh.ts';
+import { ShellCommand, sh } from '../../../src/shell/sh.ts';
 import { batch, strict } from '../../../src/engine/batch.ts';
 import { removeToyBinaries, tempDir, toyBinary } from '../artifacts/_fixtures.ts';
 import { AlpineChroot, alpine, chrootUnavailable, ctx, debian, expectInstall, result, sections, summary, withFacts } from './_sysops.ts';
@@ -199,7 +199,7 @@ test('artifact: install a musl build in an Alpine 3.19 chroot (busybox sha256sum
     const glibc = toyBinary('glibc');
     if (glibc) {
       writeFileSync(join(root.root, 'tmp/toy-glibc'), glibc, { mode: 0o755 });
-      const g = root.sh(batch([new ShellCommand('/tmp/toy-glibc version', '/tmp/toy-glibc version')]).command.text);
+      const g = root.sh(batch([sh`/tmp/toy-glibc version`]).command.text);
       t.regex(g.stdout, /toy-glibc: not found/);
     }
   } finally {

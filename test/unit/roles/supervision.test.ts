@@ -126,7 +126,7 @@ test('systemd: HashiCorp-shaped unit; Type=simple unless notify', (t) => {
   for (const l of ['Type=simple', 'KillMode=process', 'KillSignal=SIGINT', 'Restart=on-failure', 'RestartSec=2', 'LimitNOFILE=65536', 'LimitNPROC=infinity', 'TasksMax=infinity', 'OOMScoreAdjust=-1000', 'ExecStart=/usr/local/bin/nomad agent -config=/etc/nomad.d', 'WantedBy=multi-user.target', 'After=network-online.target consul.service']) {
     t.true(unit.split('\n').includes(l), l);
   }
-  t.true(unit.includes(`Environment="WEIRD=it's \\"$$x\\""`));
+  t.true(unit.includes(`Environment="WEIRD=it's \\"$x\\""`));
   const c = file(renderSystemd(resolveDescription({ ...consul, notify: true })), '/etc/systemd/system/consul.service');
   t.regex(c, /^Type=notify$/m);
   t.regex(c, /^User=consul$/m);
