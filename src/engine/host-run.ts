@@ -411,7 +411,7 @@ class HostRunner {
 /** The commands of a failed change as the failure shows them: a few lines each (file content can be long). */
 function commandSummary(commands: readonly Command[]): string {
   const one = (c: Command) => {
-    if (!(c instanceof ShellCommand)) return `upload ${c.description} to ${c.path}`;
+    if (!isShellCommand(c)) return `upload ${c.description} to ${c.path}`;
     const lines = c.display.split('\n');
     const head = lines.slice(0, 3).map((l) => (l.length > 160 ? `${l.slice(0, 160)}...` : l));
     return lines.length > 3 ? [...head, `... (${lines.length - 3} more lines)`].join('\n') : head.join('\n');
