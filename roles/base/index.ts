@@ -2,11 +2,27 @@
 // anything else: packages, accounts, the bridge kernel modules, the sysctls of
 // Nomad's bridge networking, and cgroup settings (Alpine rc.conf, Raspberry Pi
 // cmdline.txt). Vars and behaviour: docs/roles-host.md.
-import { defineRole, group, kernelModule, line, noop, packages, sysctl, user, type Operation } from '../../src/index.ts';
-import type { Facts } from '../../src/facts/types.ts';
-import type { Vars } from '../../src/inventory/types.ts';
-import { kernelCmdline } from '../../src/operations/cmdline.ts';
-import { PACKAGE_NAME, boolean, checkVars, isMap, oneOf, stringList, type VarProblem } from './vars-check.ts';
+import {
+  PACKAGE_NAME,
+  boolean,
+  checkVars,
+  defineRole,
+  group,
+  isMap,
+  kernelCmdline,
+  kernelModule,
+  line,
+  noop,
+  oneOf,
+  packages,
+  stringList,
+  sysctl,
+  user,
+  type Facts,
+  type Operation,
+  type VarProblem,
+  type Vars,
+} from 'cairn';
 
 /** Kernel modules cairn can tell are built in from the kernel config (module -> CONFIG_ option). */
 export const MODULE_OPTIONS: Readonly<Record<string, string>> = {

@@ -5,10 +5,7 @@
 // Vars and behaviour: docs/roles-host.md.
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
-import { archive, artifact, defineRole, fail, type Operation } from '../../src/index.ts';
-import type { Vars } from '../../src/inventory/types.ts';
-import { cniPlugins } from '../../src/operations/cni-plugins.ts';
-import { checkVars, isMap, stringList, type VarProblem } from '../base/vars-check.ts';
+import { archive, artifact, checkVars, cniPlugins, defineRole, fail, isMap, stringList, type Operation, type VarProblem, type Vars } from 'cairn';
 
 export const MIN_BRIDGE_VERSION = '1.3.0';
 

@@ -2,11 +2,16 @@
 // HCL config (server or client, bootstrap_expect from the inventory, gossip
 // key as a secret), the service under OpenRC / s6 / systemd, and waits for the
 // cluster. Servers restart one host at a time. Vars: docs/roles-nomad-consul.md#consul
-import { defineRole, directory, file, group, user } from '../../src/index.ts';
-import { uniqueProblems, type InputProblem } from '../../src/core/errors.ts';
-import type { RoleContext } from '../../src/roles/role.ts';
-import type { Operation } from '../../src/operations/operation.ts';
 import {
+  defineRole,
+  directory,
+  file,
+  group,
+  user,
+  uniqueProblems,
+  type InputProblem,
+  type Operation,
+  type RoleContext,
   clusterWaitAfterRestart,
   CONSUL_CLUSTER,
   advertiseAddress,
@@ -28,7 +33,7 @@ import {
   supervisedService,
   supervisionVarProblems,
   waitReady,
-} from '../../src/services/index.ts';
+} from 'cairn';
 
 const DEFAULTS = {
   consul_bin: '/usr/local/bin/consul',

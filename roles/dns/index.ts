@@ -3,16 +3,44 @@
 // /etc/resolv.conf switched to it with an automatic rollback, and DHCP clients
 // kept from rewriting it. Vars and behaviour: docs/roles-host.md.
 import { isIP } from 'node:net';
-import { change, command, defineRole, directory, fail, file, line, noop, packages, service, sh, type Operation, type Plan } from '../../src/index.ts';
-import type { Facts } from '../../src/facts/types.ts';
-import type { Vars } from '../../src/inventory/types.ts';
-import { checkedFile } from '../../src/operations/checked-file.ts';
-import { DNS_NAME, dnsCheck, dnsQueryCommand, readQueryOutput } from '../../src/operations/dns-query.ts';
-import { packagesAvailable } from '../../src/operations/package-available.ts';
-import { nameserverProblems, renderResolvConf, resolvConf, MAX_NAMESERVERS } from '../../src/operations/resolv-conf.ts';
-import { parseSections, probeOf, section, withoutTerminal } from '../../src/operations/kit.ts';
-import { whenExists } from '../../src/operations/when-exists.ts';
-import { boolean, checkVars, isStringList, oneOf, port, type VarProblem } from '../base/vars-check.ts';
+import {
+  DNS_NAME,
+  MAX_NAMESERVERS,
+  boolean,
+  change,
+  checkVars,
+  checkedFile,
+  command,
+  defineRole,
+  directory,
+  dnsCheck,
+  dnsQueryCommand,
+  fail,
+  file,
+  isStringList,
+  line,
+  nameserverProblems,
+  noop,
+  oneOf,
+  packages,
+  packagesAvailable,
+  parseSections,
+  port,
+  probeOf,
+  readQueryOutput,
+  renderResolvConf,
+  resolvConf,
+  section,
+  service,
+  sh,
+  whenExists,
+  withoutTerminal,
+  type Facts,
+  type Operation,
+  type Plan,
+  type VarProblem,
+  type Vars,
+} from 'cairn';
 
 export const DEFAULTS = {
   /** The resolver. Only unbound (by package) is supported. */

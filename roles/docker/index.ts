@@ -2,13 +2,34 @@
 // distribution package, /etc/docker/daemon.json (log size limits), the service
 // enabled and started, and the arch of Nomad's infra (pause) image.
 // Vars and behaviour: docs/roles-host.md.
-import { change, defineRole, directory, fail, file, noop, packages, restartService, service, sh, ShellCommand, type Operation, type Plan } from '../../src/index.ts';
-import type { Vars } from '../../src/inventory/types.ts';
-import { packagesAvailable } from '../../src/operations/package-available.ts';
-import { parseSections, section } from '../../src/operations/kit.ts';
-import { PACKAGE_NAME, boolean, checkVars, isMap, oneOf, stringList, type VarProblem } from '../base/vars-check.ts';
+import {
+  PACKAGE_NAME,
+  ShellCommand,
+  boolean,
+  change,
+  checkVars,
+  defineRole,
+  directory,
+  fail,
+  file,
+  isMap,
+  noop,
+  oneOf,
+  packages,
+  packagesAvailable,
+  parseSections,
+  restartService,
+  section,
+  service,
+  sh,
+  stringList,
+  stubFacts,
+  type Operation,
+  type Plan,
+  type VarProblem,
+  type Vars,
+} from 'cairn';
 import { DEFAULT_INFRA_IMAGE, infraImage, infraImageProblems } from './infra-image.ts';
-import { stubFacts } from '../../src/facts/stub.ts';
 
 export { DEFAULT_INFRA_IMAGE, infraImage } from './infra-image.ts';
 

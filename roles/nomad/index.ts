@@ -3,11 +3,14 @@
 // bootstrap_expect from the inventory, cni_path, the docker pause image for
 // the node's arch), the service under OpenRC / s6 / systemd, and health waits.
 // Servers restart one host at a time. Vars: docs/roles-nomad-consul.md#nomad
-import { defineRole, directory, file } from '../../src/index.ts';
-import { uniqueProblems, type InputProblem } from '../../src/core/errors.ts';
-import type { RoleContext } from '../../src/roles/role.ts';
-import type { Operation } from '../../src/operations/operation.ts';
 import {
+  defineRole,
+  directory,
+  file,
+  uniqueProblems,
+  type InputProblem,
+  type Operation,
+  type RoleContext,
   clusterWaitAfterRestart,
   NOMAD_CLUSTER,
   advertiseAddress,
@@ -29,7 +32,7 @@ import {
   supervisedService,
   supervisionVarProblems,
   waitReady,
-} from '../../src/services/index.ts';
+} from 'cairn';
 
 const DEFAULTS = {
   nomad_bin: '/usr/local/bin/nomad',

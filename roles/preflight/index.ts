@@ -2,11 +2,7 @@
 // kernel can run Nomad's drivers and networking: the kernel config options from
 // moby's check-config.sh and the cgroup controllers. Never changes the host.
 // Vars and behaviour: docs/roles-host.md.
-import { defineRole, fail, noop, warn, type Operation, type Plan } from '../../src/index.ts';
-import type { Facts } from '../../src/facts/types.ts';
-import { KERNEL_FEATURES, missingKernelFeatures } from '../../src/facts/kernel.ts';
-import { boolean, checkVars, oneOf, stringList, type VarProblem } from '../base/vars-check.ts';
-import type { Vars } from '../../src/inventory/types.ts';
+import { KERNEL_FEATURES, boolean, checkVars, defineRole, fail, missingKernelFeatures, noop, oneOf, stringList, warn, type Facts, type Operation, type Plan, type VarProblem, type Vars } from 'cairn';
 
 export const DEFAULTS = {
   /** fail: a missing feature stops the host's run; warn: reported, the run goes on. */

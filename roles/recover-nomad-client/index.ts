@@ -9,9 +9,7 @@
 //   cairn apply -i inventory.yml --limit rpi3 -e 'recover=true'   (with the role in a group)
 //
 // Vars: nomad_data_dir, nomad_bin... as the nomad role (docs/roles-nomad-consul.md#recover-nomad-client)
-import { defineRole, command, service, sh } from '../../src/index.ts';
-import type { Operation } from '../../src/operations/operation.ts';
-import { failStep, httpOk, localHttpBase, logTail, resolveSupervision, serviceTarget, waitReady } from '../../src/services/index.ts';
+import { command, defineRole, failStep, httpOk, localHttpBase, logTail, resolveSupervision, service, serviceTarget, sh, waitReady, type Operation } from 'cairn';
 
 const DEFAULTS = {
   nomad_data_dir: '/var/lib/nomad',

@@ -9,10 +9,7 @@
 //       user: nobody
 //
 // Fields: docs/roles-nomad-consul.md#supervision
-import { defineRole } from '../../src/index.ts';
-import type { InputProblem } from '../../src/core/errors.ts';
-import type { Operation } from '../../src/operations/operation.ts';
-import { describeProblems, supervisedService, supervisionVarProblems, type ServiceDescription } from '../../src/services/index.ts';
+import { defineRole, describeProblems, supervisedService, supervisionVarProblems, type InputProblem, type Operation, type ServiceDescription } from 'cairn';
 
 const FIELDS = ['name', 'description', 'command', 'args', 'user', 'group', 'logDir', 'nofile', 'killSignal', 'needs', 'after', 'env', 'restartDelay', 'notify'];
 

@@ -77,8 +77,13 @@ const ABS = /^\/[A-Za-z0-9_.\/+@-]+$/;
 const ACCOUNT = /^[a-z_][a-z0-9_-]*$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Every problem of a description, as text (`field: problem; fix`); empty when valid. */
-export function describeProblems(d: ServiceDescription): string[] {
+/**
+ * Every problem of a description, as text (`field: problem; fix`); empty when valid.
+ * Takes a map read from the inventory as well: every field is checked for its type.
+ */
+export function describeProblems(input: ServiceDescription | Readonly<Record<string, unknown>>): string[] {
+  // checked field by field below, as the description it claims to be
+  const d = input as ServiceDescription;
   const out: string[] = [];
   const bad = (field: string, problem: string, fix: string) => out.push(`${field}: ${problem}; fix: ${fix}`);
   if (typeof d.name !== 'string' || !NAME.test(d.name)) bad('name', `must be a service name, got ${JSON.stringify(d.name)}`, 'letters, digits, _ . - (e.g. nomad)');
