@@ -101,8 +101,8 @@ export default defineRole({
   steps(ctx) {
     const mode = ctx.vars.preflight_mode === 'warn' ? 'warn' : 'fail';
     const overlayNetworks = ctx.vars.preflight_overlay_networks === true;
-    const ignore = ctx.vars.preflight_ignore_features as string[];
-    const wanted = ctx.vars.preflight_cgroup_controllers as string[];
+    const ignore = ctx.vars.preflight_ignore_features;
+    const wanted = ctx.vars.preflight_cgroup_controllers;
     if (ctx.facts.chroot || ctx.bake) {
       // a chroot or an image being baked: the running kernel is not the one that will boot it
       const why = 'not checked: the target is a chroot / image (its kernel is not the running one); run preflight on the booted host';
