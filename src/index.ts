@@ -2,14 +2,35 @@
  * cairn's library API, for writing roles:
  *
  *   import { defineRole, file, packages, service, sh } from 'cairn';
+ *
+ * The built-in roles (roles/) import nothing else: what they need is here.
  */
+
+// --- Roles: definition, contexts, checking vars in validate() -----------------
 export { defineRole } from './roles/role.ts';
-export type { RoleDefinition, RoleContext, RoleValidationContext } from './roles/role.ts';
+export type { RoleDefinition, RoleContext, RoleValidationContext, RoleVars } from './roles/role.ts';
+export { checkVars, stringList, oneOf, boolean, port, isStringList, isMap, PACKAGE_NAME } from './roles/vars-check.ts';
+export type { VarProblem } from './roles/vars-check.ts';
+export type { Vars, HostSpec, Inventory } from './inventory/types.ts';
+export { InvalidInputError, uniqueProblems } from './core/errors.ts';
+export type { InputProblem, SourceLocation } from './core/errors.ts';
+
+// --- Shell commands and secrets -------------------------------------------------
 export { sh, asWord, joinCommands, ShellCommand, isShellCommand } from './shell/sh.ts';
 export { quote } from './shell/quote.ts';
 export { Secret, isSecret, mask } from './core/secret.ts';
+
+// --- Facts and templates --------------------------------------------------------
 export type { Facts } from './facts/types.ts';
-export type { Operation, Plan, OpContext, PathEffect } from './operations/operation.ts';
+/** Facts of typical hosts (Alpine amd64, Raspberry Pi OS arm64), to check values before any connection. */
+export { stubFacts } from './facts/stub.ts';
+export { KERNEL_FEATURES, missingKernelFeatures } from './facts/kernel.ts';
+export type { KernelFeature, MissingKernelFeatures } from './facts/kernel.ts';
+export { renderTemplateSource } from './render/template.ts';
+export type { Rendered } from './render/template.ts';
+
+// --- Operations -----------------------------------------------------------------
+export type { Operation, Plan, OpContext, Command, PathEffect, AttributePatch } from './operations/operation.ts';
 export type { PathState } from './operations/probe-util.ts';
 export { noop, change, fail, warn, upload, leaving } from './operations/operation.ts';
 export { file } from './operations/file.ts';
@@ -29,9 +50,30 @@ export { kernelModule } from './operations/kernel-module.ts';
 export { service, restartService, daemonReload } from './operations/service.ts';
 export { artifact } from './operations/artifact.ts';
 export { kernelCmdline } from './operations/cmdline.ts';
-export { dnsCheck } from './operations/dns-query.ts';
-export { resolvConf } from './operations/resolv-conf.ts';
+export { dnsCheck, dnsQueryCommand, readQueryOutput, DNS_NAME } from './operations/dns-query.ts';
+export type { DnsType, DnsAnswer, DnsResponse, QueryOutcome } from './operations/dns-query.ts';
+export { resolvConf, renderResolvConf, nameserverProblems, MAX_NAMESERVERS } from './operations/resolv-conf.ts';
 export { cniPlugins } from './operations/cni-plugins.ts';
 export { packagesAvailable } from './operations/package-available.ts';
 export { checkedFile } from './operations/checked-file.ts';
 export { whenExists } from './operations/when-exists.ts';
+
+// --- Writing your own operation: probe sections, parameter checks ---------------
+export { section, probeOf, parseSections, paramError, checkId, withoutTerminal } from './operations/kit.ts';
+
+// --- Supervised services (OpenRC, s6, systemd) and health waits -----------------
+export { supervisedService, serviceTarget, resolveSupervision, supervisionVarProblems, describeProblems, outputLogPath } from './services/index.ts';
+export type { ServiceDescription, ResolvedDescription, StopSignal, SupervisedService, SupervisedOptions, Supervision, SupervisorKind } from './services/index.ts';
+export { waitReady, observe, failStep, clusterWaitAfterRestart, httpOk, leaderCheck, localHttpBase } from './services/index.ts';
+export type { ReadyParams } from './services/index.ts';
+
+// --- HashiCorp agents (the consul and nomad roles): clusters, shared checks -----
+export { NOMAD_CLUSTER, CONSUL_CLUSTER, clusterOf, clusterProblems, members, isServer, isServerByGroups, hostRuns, joinAddress, advertiseAddress } from './services/index.ts';
+export type { ClusterKind, ClusterInfo, Member } from './services/index.ts';
+export { agentVarProblems, binaryReplaced, emptyDataDir, logTail } from './services/index.ts';
+
+// --- Image bake: host identity cleanup (the bake-cleanup role) ------------------
+export { IDENTITY_ITEMS, skippedItems, extraSelections } from './bake/identity.ts';
+export type { IdentityItem, Selection, ItemEnv, CleanupAction } from './bake/identity.ts';
+export { cleanupStep, cleanupOp, BAKE_ONLY_MESSAGE } from './bake/cleanup-op.ts';
+export { SSH_KEYGEN_UNIT, SSH_KEYGEN_UNIT_NAME } from './bake/first-boot.ts';

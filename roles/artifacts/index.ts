@@ -2,11 +2,7 @@
 // (libc, arch), fetched once by the controller (sha256-verified, cached),
 // uploaded, verified again on the host, installed atomically, then `<bin>
 // version` checked. Vars: docs/roles-nomad-consul.md#artifacts.
-import { defineRole, artifact, sh } from '../../src/index.ts';
-import type { InputProblem } from '../../src/core/errors.ts';
-import type { Operation, Plan } from '../../src/operations/operation.ts';
-import { fail, noop } from '../../src/operations/operation.ts';
-import { failStep } from '../../src/services/index.ts';
+import { artifact, defineRole, fail, failStep, noop, sh, type InputProblem, type Operation, type Plan } from 'cairn';
 import { parseArtifacts, pickArtifact, PRODUCTS, type Product } from './lookup.ts';
 
 const DEFAULTS = {

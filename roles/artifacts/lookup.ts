@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
-import type { Facts } from '../../src/facts/types.ts';
-import type { Vars } from '../../src/inventory/types.ts';
+import type { Facts, Vars } from 'cairn';
 
 /**
  * The artifacts contract (docs/roles-nomad-consul.md):

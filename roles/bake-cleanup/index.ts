@@ -4,12 +4,21 @@
 // files, random seeds, DHCP leases, cairn's backups) and removes what it finds,
 // naming every file in the report. Refuses to run outside bake mode.
 // The list is data: src/bake/identity.ts; docs/bake.md describes it.
-import { defineRole, file, service } from '../../src/index.ts';
-import type { Operation } from '../../src/index.ts';
-import { InvalidInputError } from '../../src/core/errors.ts';
-import { BAKE_ONLY_MESSAGE, cleanupOp, cleanupStep } from '../../src/bake/cleanup-op.ts';
-import { IDENTITY_ITEMS, extraSelections, skippedItems } from '../../src/bake/identity.ts';
-import { SSH_KEYGEN_UNIT, SSH_KEYGEN_UNIT_NAME } from '../../src/bake/first-boot.ts';
+import {
+  BAKE_ONLY_MESSAGE,
+  IDENTITY_ITEMS,
+  InvalidInputError,
+  SSH_KEYGEN_UNIT,
+  SSH_KEYGEN_UNIT_NAME,
+  cleanupOp,
+  cleanupStep,
+  defineRole,
+  extraSelections,
+  file,
+  service,
+  skippedItems,
+  type Operation,
+} from 'cairn';
 
 export default defineRole({
   name: 'bake-cleanup',

@@ -2,11 +2,27 @@
 // anything else: packages, accounts, the bridge kernel modules, the sysctls of
 // Nomad's bridge networking, and cgroup settings (Alpine rc.conf, Raspberry Pi
 // cmdline.txt). Vars and behaviour: docs/roles-host.md.
-import { defineRole, group, kernelModule, line, noop, packages, sysctl, user, type Operation } from '../../src/index.ts';
-import type { Facts } from '../../src/facts/types.ts';
-import type { Vars } from '../../src/inventory/types.ts';
-import { kernelCmdline } from '../../src/operations/cmdline.ts';
-import { PACKAGE_NAME, boolean, checkVars, isMap, oneOf, stringList, type VarProblem } from './vars-check.ts';
+import {
+  PACKAGE_NAME,
+  boolean,
+  checkVars,
+  defineRole,
+  group,
+  isMap,
+  kernelCmdline,
+  kernelModule,
+  line,
+  noop,
+  oneOf,
+  packages,
+  stringList,
+  sysctl,
+  user,
+  type Facts,
+  type Operation,
+  type VarProblem,
+  type Vars,
+} from 'cairn';
 
 /** Kernel modules cairn can tell are built in from the kernel config (module -> CONFIG_ option). */
 export const MODULE_OPTIONS: Readonly<Record<string, string>> = {
@@ -27,7 +43,7 @@ export const DEFAULTS = {
   base_packages: {
     alpine: ['ca-certificates', 'iptables', 'ip6tables'],
     debian: ['ca-certificates', 'iptables'],
-  },
+  } as Readonly<Partial<Record<'alpine' | 'debian', string[]>>>,
   /** Refresh the package index before installing (apk --update-cache / apt-get update), only when something is missing. */
   base_update_cache: true,
   /** [{ name, gid?, system? }] */
@@ -39,7 +55,7 @@ export const DEFAULTS = {
     'net.bridge.bridge-nf-call-iptables': 1,
     'net.bridge.bridge-nf-call-ip6tables': 1,
     'net.bridge.bridge-nf-call-arptables': 1,
-  } as Record<string, unknown>,
+  } as Readonly<Record<string, string | number>>,
   /** Ephemeral ports of outgoing connections: must stay clear of Nomad's dynamic ports. */
   base_ip_local_port_range: '32768 60999',
   /** required: a sysctl that cannot be set live fails the step; best-effort: persisted, a warning. */
@@ -163,7 +179,7 @@ export default defineRole({
     const f = ctx.facts;
     const steps: Operation[] = [];
     const family = f.os.family;
-    const pkgs = family === 'unknown' ? [] : (((v.base_packages as Record<string, string[]>)[family] ?? []) as string[]);
+    const pkgs = family === 'unknown' ? [] : (v.base_packages[family] ?? []);
     if (pkgs.length) steps.push(packages({ id: 'packages', names: pkgs, state: 'present', update: v.base_update_cache === true }));
 
     for (const g of v.base_groups as Account[]) {
@@ -185,29 +201,29 @@ export default defineRole({
       );
     }
 
-    for (const m of v.base_kernel_modules as string[]) {
+    for (const m of v.base_kernel_modules) {
       const option = MODULE_OPTIONS[m.replace(/-/g, '_')];
       const id = `module-${m}`;
       steps.push(option && f.kernel.config?.[option] === 'y' ? builtinModule(id, m, option, f) : kernelModule({ id, name: m, persist: true }));
     }
 
     const ignoreLive = v.base_sysctl_live === 'best-effort';
-    const sysctls: Record<string, unknown> = { ...(v.base_sysctls as Record<string, unknown>), 'net.ipv4.ip_local_port_range': String(v.base_ip_local_port_range) };
+    const sysctls: Record<string, string | number> = { ...v.base_sysctls, 'net.ipv4.ip_local_port_range': String(v.base_ip_local_port_range) };
     for (const [name, value] of Object.entries(sysctls)) {
-      steps.push(sysctl({ id: `sysctl-${name}`, name, value: value as string | number, file: '/etc/sysctl.d/90-cairn-base.conf', ignoreLive }));
+      steps.push(sysctl({ id: `sysctl-${name}`, name, value, file: '/etc/sysctl.d/90-cairn-base.conf', ignoreLive }));
     }
 
     if (v.base_cgroups === true) {
       if (f.supervisors.openrc) {
-        const mode = String(v.base_rc_cgroup_mode);
+        const mode = v.base_rc_cgroup_mode;
         steps.push(
           warnOnChange(line({ id: 'cgroup-mode', path: '/etc/rc.conf', line: `rc_cgroup_mode="${mode}"`, regexp: '^\\s*#?\\s*rc_cgroup_mode=' }), [
             `reboot required: OpenRC mounts cgroups (rc_cgroup_mode="${mode}") at boot`,
           ]),
         );
       }
-      const add = v.base_cmdline_add as string[];
-      if (family === 'debian' && add.length) steps.push(kernelCmdline({ id: 'cmdline', path: String(v.base_cmdline_txt), add }));
+      const add = v.base_cmdline_add;
+      if (family === 'debian' && add.length) steps.push(kernelCmdline({ id: 'cmdline', path: v.base_cmdline_txt, add }));
     }
     return steps;
   },

@@ -5,10 +5,7 @@
 // Vars and behaviour: docs/roles-host.md.
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
-import { archive, artifact, defineRole, fail, type Operation } from '../../src/index.ts';
-import type { Vars } from '../../src/inventory/types.ts';
-import { cniPlugins } from '../../src/operations/cni-plugins.ts';
-import { checkVars, isMap, stringList, type VarProblem } from '../base/vars-check.ts';
+import { archive, artifact, checkVars, cniPlugins, defineRole, fail, isMap, stringList, type Operation, type VarProblem, type Vars } from 'cairn';
 
 export const MIN_BRIDGE_VERSION = '1.3.0';
 
@@ -20,7 +17,7 @@ export const DEFAULTS = {
    * The tarball per arch: { url | file, sha256 | sha256_file }. An arch without an
    * entry uses cni_url (the official release) verified by its published .sha256.
    */
-  cni_artifacts: {} as Record<string, unknown>,
+  cni_artifacts: {} as Readonly<Record<string, CniArtifact>>,
   cni_url: 'https://github.com/containernetworking/plugins/releases/download/v{version}/cni-plugins-linux-{arch}-v{version}.tgz',
   cni_required_plugins: ['loopback', 'bridge', 'host-local', 'firewall', 'portmap'],
   /** Where the tarball is kept on the host (the extraction is skipped while it is unchanged). */
@@ -30,6 +27,17 @@ export const DEFAULTS = {
 const ARCHES = ['amd64', 'arm64', 'arm'] as const;
 const PLUGIN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const ABS = /^\/[A-Za-z0-9_.\/+@-]+$/;
+
+/** One cni_artifacts entry, as cniVarProblems() leaves it. */
+export interface CniArtifact {
+  readonly url?: string;
+  readonly file?: string;
+  readonly sha256?: string;
+  readonly sha256_file?: string;
+}
+
+/** The vars of the role, as validate() leaves them. */
+export type CniVars = typeof DEFAULTS;
 
 export interface CniSource {
   readonly url?: string;
@@ -41,18 +49,18 @@ export interface CniSource {
 export const tarballName = (arch: string, version: string): string => `cni-plugins-linux-${arch}-v${version}.tgz`;
 
 /** Where the tarball for `arch` comes from (pure): the cni_artifacts entry, else the official URL. */
-export function cniSource(vars: Vars, arch: string): CniSource | string {
-  const version = String(vars.cni_version);
-  const entry = (vars.cni_artifacts as Record<string, Record<string, unknown>>)[arch];
+export function cniSource(vars: CniVars, arch: string): CniSource | string {
+  const version = vars.cni_version;
+  const entry = vars.cni_artifacts[arch];
   if (entry) {
     const sha: CniSource['sha256'] =
       typeof entry.sha256 === 'string'
         ? entry.sha256
         : { sumsFile: String(entry.sha256_file), name: posix.basename(String(entry.url ?? entry.file)) };
-    return { ...(entry.url ? { url: String(entry.url) } : { file: String(entry.file) }), sha256: sha };
+    return { ...(entry.url ? { url: entry.url } : { file: String(entry.file) }), sha256: sha };
   }
   if (!(ARCHES as readonly string[]).includes(arch)) return `no CNI plugin release for arch '${arch}'`;
-  const url = String(vars.cni_url).replace(/\{version\}/g, version).replace(/\{arch\}/g, arch);
+  const url = vars.cni_url.replace(/\{version\}/g, version).replace(/\{arch\}/g, arch);
   return { url, sha256: { sumsFile: `${url}.sha256`, name: posix.basename(url) } };
 }
 
@@ -62,7 +70,8 @@ export function cniVarProblems(vars: Vars): VarProblem[] {
     out.push({ var: 'cni_version', message: `must be a version x.y.z, got ${JSON.stringify(vars.cni_version)}`, fix: "e.g. cni_version: '1.4.0' (quoted)" });
   }
   for (const v of ['cni_path', 'cni_archive_dir'] as const) {
-    if (typeof vars[v] !== 'string' || !ABS.test(vars[v] as string)) out.push({ var: v, message: `must be an absolute path, got ${JSON.stringify(vars[v])}`, fix: `e.g. ${v}: ${DEFAULTS[v]}` });
+    const path = vars[v];
+    if (typeof path !== 'string' || !ABS.test(path)) out.push({ var: v, message: `must be an absolute path, got ${JSON.stringify(vars[v])}`, fix: `e.g. ${v}: ${DEFAULTS[v]}` });
   }
   if (typeof vars.cni_url !== 'string' || !/^https?:\/\/\S+$/.test(vars.cni_url)) out.push({ var: 'cni_url', message: `must be an http(s) URL pattern, got ${JSON.stringify(vars.cni_url)}`, fix: `e.g. cni_url: ${DEFAULTS.cni_url}` });
   out.push(...stringList('cni_required_plugins', vars.cni_required_plugins, PLUGIN, '[loopback, bridge, host-local, firewall, portmap]'));
@@ -98,18 +107,18 @@ export default defineRole({
   steps(ctx) {
     const v = ctx.vars;
     const arch = ctx.facts.arch;
-    const version = String(v.cni_version);
-    const cniPath = String(v.cni_path);
+    const version = v.cni_version;
+    const cniPath = v.cni_path;
     const src = cniSource(v, arch);
     if (typeof src === 'string') {
       const message = `${src} (uname -m: ${ctx.facts.machine}): set cni_artifacts.${arch} to a tarball for this host`;
       return [{ kind: 'artifact', id: 'tarball', probe: () => undefined, plan: () => fail(message) } satisfies Operation];
     }
-    const onHost = `${String(v.cni_archive_dir)}/${tarballName(arch, version)}`;
+    const onHost = `${v.cni_archive_dir}/${tarballName(arch, version)}`;
     return [
       artifact({ id: 'tarball', ...src, dest: onHost, mode: '0644' }),
       archive({ id: 'plugins', hostSrc: onHost, dest: cniPath }),
-      cniPlugins({ id: 'check', dir: cniPath, required: v.cni_required_plugins as string[], minBridgeVersion: MIN_BRIDGE_VERSION, onlyIf: cniPath }),
+      cniPlugins({ id: 'check', dir: cniPath, required: v.cni_required_plugins, minBridgeVersion: MIN_BRIDGE_VERSION, onlyIf: cniPath }),
     ];
   },
 });

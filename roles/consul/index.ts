@@ -2,11 +2,16 @@
 // HCL config (server or client, bootstrap_expect from the inventory, gossip
 // key as a secret), the service under OpenRC / s6 / systemd, and waits for the
 // cluster. Servers restart one host at a time. Vars: docs/roles-nomad-consul.md#consul
-import { defineRole, directory, file, group, user } from '../../src/index.ts';
-import { uniqueProblems, type InputProblem } from '../../src/core/errors.ts';
-import type { RoleContext } from '../../src/roles/role.ts';
-import type { Operation } from '../../src/operations/operation.ts';
 import {
+  defineRole,
+  directory,
+  file,
+  group,
+  user,
+  uniqueProblems,
+  type InputProblem,
+  type Operation,
+  type RoleContext,
   clusterWaitAfterRestart,
   CONSUL_CLUSTER,
   advertiseAddress,
@@ -28,7 +33,7 @@ import {
   supervisedService,
   supervisionVarProblems,
   waitReady,
-} from '../../src/services/index.ts';
+} from 'cairn';
 
 const DEFAULTS = {
   consul_bin: '/usr/local/bin/consul',
@@ -50,6 +55,18 @@ const DEFAULTS = {
   allow_even_servers: false,
 };
 
+/**
+ * The vars the steps read, as validate() leaves them (agentVarProblems checks the
+ * defaults' types and consul_retry_join). Other vars (consul_node_name, ...) stay
+ * `unknown` and are narrowed where they are read.
+ */
+export type ConsulVars = typeof DEFAULTS & {
+  /** Addresses to join instead of the inventory's servers. */
+  readonly consul_retry_join?: string[];
+};
+
+type Ctx = RoleContext<ConsulVars>;
+
 const K = CONSUL_CLUSTER;
 
 interface Computed {
@@ -62,28 +79,27 @@ interface Computed {
   ui: boolean;
 }
 
-function compute(ctx: RoleContext): Computed & { base: string; cluster: ReturnType<typeof clusterOf> } {
+function compute(ctx: Ctx): Computed & { base: string; cluster: ReturnType<typeof clusterOf> } {
   const v = ctx.vars;
   const self = { host: ctx.host, vars: v };
   const all = members(ctx.hostsWithRole, (h) => ctx.varsOf(h), self);
   const cluster = clusterOf(K, self, all, ctx.inventory);
   const server = isServer(K, ctx.host, v, ctx.inventory);
-  const join = Array.isArray(v.consul_retry_join) ? v.consul_retry_join.map(String) : cluster.servers.map((m) => joinAddress(m.host, m.vars));
-  const ports = v.consul_ports as Record<string, number>;
+  const join = v.consul_retry_join ?? cluster.servers.map((m) => joinAddress(m.host, m.vars));
   return {
     node_name: typeof v.consul_node_name === 'string' ? v.consul_node_name : ctx.host.name,
     advertise: advertiseAddress(ctx.host, v),
-    log_file: `${String(v.consul_log_dir)}/consul.log`,
+    log_file: `${v.consul_log_dir}/consul.log`,
     server,
     bootstrap_expect: cluster.bootstrapExpect,
     retry_join: join,
     ui: server && v.consul_ui !== false,
-    base: localHttpBase(String(v.consul_client_addr), ports.http ?? 8500),
+    base: localHttpBase(v.consul_client_addr, v.consul_ports.http),
     cluster,
   };
 }
 
-export default defineRole({
+export default defineRole<ConsulVars>({
   name: 'consul',
   description: 'Consul agent (server or client) supervised by OpenRC, s6 or systemd',
   defaults: DEFAULTS,
@@ -95,7 +111,11 @@ export default defineRole({
       const vars = ctx.varsFor(host);
       problems.push(...agentVarProblems('consul', host, vars, ctx.locate, ['http', 'dns', 'server', 'serf_lan']));
       for (const k of ['consul_user', 'consul_group']) {
-        if (typeof vars[k] !== 'string' || !/^[a-z_][a-z0-9_-]*$/.test(String(vars[k]))) problems.push({ location: ctx.locate(host, k), message: `${k} must be an account name, got ${JSON.stringify(vars[k])}`, fix: `e.g. ${k}: consul` });
+        const name = vars[k];
+        if (typeof name !== 'string' || !/^[a-z_][a-z0-9_-]*$/.test(name)) problems.push({ location: ctx.locate(host, k), message: `${k} must be an account name, got ${JSON.stringify(name)}`, fix: `e.g. ${k}: consul` });
+      }
+      for (const k of ['consul_bind_addr', 'consul_client_addr'] as const) {
+        if (typeof vars[k] !== 'string') problems.push({ location: ctx.locate(host, k), message: `${k} must be an address, got ${JSON.stringify(vars[k])}`, fix: `e.g. ${k}: ${DEFAULTS[k]}` });
       }
       for (const s of supervisionVarProblems(vars)) problems.push({ location: ctx.locate(host, s.name), message: s.message, fix: s.fix });
     }
@@ -106,10 +126,10 @@ export default defineRole({
     const v = ctx.vars;
     const c = compute(ctx);
     const svc = service(ctx, c);
-    const dataDir = String(v.consul_data_dir);
-    const confDir = String(v.consul_config_dir);
-    const u = String(v.consul_user);
-    const g = String(v.consul_group);
+    const dataDir = v.consul_data_dir;
+    const confDir = v.consul_config_dir;
+    const u = v.consul_user;
+    const g = v.consul_group;
     const { base, cluster, ...computed } = c;
     const steps: Operation[] = [
       group({ id: 'group', name: g, system: true }),
@@ -127,7 +147,7 @@ export default defineRole({
           id: single ? 'wait-leader' : 'wait-api',
           check: single ? leaderCheck(base, 1) : httpOk(`${base}/v1/agent/self`),
           what: single ? `consul at ${base} has a leader` : `consul at ${base} answers /v1/agent/self`,
-          timeoutMs: Number(v.consul_wait_timeout) * 1000,
+          timeoutMs: v.consul_wait_timeout * 1000,
           onTimeout: logTail('consul', outputLogPath(svc.description), computed.log_file),
           // a changed config restarts the agent first: wait for the agent as configured now
           flushHandlers: true,
@@ -142,11 +162,11 @@ export default defineRole({
 });
 
 /** The supervised consul service, with the rolling-restart waits as handlers. */
-function service(ctx: RoleContext, c: ReturnType<typeof compute>) {
+function service(ctx: Ctx, c: ReturnType<typeof compute>) {
   const v = ctx.vars;
-  const timeoutMs = Number(v.consul_wait_timeout) * 1000;
+  const timeoutMs = v.consul_wait_timeout * 1000;
   const before = observe('leader-before-restart', leaderCheck(c.base), `consul cluster '${c.cluster.name}' had a leader before the restart`);
-  const tail = logTail('consul', `${String(v.consul_log_dir)}/output.log`, c.log_file);
+  const tail = logTail('consul', `${v.consul_log_dir}/output.log`, c.log_file);
   const after: Operation[] = [
     waitReady({ id: 'wait-api-after-restart', check: httpOk(`${c.base}/v1/agent/self`), what: `consul at ${c.base} answers /v1/agent/self`, timeoutMs, onTimeout: tail, barrier: true }),
   ];
@@ -158,21 +178,21 @@ function service(ctx: RoleContext, c: ReturnType<typeof compute>) {
     {
       name: 'consul',
       description: 'Consul agent',
-      command: String(v.consul_bin),
-      args: ['agent', `-config-dir=${String(v.consul_config_dir)}`],
-      user: String(v.consul_user),
-      group: String(v.consul_group),
-      logDir: String(v.consul_log_dir),
+      command: v.consul_bin,
+      args: ['agent', `-config-dir=${v.consul_config_dir}`],
+      user: v.consul_user,
+      group: v.consul_group,
+      logDir: v.consul_log_dir,
       killSignal: 'SIGTERM',
       restartDelay: 2,
-      notify: v.consul_service_notify === true,
+      notify: v.consul_service_notify,
     },
     { beforeRestart: c.server ? [before] : [], afterRestart: after },
   );
 }
 
 /** The rendered consul.hcl of this host (exported for tests: it may hold the gossip key). */
-export function configText(ctx: RoleContext): string {
+export function configText(ctx: Ctx): string {
   const { base: _b, cluster: _c, ...computed } = compute(ctx);
   return ctx.template('consul.hcl.hbs', { computed });
 }

@@ -3,16 +3,44 @@
 // /etc/resolv.conf switched to it with an automatic rollback, and DHCP clients
 // kept from rewriting it. Vars and behaviour: docs/roles-host.md.
 import { isIP } from 'node:net';
-import { change, command, defineRole, directory, fail, file, line, noop, packages, service, sh, type Operation, type Plan } from '../../src/index.ts';
-import type { Facts } from '../../src/facts/types.ts';
-import type { Vars } from '../../src/inventory/types.ts';
-import { checkedFile } from '../../src/operations/checked-file.ts';
-import { DNS_NAME, dnsCheck, dnsQueryCommand, readQueryOutput } from '../../src/operations/dns-query.ts';
-import { packagesAvailable } from '../../src/operations/package-available.ts';
-import { nameserverProblems, renderResolvConf, resolvConf, MAX_NAMESERVERS } from '../../src/operations/resolv-conf.ts';
-import { parseSections, probeOf, section, withoutTerminal } from '../../src/operations/kit.ts';
-import { whenExists } from '../../src/operations/when-exists.ts';
-import { boolean, checkVars, isStringList, oneOf, port, type VarProblem } from '../base/vars-check.ts';
+import {
+  DNS_NAME,
+  MAX_NAMESERVERS,
+  boolean,
+  change,
+  checkVars,
+  checkedFile,
+  command,
+  defineRole,
+  directory,
+  dnsCheck,
+  dnsQueryCommand,
+  fail,
+  file,
+  isStringList,
+  line,
+  nameserverProblems,
+  noop,
+  oneOf,
+  packages,
+  packagesAvailable,
+  parseSections,
+  port,
+  probeOf,
+  readQueryOutput,
+  renderResolvConf,
+  resolvConf,
+  section,
+  service,
+  sh,
+  whenExists,
+  withoutTerminal,
+  type Facts,
+  type Operation,
+  type Plan,
+  type VarProblem,
+  type Vars,
+} from 'cairn';
 
 export const DEFAULTS = {
   /** The resolver. Only unbound (by package) is supported. */
@@ -42,6 +70,9 @@ export const DEFAULTS = {
   /** Keep DHCP clients (udhcpc, dhcpcd, dhclient, NetworkManager) from rewriting resolv.conf. */
   dns_stop_dhcp_overwrite: true,
 };
+
+/** The vars of the role, as validate() leaves them. */
+export type DnsVars = typeof DEFAULTS;
 
 const UNBOUND_DROPIN = '/etc/unbound/unbound.conf.d/cairn.conf';
 const UNBOUND_MAIN = '/etc/unbound/unbound.conf';
@@ -76,7 +107,8 @@ export function dnsVarProblems(vars: Vars): VarProblem[] {
   if (!isStringList(vars.dns_search) || vars.dns_search.some((d) => !DNS_NAME.test(d)) || vars.dns_search.length > 6) out.push({ var: 'dns_search', message: `must be a list of at most 6 domains, got ${JSON.stringify(vars.dns_search)}`, fix: "e.g. dns_search: ['lan']" });
   if (!isStringList(vars.dns_options) || vars.dns_options.some((o) => !/^[a-z][a-z0-9-]*(:\d+)?$/.test(o))) out.push({ var: 'dns_options', message: `must be a list of resolver options, got ${JSON.stringify(vars.dns_options)}`, fix: "e.g. dns_options: ['timeout:2', 'attempts:2']" });
   out.push(...boolean('dns_verify_before_switch', vars.dns_verify_before_switch));
-  if (!Number.isInteger(vars.dns_rollback_seconds) || (vars.dns_rollback_seconds as number) < 5 || (vars.dns_rollback_seconds as number) > 3600) {
+  const rollback = vars.dns_rollback_seconds;
+  if (typeof rollback !== 'number' || !Number.isInteger(rollback) || rollback < 5 || rollback > 3600) {
     out.push({ var: 'dns_rollback_seconds', message: `must be an integer from 5 to 3600, got ${JSON.stringify(vars.dns_rollback_seconds)}`, fix: 'e.g. dns_rollback_seconds: 30' });
   }
   out.push(...boolean('dns_stop_dhcp_overwrite', vars.dns_stop_dhcp_overwrite));
@@ -87,15 +119,15 @@ export function dnsVarProblems(vars: Vars): VarProblem[] {
 const at = (address: string, p: number) => (p === 53 ? address : `${address}@${p}`);
 
 /** The Unbound configuration (pure). `main`: a whole unbound.conf (Alpine), else a conf.d drop-in (Debian). */
-export function unboundConfig(vars: Vars, opts: { main: boolean }): string {
-  const domain = String(vars.dns_consul_domain).replace(/\.$/, '');
-  const listen = vars.dns_listen as string[];
-  const forwarders = vars.dns_forwarders as string[];
+export function unboundConfig(vars: DnsVars, opts: { main: boolean }): string {
+  const domain = vars.dns_consul_domain.replace(/\.$/, '');
+  const listen = vars.dns_listen;
+  const forwarders = vars.dns_forwarders;
   const lines = [
     '# managed by cairn (dns role): changes are overwritten',
     'server:',
     ...listen.map((a) => `    interface: ${a}`),
-    `    port: ${Number(vars.dns_port)}`,
+    `    port: ${vars.dns_port}`,
     ...(opts.main ? ['    # Alpine: a whole unbound.conf', '    username: "unbound"', '    directory: "/etc/unbound"', '    chroot: ""', '    pidfile: "/run/unbound.pid"'] : []),
     '    # Consul answers on localhost: Unbound refuses to query localhost by default',
     '    do-not-query-localhost: no',
@@ -104,11 +136,11 @@ export function unboundConfig(vars: Vars, opts: { main: boolean }): string {
     '    # a Consul that was down (not started yet) is asked again soon, not after infra-host-ttl',
     '    infra-keep-probing: yes',
     '    # answered from here, to check that the resolver answers (no internet needed)',
-    `    local-data: "${String(vars.dns_check_name).replace(/\.$/, '')}. 60 IN A ${String(vars.dns_check_address)}"`,
+    `    local-data: "${vars.dns_check_name.replace(/\.$/, '')}. 60 IN A ${vars.dns_check_address}"`,
     '',
     'forward-zone:',
     `    name: "${domain}."`,
-    `    forward-addr: ${at(String(vars.dns_consul_address), Number(vars.dns_consul_port))}`,
+    `    forward-addr: ${at(vars.dns_consul_address, vars.dns_consul_port)}`,
   ];
   if (forwarders.length) lines.push('', 'forward-zone:', '    name: "."', ...forwarders.map((f) => `    forward-addr: ${f}`));
   return `${lines.join('\n')}\n`;
@@ -171,10 +203,10 @@ fi`,
  * where remote control is enabled), and when something answers DNS on the Consul
  * port, a name under the domain resolves THROUGH Unbound.
  */
-function consulForward(vars: Vars, listen: string, listenPort: number): Operation {
-  const domain = String(vars.dns_consul_domain).replace(/\.$/, '');
-  const consulAddr = String(vars.dns_consul_address);
-  const consulPort = Number(vars.dns_consul_port);
+function consulForward(vars: DnsVars, listen: string, listenPort: number): Operation {
+  const domain = vars.dns_consul_domain.replace(/\.$/, '');
+  const consulAddr = vars.dns_consul_address;
+  const consulPort = vars.dns_consul_port;
   const name = `consul.service.${domain}`;
   return {
     kind: 'dnsForward',
@@ -238,11 +270,11 @@ export default defineRole({
     const v = ctx.vars;
     const f = ctx.facts;
     const alpine = f.os.family === 'alpine';
-    const listen = v.dns_listen as string[];
-    const dnsPort = Number(v.dns_port);
-    const checkName = String(v.dns_check_name);
-    const checkAddress = String(v.dns_check_address);
-    const nameservers = v.dns_nameservers as string[];
+    const listen = v.dns_listen;
+    const dnsPort = v.dns_port;
+    const checkName = v.dns_check_name;
+    const checkAddress = v.dns_check_address;
+    const nameservers = v.dns_nameservers;
     const steps: Operation[] = [];
 
     const hint = alpine
@@ -275,7 +307,7 @@ export default defineRole({
       dnsCheck({ id: `answers-${a}`, server: a, port: dnsPort, name: checkName, expect: checkAddress, waitSeconds: 20, onlyIf: '/usr/sbin/unbound', label: 'unbound' }),
     );
     steps.push(...answering);
-    const external = String(v.dns_check_external);
+    const external = v.dns_check_external;
     if (external) steps.push(dnsCheck({ id: 'answers-external', server: listen[0]!, port: dnsPort, name: external, waitSeconds: 20, onlyIf: '/usr/sbin/unbound', label: 'unbound' }));
     steps.push(consulForward(v, listen[0]!, dnsPort));
 
@@ -331,8 +363,8 @@ export default defineRole({
       steps.push(whenExists('/etc/dhcpcd.conf', line({ id: 'dhcpcd', path: '/etc/dhcpcd.conf', line: 'nohook resolv.conf', regexp: '^\\s*nohook\\s+resolv\\.conf\\s*$' }), 'dhcpcd is not installed'));
     }
 
-    const search = v.dns_search as string[];
-    const options = v.dns_options as string[];
+    const search = v.dns_search;
+    const options = v.dns_options;
     steps.push(
       ctx.bake
         ? file({ id: 'resolv-conf', path: '/etc/resolv.conf', mode: '0644', content: renderResolvConf({ nameservers, search, options }) })
@@ -341,7 +373,7 @@ export default defineRole({
             nameservers,
             search,
             options,
-            rollbackSeconds: Number(v.dns_rollback_seconds),
+            rollbackSeconds: v.dns_rollback_seconds,
             stateDir: `${STATE_DIR}/resolv-conf`,
             verify: { name: checkName, address: checkAddress },
           }),

@@ -2,18 +2,39 @@
 // distribution package, /etc/docker/daemon.json (log size limits), the service
 // enabled and started, and the arch of Nomad's infra (pause) image.
 // Vars and behaviour: docs/roles-host.md.
-import { change, defineRole, directory, fail, file, noop, packages, restartService, service, sh, ShellCommand, type Operation, type Plan } from '../../src/index.ts';
-import type { Vars } from '../../src/inventory/types.ts';
-import { packagesAvailable } from '../../src/operations/package-available.ts';
-import { parseSections, section } from '../../src/operations/kit.ts';
-import { PACKAGE_NAME, boolean, checkVars, isMap, oneOf, stringList, type VarProblem } from '../base/vars-check.ts';
+import {
+  PACKAGE_NAME,
+  ShellCommand,
+  boolean,
+  change,
+  checkVars,
+  defineRole,
+  directory,
+  fail,
+  file,
+  isMap,
+  noop,
+  oneOf,
+  packages,
+  packagesAvailable,
+  parseSections,
+  restartService,
+  section,
+  service,
+  sh,
+  stringList,
+  stubFacts,
+  type Operation,
+  type Plan,
+  type VarProblem,
+  type Vars,
+} from 'cairn';
 import { DEFAULT_INFRA_IMAGE, infraImage, infraImageProblems } from './infra-image.ts';
-import { stubFacts } from '../../src/facts/stub.ts';
 
 export { DEFAULT_INFRA_IMAGE, infraImage } from './infra-image.ts';
 
 export const DEFAULTS = {
-  docker_packages: { alpine: ['docker'], debian: ['docker.io'] } as Record<string, string[]>,
+  docker_packages: { alpine: ['docker'], debian: ['docker.io'] } as Readonly<Record<string, string[]>>,
   docker_update_cache: true,
   /** json-file logs are rotated at this size ... */
   docker_log_max_size: '10m',
@@ -27,12 +48,15 @@ export const DEFAULTS = {
   nomad_infra_image: DEFAULT_INFRA_IMAGE,
 };
 
+/** The vars of the role, as validate() leaves them. */
+export type DockerVars = typeof DEFAULTS;
+
 /** daemon.json as cairn writes it (pure). */
-export function daemonJson(vars: Vars): string {
+export function daemonJson(vars: DockerVars): string {
   const config: Record<string, unknown> = {
     'log-driver': 'json-file',
-    'log-opts': { 'max-size': String(vars.docker_log_max_size), 'max-file': String(vars.docker_log_max_file) },
-    ...(vars.docker_daemon_extra as Record<string, unknown>),
+    'log-opts': { 'max-size': vars.docker_log_max_size, 'max-file': String(vars.docker_log_max_file) },
+    ...vars.docker_daemon_extra,
   };
   return `${JSON.stringify(config, null, 2)}\n`;
 }
@@ -46,7 +70,8 @@ export function dockerVarProblems(vars: Vars): VarProblem[] {
   if (typeof vars.docker_log_max_size !== 'string' || !/^\d+[kmg]?$/.test(vars.docker_log_max_size)) {
     out.push({ var: 'docker_log_max_size', message: `must be a size such as 10m, got ${JSON.stringify(vars.docker_log_max_size)}`, fix: 'e.g. docker_log_max_size: 10m' });
   }
-  if (!Number.isInteger(vars.docker_log_max_file) || (vars.docker_log_max_file as number) < 1) {
+  const maxFile = vars.docker_log_max_file;
+  if (typeof maxFile !== 'number' || !Number.isInteger(maxFile) || maxFile < 1) {
     out.push({ var: 'docker_log_max_file', message: `must be a positive integer, got ${JSON.stringify(vars.docker_log_max_file)}`, fix: 'e.g. docker_log_max_file: 3' });
   }
   if (!isMap(vars.docker_daemon_extra)) out.push({ var: 'docker_daemon_extra', message: `must be a map of daemon.json keys, got ${JSON.stringify(vars.docker_daemon_extra)}`, fix: "e.g. docker_daemon_extra: { 'storage-driver': overlay2 }" });
@@ -173,7 +198,7 @@ export default defineRole({
   steps(ctx) {
     const v = ctx.vars;
     const family = ctx.facts.os.family;
-    const names = family === 'unknown' ? [] : ((v.docker_packages as Record<string, string[]>)[family] ?? []);
+    const names = family === 'unknown' ? [] : (v.docker_packages[family] ?? []);
     const started = v.docker_service_state === 'started';
     const hint =
       family === 'alpine'

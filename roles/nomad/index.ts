@@ -3,12 +3,16 @@
 // bootstrap_expect from the inventory, cni_path, the docker pause image for
 // the node's arch), the service under OpenRC / s6 / systemd, and health waits.
 // Servers restart one host at a time. Vars: docs/roles-nomad-consul.md#nomad
-import { defineRole, directory, file } from '../../src/index.ts';
-import { uniqueProblems, type InputProblem } from '../../src/core/errors.ts';
-import type { RoleContext } from '../../src/roles/role.ts';
-import type { Operation } from '../../src/operations/operation.ts';
 import {
+  defineRole,
+  directory,
+  file,
+  uniqueProblems,
+  type InputProblem,
+  type Operation,
+  type RoleContext,
   clusterWaitAfterRestart,
+  isMap,
   NOMAD_CLUSTER,
   advertiseAddress,
   agentVarProblems,
@@ -29,7 +33,7 @@ import {
   supervisedService,
   supervisionVarProblems,
   waitReady,
-} from '../../src/services/index.ts';
+} from 'cairn';
 
 const DEFAULTS = {
   nomad_bin: '/usr/local/bin/nomad',
@@ -52,38 +56,56 @@ const DEFAULTS = {
   allow_even_servers: false,
 };
 
+/**
+ * The vars the steps read, as validate() leaves them (agentVarProblems and the
+ * checks below: the defaults' types, nomad_retry_join, nomad_consul_address).
+ * Other vars (nomad_node_name, consul_ports, ...) stay `unknown` and are narrowed
+ * where they are read.
+ */
+export type NomadVars = Omit<typeof DEFAULTS, 'nomad_consul_address'> & {
+  /** Addresses to join instead of the inventory's servers. */
+  readonly nomad_retry_join?: string[];
+  /** `auto` (the local Consul when the host runs the consul role), false / '' (none) or host:port. */
+  readonly nomad_consul_address?: string | false;
+};
+
+type Ctx = RoleContext<NomadVars>;
+
 const K = NOMAD_CLUSTER;
 
-function compute(ctx: RoleContext) {
+/** Consul's HTTP port on this host, from the consul role's consul_ports (the consul role checks it). */
+function consulHttpPort(ports: unknown): number {
+  return isMap(ports) && typeof ports.http === 'number' ? ports.http : 8500;
+}
+
+function compute(ctx: Ctx) {
   const v = ctx.vars;
   const self = { host: ctx.host, vars: v };
   const all = members(ctx.hostsWithRole, (h) => ctx.varsOf(h), self);
   const cluster = clusterOf(K, self, all, ctx.inventory);
   const server = isServer(K, ctx.host, v, ctx.inventory);
   const client = v.nomad_client !== false;
-  const ports = v.nomad_ports as Record<string, number>;
-  const join = Array.isArray(v.nomad_retry_join) ? v.nomad_retry_join.map(String) : cluster.servers.map((m) => joinAddress(m.host, m.vars));
+  const join = v.nomad_retry_join ?? cluster.servers.map((m) => joinAddress(m.host, m.vars));
   const consulAuto = hostRuns(ctx.inventory, ctx.host, 'consul');
   const ca = v.nomad_consul_address;
-  const consulPorts = (v.consul_ports ?? {}) as Record<string, number>;
-  const consul_address = ca === false || ca === '' ? '' : ca === 'auto' || ca === undefined ? (consulAuto ? `127.0.0.1:${consulPorts.http ?? 8500}` : '') : String(ca);
+  const consul_address = ca === false || ca === '' ? '' : ca === 'auto' || ca === undefined ? (consulAuto ? `127.0.0.1:${consulHttpPort(v.consul_ports)}` : '') : ca;
   const computed = {
     node_name: typeof v.nomad_node_name === 'string' ? v.nomad_node_name : ctx.host.name,
     advertise: advertiseAddress(ctx.host, v),
-    log_file: `${String(v.nomad_log_dir)}/nomad.log`,
+    log_file: `${v.nomad_log_dir}/nomad.log`,
     server,
     client,
     bootstrap_expect: cluster.bootstrapExpect,
     retry_join: join,
-    infra_image: String(v.nomad_infra_image).replace(/\{\{\s*facts\.arch\s*\}\}|\{arch\}/g, ctx.facts.arch),
+    infra_image: v.nomad_infra_image.replace(/\{\{\s*facts\.arch\s*\}\}|\{arch\}/g, ctx.facts.arch),
     consul_address,
   };
-  return { computed, cluster, base: localHttpBase(String(v.nomad_bind_addr), ports.http ?? 4646), consulAuto };
+  return { computed, cluster, base: localHttpBase(v.nomad_bind_addr, v.nomad_ports.http), consulAuto };
 }
 
 type Computed = ReturnType<typeof compute>;
 
-export default defineRole({
+export default defineRole<NomadVars>({
   name: 'nomad',
   description: 'Nomad agent (server and/or client) supervised by OpenRC, s6 or systemd',
   defaults: DEFAULTS,
@@ -95,6 +117,7 @@ export default defineRole({
       const vars = ctx.varsFor(host);
       problems.push(...agentVarProblems('nomad', host, vars, ctx.locate, ['http', 'rpc', 'serf']));
       const at = (k: string, message: string, fix: string) => problems.push({ location: ctx.locate(host, k), message, fix });
+      if (typeof vars.nomad_bind_addr !== 'string') at('nomad_bind_addr', `nomad_bind_addr must be an address, got ${JSON.stringify(vars.nomad_bind_addr)}`, `e.g. nomad_bind_addr: ${DEFAULTS.nomad_bind_addr}`);
       if (typeof vars.nomad_region !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(vars.nomad_region)) at('nomad_region', `nomad_region must be a plain name, got ${JSON.stringify(vars.nomad_region)}`, 'e.g. nomad_region: global');
       if (typeof vars.nomad_client !== 'boolean') at('nomad_client', `nomad_client must be true or false, got ${JSON.stringify(vars.nomad_client)}`, 'nomad_client: false makes a server-only node');
       if (vars.nomad_client === false && !isServer(K, host, vars, ctx.inventory)) at('nomad_client', `${host.name} would run neither a Nomad server nor a client`, 'set nomad_client: true, or make it a server');
@@ -111,8 +134,8 @@ export default defineRole({
     const v = ctx.vars;
     const c = compute(ctx);
     const svc = service(ctx, c);
-    const dataDir = String(v.nomad_data_dir);
-    const confDir = String(v.nomad_config_dir);
+    const dataDir = v.nomad_data_dir;
+    const confDir = v.nomad_config_dir;
     const steps: Operation[] = [
       directory({ id: 'data-dir', path: dataDir, mode: '0700', owner: 'root', group: 'root' }),
       directory({ id: 'config-dir', path: confDir, mode: '0750', owner: 'root', group: 'root' }),
@@ -129,7 +152,7 @@ export default defineRole({
 });
 
 /** Health for clients and single-server clusters; for a forming multi-server cluster, the API only. */
-function readyWait(ctx: RoleContext, c: Computed, id: string, barrier: boolean): Operation {
+function readyWait(ctx: Ctx, c: Computed, id: string, barrier: boolean): Operation {
   const v = ctx.vars;
   const health = c.computed.client || c.cluster.bootstrapExpect === 1;
   const path = health ? '/v1/agent/health' : '/v1/agent/self';
@@ -137,8 +160,8 @@ function readyWait(ctx: RoleContext, c: Computed, id: string, barrier: boolean):
     id,
     check: httpOk(`${c.base}${path}`),
     what: `nomad at ${c.base} answers ${path} with 200`,
-    timeoutMs: Number(v.nomad_wait_timeout) * 1000,
-    onTimeout: logTail('nomad', `${String(v.nomad_log_dir)}/output.log`, c.computed.log_file),
+    timeoutMs: v.nomad_wait_timeout * 1000,
+    onTimeout: logTail('nomad', `${v.nomad_log_dir}/output.log`, c.computed.log_file),
     barrier,
     // a changed config restarts the agent first: wait for the agent as configured now
     flushHandlers: true,
@@ -146,7 +169,7 @@ function readyWait(ctx: RoleContext, c: Computed, id: string, barrier: boolean):
 }
 
 /** The supervised nomad service, with the rolling-restart waits as handlers. */
-function service(ctx: RoleContext, c: Computed) {
+function service(ctx: Ctx, c: Computed) {
   const v = ctx.vars;
   const { server, client, bootstrap_expect } = c.computed;
   const before = observe('leader-before-restart', leaderCheck(c.base), `nomad region '${c.cluster.name}' had a leader before the restart`);
@@ -157,8 +180,8 @@ function service(ctx: RoleContext, c: Computed) {
         base: c.base,
         servers: bootstrap_expect,
         label: `nomad region '${c.cluster.name}'`,
-        timeoutMs: Number(v.nomad_wait_timeout) * 1000,
-        onTimeout: logTail('nomad', `${String(v.nomad_log_dir)}/output.log`, c.computed.log_file),
+        timeoutMs: v.nomad_wait_timeout * 1000,
+        onTimeout: logTail('nomad', `${v.nomad_log_dir}/output.log`, c.computed.log_file),
         before,
       }),
     );
@@ -171,22 +194,22 @@ function service(ctx: RoleContext, c: Computed) {
     {
       name: 'nomad',
       description: 'Nomad agent',
-      command: String(v.nomad_bin),
-      args: ['agent', `-config=${String(v.nomad_config_dir)}`],
-      logDir: String(v.nomad_log_dir),
+      command: v.nomad_bin,
+      args: ['agent', `-config=${v.nomad_config_dir}`],
+      logDir: v.nomad_log_dir,
       killSignal: 'SIGINT',
       killMode: 'process',
       oomScoreAdjust: -1000,
       unlimitedProcesses: true,
       after: ['consul', 'docker'],
       restartDelay: 2,
-      notify: v.nomad_service_notify === true,
+      notify: v.nomad_service_notify,
     },
     { beforeRestart: server ? [before] : [], afterRestart: after },
   );
 }
 
 /** The rendered nomad.hcl of this host (exported for tests: it may hold the gossip key). */
-export function configText(ctx: RoleContext): string {
+export function configText(ctx: Ctx): string {
   return ctx.template('nomad.hcl.hbs', { computed: compute(ctx).computed });
 }

@@ -2,11 +2,7 @@
 // kernel can run Nomad's drivers and networking: the kernel config options from
 // moby's check-config.sh and the cgroup controllers. Never changes the host.
 // Vars and behaviour: docs/roles-host.md.
-import { defineRole, fail, noop, warn, type Operation, type Plan } from '../../src/index.ts';
-import type { Facts } from '../../src/facts/types.ts';
-import { KERNEL_FEATURES, missingKernelFeatures } from '../../src/facts/kernel.ts';
-import { boolean, checkVars, oneOf, stringList, type VarProblem } from '../base/vars-check.ts';
-import type { Vars } from '../../src/inventory/types.ts';
+import { KERNEL_FEATURES, boolean, checkVars, defineRole, fail, missingKernelFeatures, noop, oneOf, stringList, warn, type Facts, type Operation, type Plan, type VarProblem, type Vars } from 'cairn';
 
 export const DEFAULTS = {
   /** fail: a missing feature stops the host's run; warn: reported, the run goes on. */
@@ -105,8 +101,8 @@ export default defineRole({
   steps(ctx) {
     const mode = ctx.vars.preflight_mode === 'warn' ? 'warn' : 'fail';
     const overlayNetworks = ctx.vars.preflight_overlay_networks === true;
-    const ignore = ctx.vars.preflight_ignore_features as string[];
-    const wanted = ctx.vars.preflight_cgroup_controllers as string[];
+    const ignore = ctx.vars.preflight_ignore_features;
+    const wanted = ctx.vars.preflight_cgroup_controllers;
     if (ctx.facts.chroot || ctx.bake) {
       // a chroot or an image being baked: the running kernel is not the one that will boot it
       const why = 'not checked: the target is a chroot / image (its kernel is not the running one); run preflight on the booted host';

@@ -9,9 +9,7 @@
 //   cairn apply -i inventory.yml --limit rpi3 -e 'recover=true'   (with the role in a group)
 //
 // Vars: nomad_data_dir, nomad_bin... as the nomad role (docs/roles-nomad-consul.md#recover-nomad-client)
-import { defineRole, command, service, sh } from '../../src/index.ts';
-import type { Operation } from '../../src/operations/operation.ts';
-import { failStep, httpOk, localHttpBase, logTail, resolveSupervision, serviceTarget, waitReady } from '../../src/services/index.ts';
+import { command, defineRole, failStep, httpOk, isMap, localHttpBase, logTail, port, resolveSupervision, service, serviceTarget, sh, waitReady, type InputProblem, type Operation } from 'cairn';
 
 const DEFAULTS = {
   nomad_data_dir: '/var/lib/nomad',
@@ -21,27 +19,41 @@ const DEFAULTS = {
   nomad_wait_timeout: 120,
 };
 
-export default defineRole({
+const ABS = /^\/[A-Za-z0-9_.\/+@-]+$/;
+
+/** The vars the steps read, as validate() leaves them (nomad_ports: only http is read, 4646 when absent). */
+type RecoverVars = Omit<typeof DEFAULTS, 'nomad_ports'> & { readonly nomad_ports: { readonly http?: number } };
+
+export default defineRole<RecoverVars>({
   name: 'recover-nomad-client',
   description: 'On demand: reset a Nomad client whose alloc/ and client/ state is corrupt',
   defaults: DEFAULTS,
   validate(ctx) {
     return ctx.hostsWithRole.flatMap((host) => {
-      const d = ctx.varsFor(host).nomad_data_dir;
-      return typeof d === 'string' && /^\/[A-Za-z0-9_.\/+@-]+$/.test(d) && d !== '/'
-        ? []
-        : [{ location: ctx.locate(host, 'nomad_data_dir'), message: `nomad_data_dir must be an absolute path other than /, got ${JSON.stringify(d)}`, fix: 'e.g. nomad_data_dir: /var/lib/nomad' }];
+      const vars = ctx.varsFor(host);
+      const problems: InputProblem[] = [];
+      const at = (name: string, message: string, fix: string) => problems.push({ location: ctx.locate(host, name), message, fix });
+      const d = vars.nomad_data_dir;
+      if (!(typeof d === 'string' && ABS.test(d) && d !== '/')) at('nomad_data_dir', `nomad_data_dir must be an absolute path other than /, got ${JSON.stringify(d)}`, 'e.g. nomad_data_dir: /var/lib/nomad');
+      const logDir = vars.nomad_log_dir;
+      if (typeof logDir !== 'string' || !ABS.test(logDir)) at('nomad_log_dir', `nomad_log_dir must be an absolute path, got ${JSON.stringify(logDir)}`, 'e.g. nomad_log_dir: /var/log/nomad');
+      if (typeof vars.nomad_bind_addr !== 'string') at('nomad_bind_addr', `nomad_bind_addr must be an address, got ${JSON.stringify(vars.nomad_bind_addr)}`, 'e.g. nomad_bind_addr: 0.0.0.0');
+      const ports = vars.nomad_ports;
+      if (!isMap(ports)) at('nomad_ports', `nomad_ports must be a map, got ${JSON.stringify(ports)}`, 'e.g. nomad_ports: { http: 4646 }');
+      else if (ports.http !== undefined && port('nomad_ports.http', ports.http).length) at('nomad_ports.http', `nomad_ports.http must be a port number 1-65535, got ${JSON.stringify(ports.http)}`, 'a whole number');
+      const t = vars.nomad_wait_timeout;
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < 1) at('nomad_wait_timeout', `nomad_wait_timeout must be whole seconds >= 1, got ${JSON.stringify(t)}`, 'e.g. nomad_wait_timeout: 120');
+      return problems;
     });
   },
   steps(ctx) {
     const v = ctx.vars;
-    const dataDir = String(v.nomad_data_dir).replace(/\/+$/, '');
+    const dataDir = v.nomad_data_dir.replace(/\/+$/, '');
     const alloc = `${dataDir}/alloc`;
     const sup = resolveSupervision('nomad', v, ctx.facts);
     if ('error' in sup) return [failStep('stop-agent', 'service', `nomad: ${sup.error}`)];
     const target = serviceTarget('nomad', sup);
-    const ports = v.nomad_ports as Record<string, number>;
-    const base = localHttpBase(String(v.nomad_bind_addr), ports.http ?? 4646);
+    const base = localHttpBase(v.nomad_bind_addr, v.nomad_ports.http ?? 4646);
     const steps: Operation[] = [
       service({ id: 'stop-agent', ...target, enabled: true, state: 'stopped' }),
       command({
@@ -79,8 +91,8 @@ done`,
           id: 'wait-health',
           check: httpOk(`${base}/v1/agent/health`),
           what: `nomad at ${base} answers /v1/agent/health with 200`,
-          timeoutMs: Number(v.nomad_wait_timeout) * 1000,
-          onTimeout: logTail('nomad', `${String(v.nomad_log_dir)}/output.log`, `${String(v.nomad_log_dir)}/nomad.log`),
+          timeoutMs: v.nomad_wait_timeout * 1000,
+          onTimeout: logTail('nomad', `${v.nomad_log_dir}/output.log`, `${v.nomad_log_dir}/nomad.log`),
           barrier: true,
         }),
       );

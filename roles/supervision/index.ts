@@ -9,18 +9,14 @@
 //       user: nobody
 //
 // Fields: docs/roles-nomad-consul.md#supervision
-import { defineRole } from '../../src/index.ts';
-import type { InputProblem } from '../../src/core/errors.ts';
-import type { Operation } from '../../src/operations/operation.ts';
-import { describeProblems, supervisedService, supervisionVarProblems, type ServiceDescription } from '../../src/services/index.ts';
+import { defineRole, describeProblems, isMap, supervisedService, supervisionVarProblems, type InputProblem, type Operation, type ServiceDescription } from 'cairn';
 
 const FIELDS = ['name', 'description', 'command', 'args', 'user', 'group', 'logDir', 'nofile', 'killSignal', 'needs', 'after', 'env', 'restartDelay', 'notify'];
 
-function list(v: unknown): Record<string, unknown>[] {
-  return Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as Record<string, unknown>[]) : [];
-}
+/** The vars the steps read, as validate() leaves them: every entry a valid description. */
+type SupervisionVars = { readonly supervision_services: readonly ServiceDescription[] };
 
-export default defineRole({
+export default defineRole<SupervisionVars>({
   name: 'supervision',
   description: 'Your own daemons under OpenRC, s6 or systemd, from one description each',
   defaults: { supervision_services: [] },
@@ -46,10 +42,10 @@ export default defineRole({
       const names = new Set<string>();
       raw.forEach((entry, i) => {
         const at = `supervision_services`;
-        if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return add(at, `supervision_services[${i}] must be a map`, 'give name: and command:');
-        const e = entry as Record<string, unknown>;
+        if (!isMap(entry)) return add(at, `supervision_services[${i}] must be a map`, 'give name: and command:');
+        const e = entry;
         for (const k of Object.keys(e)) if (!FIELDS.includes(k)) add(at, `supervision_services[${i}] (${String(e.name)}): unknown field '${k}'`, `fields are ${FIELDS.join(', ')}`);
-        for (const p of describeProblems(e as unknown as ServiceDescription)) add(at, `supervision_services[${i}] (${String(e.name)}): ${p.split('; fix: ')[0]}`, p.split('; fix: ')[1] ?? '');
+        for (const p of describeProblems(e)) add(at, `supervision_services[${i}] (${String(e.name)}): ${p.split('; fix: ')[0]}`, p.split('; fix: ')[1] ?? '');
         if (typeof e.name === 'string') {
           if (names.has(e.name)) add(at, `supervision_services: '${e.name}' is described twice`, 'one entry per service name');
           names.add(e.name);
@@ -59,11 +55,11 @@ export default defineRole({
     return problems;
   },
   steps(ctx) {
-    return list(ctx.vars.supervision_services).flatMap((e) => supervisedService(ctx, e as unknown as ServiceDescription, { idPrefix: String(e.name) }).steps);
+    return ctx.vars.supervision_services.flatMap((e) => supervisedService(ctx, e, { idPrefix: e.name }).steps);
   },
   handlers(ctx) {
     const out: Record<string, Operation[]> = {};
-    for (const e of list(ctx.vars.supervision_services)) Object.assign(out, supervisedService(ctx, e as unknown as ServiceDescription, { idPrefix: String(e.name) }).handlers);
+    for (const e of ctx.vars.supervision_services) Object.assign(out, supervisedService(ctx, e, { idPrefix: e.name }).handlers);
     return out;
   },
 });

@@ -92,8 +92,13 @@ export function checkedStopSignal(signal: string): StopSignal {
   return signal as StopSignal;
 }
 
-/** Every problem of a description, as text (`field: problem; fix`); empty when valid. */
-export function describeProblems(d: ServiceDescription): string[] {
+/**
+ * Every problem of a description, as text (`field: problem; fix`); empty when valid.
+ * Takes a map read from the inventory as well: every field is checked for its type.
+ */
+export function describeProblems(input: ServiceDescription | Readonly<Record<string, unknown>>): string[] {
+  // checked field by field below, as the description it claims to be
+  const d = input as ServiceDescription;
   const out: string[] = [];
   const bad = (field: string, problem: string, fix: string) => out.push(`${field}: ${problem}; fix: ${fix}`);
   if (typeof d.name !== 'string' || !NAME.test(d.name)) bad('name', `must be a service name, got ${JSON.stringify(d.name)}`, 'letters, digits, _ . - (e.g. nomad)');

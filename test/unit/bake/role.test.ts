@@ -12,9 +12,13 @@ import { prepareRun } from '../../../src/engine/prepare.ts';
 import { bakeFinalRoles } from '../../../src/bake/auto-role.ts';
 import { IDENTITY_ITEMS } from '../../../src/bake/identity.ts';
 
-function ctx(bake: boolean, facts: Facts, vars: Record<string, unknown> = {}): RoleContext {
+type CleanupContext = Parameters<typeof role.steps>[0];
+
+/** The role's context, its vars taken as checked (as the engine does after validate()). */
+function ctx(bake: boolean, facts: Facts, vars: Record<string, unknown> = {}): CleanupContext {
   const host = { name: 'img', connection: 'chroot' as const, address: 'img', become: false as const, root: '/mnt/x', vars: {}, groups: [], location: { file: 'inv.yml', line: 3 } };
-  return { host, vars: { ...role.defaults, ...vars }, facts, inventory: {} as RoleContext['inventory'], hostsWithRole: [host], varsOf: () => ({}), bake, template: () => '' };
+  const merged = { ...role.defaults, ...vars } as CleanupContext['vars'];
+  return { host, vars: merged, facts, inventory: {} as RoleContext['inventory'], hostsWithRole: [host], varsOf: () => merged, bake, template: () => '' };
 }
 
 test('outside bake mode the role cannot even build its steps (an input error naming the host)', (t) => {

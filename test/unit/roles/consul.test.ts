@@ -1,5 +1,5 @@
 import test from 'ava';
-import { configText } from '../../../roles/consul/index.ts';
+import { configText, type ConsulVars } from '../../../roles/consul/index.ts';
 import { FACTS, ctxFor, inventory, role, step, validationCtx, wantedContent, planAbsent } from './nomad-consul.helpers.ts';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
@@ -24,7 +24,7 @@ test('server config: bootstrap_expect = servers of the datacenter, retry_join th
   const r = await role('consul');
   const inv = inventory(INV(['s1', 's2', 's3']));
   t.deepEqual(r.def.validate!(validationCtx(r, inv)), []);
-  const ctx = ctxFor(r, inv, 's2', FACTS.alpine);
+  const ctx = ctxFor<ConsulVars>(r, inv, 's2', FACTS.alpine);
   const ops = r.def.steps(ctx);
   const hcl = configText(ctx);
   t.true(hcl.includes(`encrypt = "${KEY}"`));
@@ -45,7 +45,7 @@ test('server config: bootstrap_expect = servers of the datacenter, retry_join th
 test('client config: server = false, no bootstrap_expect, joins the servers; advertise template when the address is a name', async (t) => {
   const r = await role('consul');
   const inv = inventory(INV(['s1', 's2', 's3']));
-  const ctx = ctxFor(r, inv, 'c1', FACTS.debian);
+  const ctx = ctxFor<ConsulVars>(r, inv, 'c1', FACTS.debian);
   const ops = r.def.steps(ctx);
   const hcl = configText(ctx);
   t.regex(hcl, /^server = false$/m);

@@ -50,7 +50,8 @@ export function hostsWithRole(inv: Inventory, name: string): HostSpec[] {
   return [...inv.hosts.values()].filter((h) => rolesForHost(inv, h).includes(name));
 }
 
-export function ctxFor(r: LoadedRole, inv: Inventory, host: string, facts: Facts, opts: { bake?: boolean; extra?: Vars } = {}): RoleContext {
+/** The role context the engine builds; typed as the role's own vars (`V`), as after validate(). */
+export function ctxFor<V extends object = Vars>(r: LoadedRole, inv: Inventory, host: string, facts: Facts, opts: { bake?: boolean; extra?: Vars } = {}): RoleContext<V> {
   const h = inv.hosts.get(host)!;
   return makeRoleContext({
     role: r,
@@ -62,7 +63,7 @@ export function ctxFor(r: LoadedRole, inv: Inventory, host: string, facts: Facts
     hostsWithRole: hostsWithRole(inv, r.def.name),
     bake: !!opts.bake,
     render,
-  });
+  }) as RoleContext<V>;
 }
 
 export function validationCtx(r: LoadedRole, inv: Inventory): RoleValidationContext {

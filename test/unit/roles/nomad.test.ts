@@ -1,5 +1,5 @@
 import test from 'ava';
-import { configText } from '../../../roles/nomad/index.ts';
+import { configText, type NomadVars } from '../../../roles/nomad/index.ts';
 import { FACTS, ctxFor, inventory, role, step, validationCtx, wantedContent } from './nomad-consul.helpers.ts';
 
 const INV = `
@@ -22,7 +22,7 @@ test('server + client config: bootstrap_expect 3, retry_join, data_dir, log rota
   const r = await role('nomad');
   const inv = inventory(INV);
   t.deepEqual(r.def.validate!(validationCtx(r, inv)), []);
-  const ctx = ctxFor(r, inv, 'n1', FACTS.alpine);
+  const ctx = ctxFor<NomadVars>(r, inv, 'n1', FACTS.alpine);
   const hcl = configText(ctx);
   t.regex(hcl, /server \{\n  enabled          = true\n  bootstrap_expect = 3\n/);
   t.regex(hcl, /retry_join = \["10\.9\.0\.21", "10\.9\.0\.22", "10\.9\.0\.23"\]/);
@@ -40,7 +40,7 @@ test('server + client config: bootstrap_expect 3, retry_join, data_dir, log rota
 test('client on aarch64: arm64 pause image, joins the servers, advertises node_address; data dir root 0700', async (t) => {
   const r = await role('nomad');
   const inv = inventory(INV);
-  const ctx = ctxFor(r, inv, 'pi1', FACTS.alpine37arm);
+  const ctx = ctxFor<NomadVars>(r, inv, 'pi1', FACTS.alpine37arm);
   const hcl = configText(ctx);
   t.notRegex(hcl, /^server \{/m);
   t.regex(hcl, /infra_image = "registry.k8s.io\/pause-arm64:3.3"/);

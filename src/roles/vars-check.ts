@@ -1,11 +1,12 @@
 /**
- * Small helpers the host roles (base, preflight, cni, docker, dns) share to check
- * their vars before any connection: every problem of every host at once, each
- * pointing at the inventory line that set the var (or the role's default).
+ * Small helpers for a role's validate() (the host roles base, preflight, cni,
+ * docker, dns use them; so can yours): check the vars before any connection,
+ * every problem of every host at once, each pointing at the inventory line that
+ * set the var (or the role's default).
  */
-import type { InputProblem } from '../../src/core/errors.ts';
-import type { HostSpec, Vars } from '../../src/inventory/types.ts';
-import type { RoleValidationContext } from '../../src/roles/role.ts';
+import type { InputProblem } from '../core/errors.ts';
+import type { HostSpec, Vars } from '../inventory/types.ts';
+import type { RoleValidationContext } from './role.ts';
 
 /** One problem with one var, before its location is known. */
 export interface VarProblem {
@@ -53,7 +54,7 @@ export function boolean(name: string, v: unknown): VarProblem[] {
 }
 
 export function port(name: string, v: unknown): VarProblem[] {
-  return Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535 ? [] : [{ var: name, message: `must be a port number 1-65535, got ${JSON.stringify(v)}`, fix: `e.g. ${name}: 8600` }];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535 ? [] : [{ var: name, message: `must be a port number 1-65535, got ${JSON.stringify(v)}`, fix: `e.g. ${name}: 8600` }];
 }
 
 /** Package names as apk and apt take them. */
