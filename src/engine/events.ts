@@ -14,6 +14,11 @@ export interface OpResult {
   warnings?: string[];
   /** Handler run, not a step. */
   handler?: boolean;
+  /**
+   * From the step's planning to its result, in ms: a change waits in its batch, so
+   * steps applied in one round trip share that round trip's time.
+   */
+  durationMs: number;
 }
 
 export interface HostSummary {
@@ -24,6 +29,8 @@ export interface HostSummary {
   unreachable: boolean;
   /** Round trips to the host after connecting (facts, probes, changes). */
   roundTrips: number;
+  /** From the start of the host's run (connecting) to its end, in ms. */
+  durationMs?: number;
   ops: OpResult[];
   /** Files that several steps of the run changed: one diff from what the host had to the end result. */
   files?: FileChange[];

@@ -83,12 +83,17 @@ class HostRunner {
     return res;
   }
 
-  record(step: Step, result: Omit<OpResult, 'role' | 'id' | 'kind'>): void {
+  /** When each step was started (planned), for its duration. */
+  readonly #startedAt = new WeakMap<Step, number>();
+
+  record(step: Step, result: Omit<OpResult, 'role' | 'id' | 'kind' | 'durationMs'>): void {
+    const started = this.#startedAt.get(step);
     const r: OpResult = {
       role: step.role.def.name,
       id: step.op.id,
       kind: step.op.kind,
       ...result,
+      durationMs: started === undefined ? 0 : Math.round(performance.now() - started),
       ...(result.diff !== undefined ? { diff: mask(result.diff) } : {}),
       ...(result.error !== undefined ? { error: mask(result.error) } : {}),
       reason: mask(result.reason),
@@ -277,6 +282,7 @@ class HostRunner {
           appliedSinceProbe = false;
         }
       }
+      this.#startedAt.set(step, performance.now());
       this.opts.emit({ type: 'op:start', host: this.name, role: step.role.def.name, id: step.op.id });
       // an earlier step of this run changes a path this one reads: build on what it leaves
       let effects = this.ledger.since(step, step.op.paths ?? []);
@@ -370,6 +376,15 @@ class HostRunner {
   }
 
   async run(): Promise<HostSummary> {
+    const started = performance.now();
+    try {
+      return await this.#run();
+    } finally {
+      this.summary.durationMs = Math.round(performance.now() - started);
+    }
+  }
+
+  async #run(): Promise<HostSummary> {
     this.opts.emit({ type: 'host:start', host: this.name });
     try {
       await this.conn.connect();

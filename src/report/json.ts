@@ -15,6 +15,7 @@ export function jsonReport(mode: string, hosts: Record<string, HostSummary>): st
           skipped: s.skipped,
           unreachable: s.unreachable,
           roundTrips: s.roundTrips,
+          ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
           ...(s.error ? { error: s.error } : {}),
           ops: s.ops,
           ...(s.files ? { files: s.files } : {}),
