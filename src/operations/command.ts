@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, joinCommands, ShellCommand } from '../shell/sh.ts';
-import { parseSections, section, checkId, paramError } from './kit.ts';
+import { parseSections, section, checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { checkAbsPath, probeFailed } from './probe-util.ts';
 
@@ -18,6 +18,7 @@ export interface CommandParams {
 }
 
 const KIND = 'command';
+const PARAMS = paramNames<CommandParams>({ id: true, run: true, creates: true, unless: true, notIdempotent: true, notify: true });
 
 /**
  * A free-form command, guarded so a second apply does nothing: `creates` (a path
@@ -26,6 +27,7 @@ const KIND = 'command';
  */
 export function command(params: CommandParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   if (!(params.run instanceof ShellCommand)) {
     throw paramError(KIND, id, 'run', 'must be a command built with the sh tag', 'write run: sh`...`');
   }

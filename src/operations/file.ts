@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Secret, isSecret, mask } from '../core/secret.ts';
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import {
@@ -40,6 +40,7 @@ export interface FileParams {
 }
 
 const KIND = 'file';
+const PARAMS = paramNames<FileParams>({ id: true, path: true, content: true, src: true, mode: true, owner: true, group: true, backup: true, notify: true, secret: true });
 
 /**
  * A regular file with exact content, mode and ownership. The probe reads the file's
@@ -48,6 +49,7 @@ const KIND = 'file';
  */
 export function file(params: FileParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
   if ((params.content === undefined) === (params.src === undefined)) {
     throw paramError(KIND, id, 'content', 'and `src` are exclusive and one is required', 'give the content inline, or src: a file on the controller');

@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { mask } from '../core/secret.ts';
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import {
@@ -44,6 +44,7 @@ export interface LineParams {
 }
 
 const KIND = 'line';
+const PARAMS = paramNames<LineParams>({ id: true, path: true, line: true, regexp: true, state: true, create: true, mode: true, owner: true, group: true, backup: true, secret: true, notify: true });
 /** Files larger than this are not edited (the whole content travels in the probe). */
 export const LINE_MAX_BYTES = 1024 * 1024;
 
@@ -54,6 +55,7 @@ export const LINE_MAX_BYTES = 1024 * 1024;
  */
 export function line(params: LineParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
   const wantedLine = params.line;
   if (typeof wantedLine !== 'string' || /[\n\r]/.test(wantedLine)) {
