@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
 import { unifiedDiff } from './diff.ts';
 import {
@@ -47,6 +47,7 @@ export function checkedFile(params: CheckedFileParams): Operation {
   rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
   if (typeof params.content !== 'string') throw paramError(KIND, id, 'content', `must be text, got ${typeof params.content}`, 'render the configuration to a string');
+  rejectCoercedSecret(KIND, id, 'content', params.content);
   if (Buffer.byteLength(params.content) > INLINE_MAX_BYTES) throw paramError(KIND, id, 'content', `is larger than ${INLINE_MAX_BYTES} bytes`, 'use the file operation for large files');
   if (typeof params.validate !== 'function') throw paramError(KIND, id, 'validate', 'must be a function of the temp path returning a command', 'e.g. validate: (tmp) => sh`unbound-checkconf ${tmp}`');
   const want = checkAttributes(KIND, id, params);

@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, joinCommands, ShellCommand } from '../shell/sh.ts';
-import { parseSections, section, checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
+import { parseSections, section, checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { checkAbsPath, probeFailed } from './probe-util.ts';
 
@@ -32,11 +32,13 @@ export function command(params: CommandParams): Operation {
     throw paramError(KIND, id, 'run', 'must be a command built with the sh tag', 'write run: sh`...`');
   }
   const run = params.run;
+  rejectCoercedSecret(KIND, id, 'run', run.text);
   const creates = params.creates === undefined ? undefined : checkAbsPath(KIND, id, 'creates', params.creates);
   if (params.unless !== undefined && !(params.unless instanceof ShellCommand)) {
     throw paramError(KIND, id, 'unless', 'must be a command built with the sh tag', 'write unless: sh`...`');
   }
   const unless = params.unless;
+  if (unless !== undefined) rejectCoercedSecret(KIND, id, 'unless', unless.text);
   if (params.notIdempotent !== undefined && params.notIdempotent !== true) {
     throw paramError(KIND, id, 'notIdempotent', 'can only be true', 'write notIdempotent: true or leave it out');
   }

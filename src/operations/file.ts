@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Secret, isSecret, mask } from '../core/secret.ts';
-import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import {
@@ -23,7 +23,11 @@ export interface FileParams {
   readonly id: string;
   /** Absolute path on the host. */
   readonly path: string;
-  /** The wanted content (exactly one of content / src). */
+  /**
+   * The wanted content (exactly one of content / src). A Secret (or secretText`...`)
+   * reaches the host unmasked and is never shown. Text holding the mask alone
+   * ('pw=' + secret) is refused; a Buffer is taken as it is.
+   */
   readonly content?: string | Buffer | Secret;
   /** A file on the controller whose bytes are the wanted content. */
   readonly src?: string;
@@ -66,9 +70,13 @@ export function file(params: FileParams): Operation {
       throw paramError(KIND, id, 'src', `cannot be read (${(err as Error).message})`, 'check the path on the controller');
     }
   } else if (isSecret(params.content)) {
+    rejectCoercedSecret(KIND, id, 'content', params.content.reveal());
     wanted = Buffer.from(params.content.reveal());
     secret = true;
-  } else if (typeof params.content === 'string' || Buffer.isBuffer(params.content)) {
+  } else if (typeof params.content === 'string') {
+    rejectCoercedSecret(KIND, id, 'content', params.content);
+    wanted = Buffer.from(params.content);
+  } else if (Buffer.isBuffer(params.content)) {
     wanted = Buffer.from(params.content);
   } else {
     throw paramError(KIND, id, 'content', `must be a string, Buffer or Secret, got ${typeof params.content}`, 'give the file content as text');

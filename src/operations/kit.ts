@@ -2,7 +2,7 @@ import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import { SECTION_PREFIX } from '../facts/gather.ts';
 import { splitSections } from '../facts/parse.ts';
 import { closest } from '../inventory/suggest.ts';
-import { MASK } from '../core/secret.ts';
+import { MASK, holdsCoercedSecret } from '../core/secret.ts';
 
 /**
  * The operations' kit: what every operation file builds with (parameter errors,
@@ -71,11 +71,10 @@ export class UnknownParamError extends Error {
  * Throws when a text param holds the mask a Secret turns into when it is coerced to
  * a string (`'pw=' + secret`): the host would get '********' instead of the value.
  */
-export function rejectCoercedSecret(kind: string, id: string, param: string, text: string | Buffer): void {
-  const holds = typeof text === 'string' ? text.includes(MASK) : text.includes(MASK, 0, 'utf8');
-  if (!holds) return;
+export function rejectCoercedSecret(kind: string, id: string, param: string, text: string): void {
+  if (!holdsCoercedSecret(text)) return;
   throw new Error(
-    `${kind} '${id}': param \`${param}\` contains a secret turned into text (${MASK}, as from 'pw=' + secret); ` +
+    `${kind} '${id}': param \`${param}\` contains a secret turned into text ('pw=' + secret gives 'pw=${MASK}', not the value); ` +
       'fix: pass the Secret itself, or build the text with secretText`pw=${secret}` or ctx.template',
   );
 }

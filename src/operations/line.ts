@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
-import { mask } from '../core/secret.ts';
-import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
+import { isSecret, mask, type Secret } from '../core/secret.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import {
@@ -21,8 +21,11 @@ import {
 export interface LineParams {
   readonly id: string;
   readonly path: string;
-  /** The whole line (no newline). */
-  readonly line: string;
+  /**
+   * The whole line (no newline). A Secret (or secretText`pw=${secret}`) is written
+   * unmasked and never shown. Text holding the mask alone ('pw=' + secret) is refused.
+   */
+  readonly line: string | Secret;
   /**
    * present: the LAST line matching it is replaced by `line` (appended when none
    * matches); absent: every matching line is removed. Without it, lines equal to
@@ -57,10 +60,13 @@ export function line(params: LineParams): Operation {
   const id = checkId(KIND, params.id);
   rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
-  const wantedLine = params.line;
+  const secretLine = isSecret(params.line);
+  const wantedLine = isSecret(params.line) ? params.line.reveal() : params.line;
   if (typeof wantedLine !== 'string' || /[\n\r]/.test(wantedLine)) {
-    throw paramError(KIND, id, 'line', `must be one line of text, got ${JSON.stringify(wantedLine)}`, 'give a single line without newlines, or use the file operation');
+    const got = secretLine ? 'a secret with a newline' : JSON.stringify(wantedLine);
+    throw paramError(KIND, id, 'line', `must be one line of text, got ${got}`, 'give a single line without newlines, or use the file operation');
   }
+  rejectCoercedSecret(KIND, id, 'line', wantedLine);
   const state = params.state ?? 'present';
   if (state !== 'present' && state !== 'absent') {
     throw paramError(KIND, id, 'state', `must be present or absent, got ${JSON.stringify(state)}`, 'write state: present or state: absent');
@@ -68,7 +74,7 @@ export function line(params: LineParams): Operation {
   const re = checkRegexp(id, params.regexp);
   const create = checkBoolean(KIND, id, 'create', params.create) ?? false;
   const backup = checkBoolean(KIND, id, 'backup', params.backup) ?? true;
-  const secret = checkBoolean(KIND, id, 'secret', params.secret) ?? false;
+  const secret = (checkBoolean(KIND, id, 'secret', params.secret) ?? false) || secretLine;
   const want = checkAttributes(KIND, id, params);
 
   return {

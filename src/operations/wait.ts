@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, ShellCommand } from '../shell/sh.ts';
-import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, type Operation, type OpContext, type Plan } from './operation.ts';
 
 export interface WaitParams {
@@ -79,6 +79,7 @@ function checkCommand(id: string, params: WaitParams): { check: ShellCommand; wh
     if (!(params.command instanceof ShellCommand)) {
       throw paramError(KIND, id, 'command', 'must be a command built with the sh tag', 'write command: sh`...`');
     }
+    rejectCoercedSecret(KIND, id, 'command', params.command.text);
     return { check: sh`{ ( ${params.command}
 ) >/dev/null 2>&1 </dev/null; }`, what: `command ${params.command.display}` };
   }
