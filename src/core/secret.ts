@@ -53,9 +53,10 @@ export type SecretTextValue = Secret | string | number | bigint | boolean;
  * (`line: secretText\`password=${ctx.vars.pw}\``): reveal() is the text with the
  * real values, toString() the text with the mask in their place. The secrets
  * inside stay registered, so mask() hides them wherever the text ends up.
- * Without any Secret inside, the whole text is treated as a secret.
+ * Without any Secret inside, the whole text is treated as a secret. Values are
+ * SecretTextValue, checked when it runs (so `ctx.vars.pw`, typed unknown, fits).
  */
-export function secretText(strings: TemplateStringsArray, ...values: SecretTextValue[]): Secret {
+export function secretText(strings: TemplateStringsArray, ...values: readonly unknown[]): Secret {
   let text = strings[0] ?? '';
   let display = text;
   values.forEach((v, i) => {

@@ -39,7 +39,12 @@ test('secretText nests, and without a Secret inside the whole text is secret', (
 });
 
 test('secretText refuses values that are not text', (t) => {
-  t.throws(() => secretText`a${{} as never}`, { message: /^secretText: value 1 is object; fix: / });
+  t.throws(() => secretText`a${{}}`, { message: /^secretText: value 1 is object; fix: / });
+});
+
+test('secretText takes a var typed unknown (ctx.vars.pw)', (t) => {
+  const vars: Record<string, unknown> = { pw: new Secret('core-secret-value-8') };
+  t.is(secretText`pw=${vars.pw}`.reveal(), 'pw=core-secret-value-8');
 });
 
 test('sh: a secretText is one word, real in the text, masked in the display', (t) => {
