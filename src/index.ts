@@ -18,7 +18,8 @@ export type { InputProblem, SourceLocation } from './core/errors.ts';
 // --- Shell commands and secrets -------------------------------------------------
 export { sh, asWord, joinCommands, ShellCommand, isShellCommand } from './shell/sh.ts';
 export { quote } from './shell/quote.ts';
-export { Secret, isSecret, mask } from './core/secret.ts';
+export { Secret, isSecret, mask, secretText } from './core/secret.ts';
+export type { SecretTextValue } from './core/secret.ts';
 
 // --- Facts and templates --------------------------------------------------------
 export type { Facts } from './facts/types.ts';

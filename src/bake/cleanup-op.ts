@@ -1,7 +1,7 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import { change, fail, noop, type ApplyRuntime, type Operation, type OpContext, type Plan } from '../operations/operation.ts';
-import { parseSections, section } from '../operations/kit.ts';
+import { paramNames, parseSections, rejectUnknownParams, section } from '../operations/kit.ts';
 import { probeFailed } from '../operations/probe-util.ts';
 import type { IdentityItem, ItemEnv, Selection } from './identity.ts';
 
@@ -31,6 +31,8 @@ export interface CleanupStepOptions {
    */
   readonly prefix?: string;
 }
+
+const OPTIONS = paramNames<CleanupStepOptions>({ prefix: true });
 
 /** A step built from one item for one host (facts + vars decide the selections). */
 export interface CleanupStep {
@@ -169,6 +171,7 @@ export function leftovers(found: readonly Found[], live: boolean): string[] {
 
 /** The operation of one identity item for one host. */
 export function cleanupStep(item: IdentityItem, env: ItemEnv, options: CleanupStepOptions = {}): CleanupStep {
+  rejectUnknownParams('bakeCleanup', item.id, options, OPTIONS);
   const prefix = options.prefix ?? '';
   const selections = item.selections(env);
   return { item, selections, op: cleanupOp(item.id, item, selections, env, prefix) };

@@ -19,21 +19,38 @@ export function isSecret(v: unknown): v is Secret {
 
 export const MASK = '********';
 
+/** The mask alone, not part of a longer run of `*` (a banner, a separator line). */
+const COERCED = /(?<!\*)\*{8}(?!\*)/;
+
+/** The display of the next Secret constructed by secretText (module-private hand-over). */
+let composedDisplay: string | undefined;
+
 export class Secret {
   readonly #value: string;
+  /** What shows instead of the value: the mask, or for secretText the text with its secrets masked. */
+  readonly #display: string;
   constructor(value: string) {
     this.#value = value;
-    if (value.length > 0) registry.add(value);
+    const display = composedDisplay;
+    composedDisplay = undefined;
+    this.#display = display ?? MASK;
+    // a composed text is not registered as a whole: its secrets are, so mask() shows its plain parts
+    if (display === undefined && value.length > 0) registry.add(value);
   }
   /** The real value: only for building commands and file contents. */
   reveal(): string {
     return this.#value;
   }
+  /**
+   * The mask (for secretText: the text with the mask for each secret). Text built
+   * with `'pw=' + secret` therefore holds the mask, not the value, and operations
+   * refuse it (see holdsCoercedSecret).
+   */
   toString(): string {
-    return MASK;
+    return this.#display;
   }
   toJSON(): string {
-    return MASK;
+    return this.#display;
   }
   get [BRAND](): true {
     return true;
@@ -43,8 +60,49 @@ export class Secret {
     return isSecret(v);
   }
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `Secret(${MASK})`;
+    return `Secret(${this.#display})`;
   }
+}
+
+/** What secretText accepts between its literal parts. */
+export type SecretTextValue = Secret | string | number | bigint | boolean;
+
+/**
+ * A Secret made of text and secrets, for a value that must reach the host whole
+ * (`line: secretText\`password=${ctx.vars.pw}\``): reveal() is the text with the
+ * real values, toString() the text with the mask in their place. The secrets
+ * inside stay registered, so mask() hides them wherever the text ends up.
+ * Without any Secret inside, the whole text is treated as a secret. Values are
+ * SecretTextValue, checked when it runs (so `ctx.vars.pw`, typed unknown, fits).
+ */
+export function secretText(strings: TemplateStringsArray, ...values: readonly unknown[]): Secret {
+  let text = strings[0] ?? '';
+  let display = text;
+  values.forEach((v, i) => {
+    if (isSecret(v)) {
+      text += v.reveal();
+      display += v.toString();
+    } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') {
+      text += String(v);
+      display += String(v);
+    } else {
+      throw new TypeError(`secretText: value ${i + 1} is ${v === null ? 'null' : typeof v}; fix: interpolate a Secret, a string or a number`);
+    }
+    text += strings[i + 1] ?? '';
+    display += strings[i + 1] ?? '';
+  });
+  if (!values.some((v) => isSecret(v))) return new Secret(text);
+  composedDisplay = display;
+  return new Secret(text);
+}
+
+/**
+ * True when `text` holds the mask on its own (not inside a longer run of `*`):
+ * what a Secret becomes when it is turned into a string by accident
+ * (`'pw=' + secret`, `${secret}`). Written to a host, it would replace the value.
+ */
+export function holdsCoercedSecret(text: string): boolean {
+  return COERCED.test(text);
 }
 
 /** Replace every registered secret value in `text` with the mask. Longest first. */

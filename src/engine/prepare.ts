@@ -9,6 +9,10 @@ import { renderTemplateFile } from '../render/template.ts';
 import { knownRoles, loadRoles, type LoadedRole } from '../roles/loader.ts';
 import { makeRoleContext, type TemplateRenderer } from '../roles/context.ts';
 import { stubFacts } from '../facts/stub.ts';
+import type { Facts } from '../facts/types.ts';
+import type { RoleContext } from '../roles/role.ts';
+import type { Operation } from '../operations/operation.ts';
+import { UnknownParamError } from '../operations/kit.ts';
 import { InvalidInputError, uniqueProblems, type InputProblem } from '../core/errors.ts';
 import type { HostJob } from './host-run.ts';
 
@@ -102,22 +106,7 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
     for (const name of roleNamesByHost.get(host.name) ?? []) {
       const role = roles.get(name);
       if (!role) continue;
-      const errors: unknown[] = [];
-      for (const facts of stubFacts) {
-        try {
-          const ctx = makeRoleContext({ role, host, vars: varsFor(host, role), facts, inventory, hostsWithRole: hostsWithRole(name), varsOf: (h) => varsFor(h, role), bake: !!opts.bake, render });
-          role.def.steps(ctx);
-        } catch (err) {
-          errors.push(err);
-        }
-      }
-      // template problems count from any variant; other errors only when every variant fails
-      const found: InputProblem[] = [];
-      for (const e of errors) if (e instanceof InvalidInputError) found.push(...e.problems);
-      if (found.length === 0 && errors.length === stubFacts.length) {
-        found.push({ location: { file: role.dir }, message: `role '${name}' cannot build its steps for host '${host.name}': ${(errors[0] as Error).message}` });
-      }
-      problems.push(...found);
+      problems.push(...dryBuild(role, host, (facts) => makeRoleContext({ role, host, vars: varsFor(host, role), facts, inventory, hostsWithRole: hostsWithRole(name), varsOf: (h) => varsFor(h, role), bake: !!opts.bake, render })));
     }
   }
   if (problems.length > 0) throw new InvalidInputError(uniqueProblems(problems));
@@ -130,4 +119,46 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
     hostsWithRole,
   }));
   return { inventory, hosts, jobs, roles, render };
+}
+
+/** Step ids used by more than one step, each once, in order. */
+export function duplicateIds(ops: readonly Operation[]): string[] {
+  const seen = new Set<string>();
+  const dups = new Set<string>();
+  for (const op of ops) (seen.has(op.id) ? dups : seen).add(op.id);
+  return [...dups];
+}
+
+/**
+ * Build a role's steps and handlers for one host with each set of stand-in facts.
+ * Template problems, unknown params and duplicate step ids count from any variant
+ * (they do not depend on the host); other errors only when every variant fails
+ * (a role may refuse facts that the real host does not have).
+ */
+function dryBuild(role: LoadedRole, host: HostSpec, contextFor: (facts: Facts) => RoleContext): InputProblem[] {
+  const name = role.def.name;
+  const at = { file: role.file };
+  const found: InputProblem[] = [];
+  const errors: unknown[] = [];
+  for (const facts of stubFacts) {
+    let ops: Operation[];
+    try {
+      const ctx = contextFor(facts);
+      ops = role.def.steps(ctx);
+      // handlers are built only when notified during a run: build them here too
+      role.def.handlers?.(ctx);
+    } catch (err) {
+      errors.push(err);
+      if (err instanceof InvalidInputError) found.push(...err.problems);
+      else if (err instanceof UnknownParamError) found.push({ location: at, message: `role '${name}': ${err.message}` });
+      continue;
+    }
+    for (const id of duplicateIds(ops)) {
+      found.push({ location: at, message: `role '${name}' has two steps with id '${id}'`, fix: 'give every step of the role its own id: it names the step in reports and --tags' });
+    }
+  }
+  if (found.length === 0 && errors.length === stubFacts.length) {
+    found.push({ location: at, message: `role '${name}' cannot build its steps for host '${host.name}': ${(errors[0] as Error).message}` });
+  }
+  return found;
 }

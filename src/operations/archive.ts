@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CommandResult } from '../core/result.ts';
 import { sh, asWord, joinCommands, type ShellCommand } from '../shell/sh.ts';
-import { checkId, paramError, parseSections, section } from './kit.ts';
+import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, upload, type Command, type Operation, type OpContext, type Plan } from './operation.ts';
 import { checkAbsPath, probeFailed } from './probe-util.ts';
 
@@ -27,6 +27,7 @@ export interface ArchiveParams {
 }
 
 const KIND = 'archive';
+const PARAMS = paramNames<ArchiveParams>({ id: true, src: true, hostSrc: true, dest: true, creates: true, stripComponents: true, format: true, notify: true });
 
 /**
  * Extract a .tar.gz/.tgz or .zip into `dest`: into a temp dir next to dest first,
@@ -36,6 +37,7 @@ const KIND = 'archive';
  */
 export function archive(params: ArchiveParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   if ((params.src === undefined) === (params.hostSrc === undefined)) {
     throw paramError(KIND, id, 'src', 'and `hostSrc` are exclusive and one is required', 'give src: <archive on the controller> or hostSrc: <archive already on the host>');
   }

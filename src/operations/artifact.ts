@@ -6,7 +6,7 @@ import { ArtifactCache } from '../artifacts/cache.ts';
 import { describeElf } from '../artifacts/elf.ts';
 import { resolveArtifact, type ArtifactSource, type PreparedArtifact } from '../artifacts/resolve.ts';
 import { change, fail, noop, upload, type Command, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, section } from './kit.ts';
+import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
 
 export interface ArtifactParams extends ArtifactSource {
@@ -40,6 +40,7 @@ export interface ArtifactOperation extends Operation {
 }
 
 const KIND = 'artifact';
+const PARAMS = paramNames<ArtifactParams>({ id: true, url: true, file: true, sha256: true, extract: true, dest: true, mode: true, owner: true, group: true, versionCommand: true, libc: true, arch: true, cacheDir: true, notify: true });
 const PATH = /^\/[A-Za-z0-9_.\/+@-]+$/;
 const LIBCS = ['musl', 'glibc', 'static'] as const;
 const ARCHES = ['amd64', 'arm64', 'arm'] as const;
@@ -57,6 +58,9 @@ const ARCHES = ['amd64', 'arm64', 'arm'] as const;
  */
 export function artifact(params: ArtifactParams): ArtifactOperation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
+  if (params.sha256 !== null && typeof params.sha256 === 'object') rejectUnknownParams(KIND, id, params.sha256, ['sumsFile', 'name'], 'sha256.');
+  if (params.extract !== undefined) rejectUnknownParams(KIND, id, params.extract, ['member'], 'extract.');
   const bad = (param: string, problem: string, fix: string) => paramError(KIND, id, param, problem, fix);
   if ((params.url === undefined) === (params.file === undefined)) throw bad('url/file', 'needs exactly one of url and file', 'give url: https://... or file: ./path/on/the/controller');
   if (params.url !== undefined && (typeof params.url !== 'string' || !/^https?:\/\/\S+$/i.test(params.url))) throw bad('url', `must be an http(s) URL, got ${JSON.stringify(params.url)}`, 'e.g. url: https://releases.hashicorp.com/...');

@@ -1,4 +1,4 @@
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import type { Operation, Plan } from './operation.ts';
 import { checkAbsPath, checkAttributes, checkBoolean, holdsSecret, pathOperation } from './probe-util.ts';
 import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
@@ -32,6 +32,7 @@ export interface BlockParams {
   readonly notify?: readonly string[];
 }
 
+const PARAMS = paramNames<BlockParams>({ id: true, path: true, block: true, state: true, marker: true, markerBegin: true, markerEnd: true, insertAfter: true, insertBefore: true, create: true, mode: true, owner: true, group: true, backup: true, secret: true, notify: true });
 const KIND = 'block';
 const DEFAULT_MARKER = '# {mark} CAIRN MANAGED BLOCK';
 
@@ -44,6 +45,7 @@ type Where = { at: 'EOF' } | { at: 'BOF' } | { after: RegExp } | { before: RegEx
  */
 export function block(params: BlockParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
   const state = params.state ?? 'present';
   if (state !== 'present' && state !== 'absent') {
@@ -51,6 +53,7 @@ export function block(params: BlockParams): Operation {
   }
   const text = params.block ?? '';
   if (typeof text !== 'string') throw paramError(KIND, id, 'block', `must be text, got ${typeof text}`, 'give the lines of the block as one string');
+  rejectCoercedSecret(KIND, id, 'block', text);
   const marker = params.marker ?? DEFAULT_MARKER;
   if (typeof marker !== 'string' || !marker.includes('{mark}') || /[\n\r]/.test(marker)) {
     throw paramError(KIND, id, 'marker', `must be one line containing {mark}, got ${JSON.stringify(marker)}`, "write e.g. marker: '# {mark} sshd hardening'");

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
 import { unifiedDiff } from './diff.ts';
 import {
@@ -36,6 +36,7 @@ export interface CheckedFileParams {
 }
 
 const KIND = 'checkedFile';
+const PARAMS = paramNames<CheckedFileParams>({ id: true, path: true, content: true, validate: true, mode: true, owner: true, group: true, notify: true });
 
 /**
  * A configuration file written only if it passes a check first (like Ansible's
@@ -45,8 +46,10 @@ const KIND = 'checkedFile';
  */
 export function checkedFile(params: CheckedFileParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
   if (typeof params.content !== 'string') throw paramError(KIND, id, 'content', `must be text, got ${typeof params.content}`, 'render the configuration to a string');
+  rejectCoercedSecret(KIND, id, 'content', params.content);
   if (Buffer.byteLength(params.content) > INLINE_MAX_BYTES) throw paramError(KIND, id, 'content', `is larger than ${INLINE_MAX_BYTES} bytes`, 'use the file operation for large files');
   if (typeof params.validate !== 'function') throw paramError(KIND, id, 'validate', 'must be a function of the temp path returning a command', 'e.g. validate: (tmp) => sh`unbound-checkconf ${tmp}`');
   const want = checkAttributes(KIND, id, params);

@@ -1,7 +1,7 @@
 import { sh, asWord, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, warn, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
+import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { checkAbsPath, checkBoolean, probeFailed } from './probe-util.ts';
 import { unifiedDiff } from './diff.ts';
 
@@ -19,6 +19,7 @@ export interface KernelCmdlineParams {
 }
 
 const KIND = 'kernelCmdline';
+const PARAMS = paramNames<KernelCmdlineParams>({ id: true, path: true, add: true, remove: true, backup: true, notify: true });
 /** A kernel parameter: printable, no whitespace, no quotes (cairn never writes quoted values). */
 const TOKEN = /^[!#-&(-~]+$/;
 /** cmdline.txt is tiny (the firmware reads at most a few KiB); a larger file is not one. */
@@ -76,6 +77,7 @@ function checkTokens(id: string, param: string, value: unknown): string[] {
  */
 export function kernelCmdline(params: KernelCmdlineParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path ?? '/boot/firmware/cmdline.txt');
   const add = checkTokens(id, 'add', params.add);
   const remove = checkTokens(id, 'remove', params.remove);

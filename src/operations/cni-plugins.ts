@@ -1,7 +1,7 @@
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, section } from './kit.ts';
+import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { checkAbsPath } from './probe-util.ts';
 import { compareVersions } from '../core/version.ts';
 
@@ -21,6 +21,7 @@ export interface CniPluginsParams {
 }
 
 const KIND = 'cniPlugins';
+const PARAMS = paramNames<CniPluginsParams>({ id: true, dir: true, required: true, minBridgeVersion: true, onlyIf: true });
 const PLUGIN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const SEMVER = /^\d+\.\d+\.\d+$/;
 
@@ -47,6 +48,7 @@ export function parsePluginVersion(output: string, plugin = 'bridge'): string | 
  */
 export function cniPlugins(params: CniPluginsParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const dir = checkAbsPath(KIND, id, 'dir', params.dir);
   if (!Array.isArray(params.required) || params.required.length === 0 || params.required.some((p) => typeof p !== 'string' || !PLUGIN.test(p))) {
     throw paramError(KIND, id, 'required', `must be a non-empty list of plugin names, got ${JSON.stringify(params.required)}`, "e.g. required: ['loopback', 'bridge', 'host-local', 'firewall', 'portmap']");

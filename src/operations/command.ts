@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, joinCommands, isShellCommand, type ShellCommand } from '../shell/sh.ts';
-import { parseSections, section, checkId, paramError } from './kit.ts';
+import { parseSections, section, checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { checkAbsPath, probeFailed } from './probe-util.ts';
 
@@ -18,6 +18,7 @@ export interface CommandParams {
 }
 
 const KIND = 'command';
+const PARAMS = paramNames<CommandParams>({ id: true, run: true, creates: true, unless: true, notIdempotent: true, notify: true });
 
 /**
  * A free-form command, guarded so a second apply does nothing: `creates` (a path
@@ -26,15 +27,18 @@ const KIND = 'command';
  */
 export function command(params: CommandParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   if (!isShellCommand(params.run)) {
     throw paramError(KIND, id, 'run', 'must be a command built with the sh tag', 'write run: sh`...`');
   }
   const run = params.run;
+  rejectCoercedSecret(KIND, id, 'run', run.text);
   const creates = params.creates === undefined ? undefined : checkAbsPath(KIND, id, 'creates', params.creates);
   if (params.unless !== undefined && !isShellCommand(params.unless)) {
     throw paramError(KIND, id, 'unless', 'must be a command built with the sh tag', 'write unless: sh`...`');
   }
   const unless = params.unless;
+  if (unless !== undefined) rejectCoercedSecret(KIND, id, 'unless', unless.text);
   if (params.notIdempotent !== undefined && params.notIdempotent !== true) {
     throw paramError(KIND, id, 'notIdempotent', 'can only be true', 'write notIdempotent: true or leave it out');
   }

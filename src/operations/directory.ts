@@ -1,5 +1,5 @@
 import { sh } from '../shell/sh.ts';
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
 import { attributeDrift, attributesEffect, attributesPatch, checkAbsPath, checkAttributes, fixAttributes, pathOperation, PREDICTED_ABSENT } from './probe-util.ts';
 
@@ -16,6 +16,7 @@ export interface DirectoryParams {
 }
 
 const KIND = 'directory';
+const PARAMS = paramNames<DirectoryParams>({ id: true, path: true, mode: true, owner: true, group: true, state: true, notify: true });
 
 /**
  * A directory (with parents) and its mode/owner/group, or its removal. Removal
@@ -24,6 +25,7 @@ const KIND = 'directory';
  */
 export function directory(params: DirectoryParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
   const state = params.state ?? 'present';
   if (state !== 'present' && state !== 'absent') {

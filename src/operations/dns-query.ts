@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
+import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { checkAbsPath } from './probe-util.ts';
 
 /**
@@ -190,6 +190,7 @@ export interface DnsCheckParams {
 }
 
 const KIND = 'dnsCheck';
+const PARAMS = paramNames<DnsCheckParams>({ id: true, server: true, port: true, name: true, type: true, want: true, expect: true, waitSeconds: true, onlyIf: true, label: true });
 
 /**
  * Check that a DNS server answers, on the host: one question in the probe. A
@@ -201,6 +202,7 @@ const KIND = 'dnsCheck';
  */
 export function dnsCheck(params: DnsCheckParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   if (typeof params.server !== 'string' || isIP(params.server) === 0) {
     throw paramError(KIND, id, 'server', `must be an IP address, got ${JSON.stringify(params.server)}`, 'e.g. server: 127.0.0.1');
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Secret, isSecret, mask } from '../core/secret.ts';
 import { sh } from '../shell/sh.ts';
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import {
@@ -35,7 +35,11 @@ export interface FileParams {
    * backup: false; a directory is removed with everything in it).
    */
   readonly state?: 'present' | 'absent';
-  /** The wanted content (at most one of content / src). */
+  /**
+   * The wanted content (at most one of content / src). A Secret (or secretText`...`)
+   * reaches the host unmasked and is never shown. Text holding the mask alone
+   * ('pw=' + secret) is refused; a Buffer is taken as it is.
+   */
   readonly content?: string | Buffer | Secret;
   /** A file on the controller whose bytes are the wanted content. */
   readonly src?: string;
@@ -52,6 +56,7 @@ export interface FileParams {
 }
 
 const KIND = 'file';
+const PARAMS = paramNames<FileParams>({ id: true, path: true, state: true, content: true, src: true, mode: true, owner: true, group: true, backup: true, notify: true, secret: true });
 
 /**
  * A regular file with exact content, mode and ownership. The probe reads the file's
@@ -60,6 +65,7 @@ const KIND = 'file';
  */
 export function file(params: FileParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
   const state = params.state ?? 'present';
   if (state !== 'present' && state !== 'absent') {
@@ -97,9 +103,13 @@ export function file(params: FileParams): Operation {
       throw paramError(KIND, id, 'src', `cannot be read (${(err as Error).message})`, 'check the path on the controller');
     }
   } else if (isSecret(params.content)) {
+    rejectCoercedSecret(KIND, id, 'content', params.content.reveal());
     wanted = Buffer.from(params.content.reveal());
     secret = true;
-  } else if (typeof params.content === 'string' || Buffer.isBuffer(params.content)) {
+  } else if (typeof params.content === 'string') {
+    rejectCoercedSecret(KIND, id, 'content', params.content);
+    wanted = Buffer.from(params.content);
+  } else if (Buffer.isBuffer(params.content)) {
     wanted = Buffer.from(params.content);
   } else {
     throw paramError(KIND, id, 'content', `must be a string, Buffer or Secret, got ${typeof params.content}`, 'give the file content as text');

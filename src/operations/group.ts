@@ -2,7 +2,7 @@ import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Facts } from '../facts/types.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
+import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 
 export interface GroupParams {
   readonly id: string;
@@ -20,6 +20,7 @@ export interface GroupEntry {
 }
 
 const KIND = 'group';
+const PARAMS = paramNames<GroupParams>({ id: true, name: true, gid: true, system: true, notify: true });
 /** Portable user/group name (busybox adduser and shadow's useradd both accept it). */
 export const ACCOUNT_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 
@@ -67,6 +68,7 @@ export function createGroupCommand(facts: Facts, name: string, opts: { gid?: num
 /** A local group with an optional fixed gid. A different existing gid is reported, never changed. */
 export function group(params: GroupParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const name = checkAccountName(KIND, id, 'name', params.name);
   const gid = checkNumericId(KIND, id, 'gid', params.gid);
   const system = params.system ?? false;

@@ -1,7 +1,7 @@
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
+import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { atomicWrite } from './atomic-write.ts';
 
 export interface KernelModuleParams {
@@ -14,6 +14,7 @@ export interface KernelModuleParams {
 }
 
 const KIND = 'kernelModule';
+const PARAMS = paramNames<KernelModuleParams>({ id: true, name: true, persist: true, notify: true });
 const MODULE = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 
 /** modprobe treats `-` and `_` alike; /proc/modules and /sys/module use `_`. */
@@ -36,6 +37,7 @@ export function listsModule(content: string | undefined, module: string): boolea
  */
 export function kernelModule(params: KernelModuleParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const { name } = params;
   if (typeof name !== 'string' || !MODULE.test(name)) {
     throw paramError(KIND, id, 'name', `must be a module name, got ${JSON.stringify(name)}`, 'e.g. name: br_netfilter (letters, digits, _ and -)');

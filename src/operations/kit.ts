@@ -1,6 +1,8 @@
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import { SECTION_PREFIX } from '../facts/gather.ts';
 import { splitSections } from '../facts/parse.ts';
+import { closest } from '../inventory/suggest.ts';
+import { MASK, holdsCoercedSecret } from '../core/secret.ts';
 
 /**
  * The operations' kit: what every operation file builds with (parameter errors,
@@ -19,6 +21,62 @@ export function checkId(kind: string, id: unknown): string {
     throw new Error(`${kind}: param \`id\` must be a non-empty string; fix: give the step an id unique in its role`);
   }
   return id;
+}
+
+/**
+ * The params an operation takes, as a list for `rejectUnknownParams`. Written as an
+ * object so the compiler checks it against the params type: a key missing or extra
+ * is a type error, so the list cannot drift from the interface.
+ *
+ *   const PARAMS = paramNames<FileParams>({ id: true, path: true, ... });
+ */
+export function paramNames<T>(names: { readonly [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.freeze(Object.keys(names));
+}
+
+/**
+ * Throws when `params` has a key the operation does not take (a typo such as
+ * `modee` would otherwise be ignored silently), naming the closest known param.
+ * `prefix` names a nested object (`tcp.`). A key whose value is undefined counts too.
+ */
+export function rejectUnknownParams(kind: string, id: string, params: unknown, allowed: readonly string[], prefix = ''): void {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+    const what = prefix ? `param \`${prefix.replace(/\.$/, '')}\`` : 'params';
+    throw new Error(`${kind} '${id}': ${what} must be an object, got ${params === null ? 'null' : Array.isArray(params) ? 'a list' : typeof params}; fix: give { ${allowed.join(', ')} }`);
+  }
+  const unknown = Object.keys(params).filter((k) => !allowed.includes(k));
+  if (unknown.length === 0) return;
+  const named = unknown.map((k) => {
+    const near = closest(k, allowed);
+    return { key: `\`${prefix}${k}\``, hint: near === undefined ? '' : `did you mean \`${prefix}${near}\`?` };
+  });
+  const takes = `${kind} takes ${allowed.map((a) => prefix + a).join(', ')}`;
+  if (named.length === 1) {
+    const [one] = named as [{ key: string; hint: string }];
+    throw new UnknownParamError(`${kind} '${id}': unknown param ${one.key}; ${one.hint || `fix: remove it (${takes})`}`);
+  }
+  const list = named.map((n) => (n.hint ? `${n.key} (${n.hint})` : n.key)).join(', ');
+  throw new UnknownParamError(`${kind} '${id}': unknown params ${list}; fix: rename or remove them (${takes})`);
+}
+
+/** An operation was given a param it does not take (a fault of the role's code, whatever the host). */
+export class UnknownParamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownParamError';
+  }
+}
+
+/**
+ * Throws when a text param holds the mask a Secret turns into when it is coerced to
+ * a string (`'pw=' + secret`): the host would get '********' instead of the value.
+ */
+export function rejectCoercedSecret(kind: string, id: string, param: string, text: string): void {
+  if (!holdsCoercedSecret(text)) return;
+  throw new Error(
+    `${kind} '${id}': param \`${param}\` contains a secret turned into text ('pw=' + secret gives 'pw=${MASK}', not the value); ` +
+      'fix: pass the Secret itself, or build the text with secretText`pw=${secret}` or ctx.template',
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
-import { checkId, paramError } from './kit.ts';
+import { isSecret, type Secret } from '../core/secret.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import type { Operation, Plan } from './operation.ts';
 import { checkAbsPath, checkAttributes, checkBoolean, holdsSecret, pathOperation } from './probe-util.ts';
 import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
@@ -6,8 +7,11 @@ import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
 export interface LineParams {
   readonly id: string;
   readonly path: string;
-  /** The whole line (no newline). */
-  readonly line: string;
+  /**
+   * The whole line (no newline). A Secret (or secretText`pw=${secret}`) is written
+   * unmasked and never shown. Text holding the mask alone ('pw=' + secret) is refused.
+   */
+  readonly line: string | Secret;
   /**
    * present: the LAST line matching it is replaced by `line` (appended when none
    * matches); absent: every matching line is removed. Without it, lines equal to
@@ -29,6 +33,7 @@ export interface LineParams {
 }
 
 const KIND = 'line';
+const PARAMS = paramNames<LineParams>({ id: true, path: true, line: true, regexp: true, state: true, create: true, mode: true, owner: true, group: true, backup: true, secret: true, notify: true });
 export { TEXT_MAX_BYTES as LINE_MAX_BYTES } from './text-edit.ts';
 
 /**
@@ -38,11 +43,15 @@ export { TEXT_MAX_BYTES as LINE_MAX_BYTES } from './text-edit.ts';
  */
 export function line(params: LineParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
-  const wantedLine = params.line;
+  const secretLine = isSecret(params.line);
+  const wantedLine = isSecret(params.line) ? params.line.reveal() : params.line;
   if (typeof wantedLine !== 'string' || /[\n\r]/.test(wantedLine)) {
-    throw paramError(KIND, id, 'line', `must be one line of text, got ${JSON.stringify(wantedLine)}`, 'give a single line without newlines, or use the file operation');
+    const got = secretLine ? 'a secret with a newline' : JSON.stringify(wantedLine);
+    throw paramError(KIND, id, 'line', `must be one line of text, got ${got}`, 'give a single line without newlines, or use the file operation');
   }
+  rejectCoercedSecret(KIND, id, 'line', wantedLine);
   const state = params.state ?? 'present';
   if (state !== 'present' && state !== 'absent') {
     throw paramError(KIND, id, 'state', `must be present or absent, got ${JSON.stringify(state)}`, 'write state: present or state: absent');
@@ -50,7 +59,7 @@ export function line(params: LineParams): Operation {
   const re = checkRegexp(id, params.regexp);
   const create = checkBoolean(KIND, id, 'create', params.create) ?? false;
   const backup = checkBoolean(KIND, id, 'backup', params.backup) ?? true;
-  const secret = checkBoolean(KIND, id, 'secret', params.secret) ?? false;
+  const secret = (checkBoolean(KIND, id, 'secret', params.secret) ?? false) || secretLine;
   const want = checkAttributes(KIND, id, params);
 
   return pathOperation(KIND, id, path, { notify: params.notify, probe: TEXT_PROBE }, (st): Plan => {

@@ -1,7 +1,7 @@
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
+import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 
 export interface PackagesAvailableParams {
   readonly id: string;
@@ -12,6 +12,7 @@ export interface PackagesAvailableParams {
 }
 
 const KIND = 'packagesAvailable';
+const PARAMS = paramNames<PackagesAvailableParams>({ id: true, names: true, hint: true });
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9.+_-]*$/;
 
 /**
@@ -63,6 +64,7 @@ export function parseAptPolicy(text: string): Map<string, { installed?: string; 
  */
 export function packagesAvailable(params: PackagesAvailableParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   if (!Array.isArray(params.names) || params.names.length === 0 || params.names.some((n) => typeof n !== 'string' || !PACKAGE_NAME.test(n))) {
     throw paramError(KIND, id, 'names', `must be a non-empty list of package names, got ${JSON.stringify(params.names)}`, "e.g. names: ['unbound']");
   }

@@ -1,7 +1,7 @@
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
+import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 
 export interface PackagesParams {
   readonly id: string;
@@ -14,6 +14,7 @@ export interface PackagesParams {
 }
 
 const KIND = 'packages';
+const PARAMS = paramNames<PackagesParams>({ id: true, names: true, state: true, update: true, notify: true });
 /** Debian policy names, which also covers Alpine's: lowercase, digits, `. + _ -`, no leading `-`. */
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9.+_-]*$/;
 /** Wait for another apt/dpkg run (unattended-upgrades) instead of failing at once. */
@@ -26,6 +27,7 @@ const APT = sh`DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=
  */
 export function packages(params: PackagesParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const { state } = params;
   if (state !== 'present' && state !== 'absent') {
     throw paramError(KIND, id, 'state', `must be 'present' or 'absent', got ${JSON.stringify(state)}`, "use state: 'present' or state: 'absent'");

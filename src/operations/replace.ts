@@ -1,4 +1,4 @@
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import type { Operation, Plan } from './operation.ts';
 import { checkAbsPath, checkAttributes, checkBoolean, holdsSecret, pathOperation } from './probe-util.ts';
 import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
@@ -27,6 +27,7 @@ export interface ReplaceParams {
   readonly notify?: readonly string[];
 }
 
+const PARAMS = paramNames<ReplaceParams>({ id: true, path: true, regexp: true, replace: true, mode: true, owner: true, group: true, backup: true, secret: true, notify: true });
 const KIND = 'replace';
 
 /**
@@ -36,12 +37,14 @@ const KIND = 'replace';
  */
 export function replace(params: ReplaceParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
   const re = compile(id, params.regexp);
   const replacement = params.replace ?? '';
   if (typeof replacement !== 'string') {
     throw paramError(KIND, id, 'replace', `must be text, got ${typeof replacement}`, "give the replacement text, e.g. replace: 'Port \\1'");
   }
+  rejectCoercedSecret(KIND, id, 'replace', replacement);
   const template = parseReplacement(id, replacement);
   checkGroups(id, re, template);
   const backup = checkBoolean(KIND, id, 'backup', params.backup) ?? true;

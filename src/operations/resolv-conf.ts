@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { sh, asWord, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, section } from './kit.ts';
+import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { checkAbsPath, isFail, pathProbe, readPathProbe, asText } from './probe-util.ts';
 import { unifiedDiff } from './diff.ts';
 import { DNS_NAME } from './dns-query.ts';
@@ -38,6 +38,7 @@ export interface ResolvConfParams {
 }
 
 const KIND = 'resolvConf';
+const PARAMS = paramNames<ResolvConfParams>({ id: true, path: true, nameservers: true, search: true, options: true, rollbackSeconds: true, stateDir: true, verify: true, freshLogin: true });
 const OPTION = /^[a-z][a-z0-9-]*(:\d+)?$/;
 
 /** The file cairn writes (pure). */
@@ -82,6 +83,8 @@ export function nameserverProblems(list: unknown): string[] {
  */
 export function resolvConf(params: ResolvConfParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
+  if (params.verify !== undefined) rejectUnknownParams(KIND, id, params.verify, ['name', 'address'], 'verify.');
   const path = checkAbsPath(KIND, id, 'path', params.path ?? '/etc/resolv.conf');
   const problems = nameserverProblems(params.nameservers);
   if (problems.length) throw paramError(KIND, id, 'nameservers', problems.join('; '), `list 1 to ${MAX_NAMESERVERS} IP addresses, the local resolver first`);

@@ -2,7 +2,7 @@ import { sh } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Facts } from '../facts/types.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections } from './kit.ts';
+import { checkId, paramError, paramNames, parseSections, rejectUnknownParams } from './kit.ts';
 import { SERVICE_NAME } from './service/name.ts';
 import type { Outcome, ServiceDriver, Supervisor } from './service/driver.ts';
 import { openrcDriver } from './service/openrc.ts';
@@ -35,9 +35,12 @@ export interface ServiceParams extends ServiceTarget {
 }
 
 const PATH = /^\/[A-Za-z0-9_.\/+@-]+$/;
+const TARGET_PARAMS = paramNames<ServiceTarget>({ id: true, name: true, supervisor: true, runlevel: true, scanDir: true, serviceDir: true, notify: true });
+const SERVICE_PARAMS = paramNames<ServiceParams>({ id: true, name: true, supervisor: true, runlevel: true, scanDir: true, serviceDir: true, notify: true, enabled: true, state: true });
 
-function checkTarget(kind: string, p: ServiceTarget): { id: string; drivers: (facts: Facts) => { supervisor: Supervisor; driver: ServiceDriver } | { error: string } } {
+function checkTarget(kind: string, p: ServiceTarget, allowed: readonly string[]): { id: string; drivers: (facts: Facts) => { supervisor: Supervisor; driver: ServiceDriver } | { error: string } } {
   const id = checkId(kind, p.id);
+  rejectUnknownParams(kind, id, p, allowed);
   if (typeof p.name !== 'string' || !SERVICE_NAME.test(p.name)) {
     throw paramError(kind, id, 'name', `must be a service name, got ${JSON.stringify(p.name)}`, 'e.g. name: nomad (letters, digits, _ . @ : -)');
   }
@@ -79,7 +82,7 @@ function toPlan(label: string, o: Outcome): Plan {
  */
 export function service(params: ServiceParams): Operation {
   const KIND = 'service';
-  const { id, drivers } = checkTarget(KIND, params);
+  const { id, drivers } = checkTarget(KIND, params, SERVICE_PARAMS);
   if (typeof params.enabled !== 'boolean') throw paramError(KIND, id, 'enabled', `must be true or false, got ${JSON.stringify(params.enabled)}`, 'enabled: true starts it at boot');
   if (params.state !== 'started' && params.state !== 'stopped') {
     throw paramError(KIND, id, 'state', `must be 'started' or 'stopped', got ${JSON.stringify(params.state)}`, "state: 'started' runs it now");
@@ -109,7 +112,7 @@ export function service(params: ServiceParams): Operation {
  */
 export function restartService(params: ServiceTarget): Operation {
   const KIND = 'restartService';
-  const { id, drivers } = checkTarget(KIND, params);
+  const { id, drivers } = checkTarget(KIND, params, TARGET_PARAMS);
   return {
     kind: KIND,
     id,
@@ -135,6 +138,7 @@ export function restartService(params: ServiceTarget): Operation {
  */
 export function daemonReload(params: { id: string }): Operation {
   const id = checkId('daemonReload', params.id);
+  rejectUnknownParams('daemonReload', id, params, ['id']);
   return {
     kind: 'daemonReload',
     id,

@@ -1,5 +1,5 @@
 import { sh } from '../shell/sh.ts';
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type PathEffect, type Plan } from './operation.ts';
 import { checkAbsPath, checkBoolean, pathOperation } from './probe-util.ts';
 
@@ -15,6 +15,7 @@ export interface SymlinkParams {
 }
 
 const KIND = 'symlink';
+const PARAMS = paramNames<SymlinkParams>({ id: true, path: true, target: true, force: true, notify: true });
 
 /**
  * A symbolic link `path -> target`. A link with another target is repointed
@@ -23,6 +24,7 @@ const KIND = 'symlink';
  */
 export function symlink(params: SymlinkParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
   if (path === '/') throw paramError(KIND, id, 'path', 'cannot be /', 'give the path of the link');
   const target = params.target;

@@ -1,7 +1,7 @@
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, warn, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
+import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { atomicWrite } from './atomic-write.ts';
 
 export interface SysctlParams {
@@ -25,6 +25,7 @@ export interface SysctlParams {
 }
 
 const KIND = 'sysctl';
+const PARAMS = paramNames<SysctlParams>({ id: true, name: true, value: true, file: true, ignoreLive: true, notify: true });
 const KEY = /^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)+$/;
 const FILE = /^\/[A-Za-z0-9_.\/+@-]+$/;
 
@@ -69,6 +70,7 @@ export function sysctlFileValue(content: string | undefined, name: string): stri
  */
 export function sysctl(params: SysctlParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const { name } = params;
   if (typeof name !== 'string' || !KEY.test(name)) {
     throw paramError(KIND, id, 'name', `must be a dotted sysctl key, got ${JSON.stringify(name)}`, 'e.g. name: net.ipv4.ip_forward');

@@ -2,7 +2,7 @@ import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Facts } from '../facts/types.ts';
 import { change, fail, noop, warn, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section } from './kit.ts';
+import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
 import { accountLine, checkAccountName, checkNumericId, createGroupCommand, parseGroupFile, type GroupEntry } from './group.ts';
 
@@ -32,6 +32,7 @@ export interface PasswdEntry {
 }
 
 const KIND = 'user';
+const PARAMS = paramNames<UserParams>({ id: true, name: true, uid: true, group: true, groups: true, home: true, shell: true, system: true, createHome: true, notify: true });
 const ABS_PATH = /^\/[A-Za-z0-9_.\/+@-]*$/;
 
 export function parsePasswdLine(text: string): PasswdEntry | undefined {
@@ -62,6 +63,7 @@ function nologin(facts: Facts): string {
  */
 export function user(params: UserParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
   const name = checkAccountName(KIND, id, 'name', params.name);
   const uid = checkNumericId(KIND, id, 'uid', params.uid);
   const primary = params.group === undefined ? name : checkAccountName(KIND, id, 'group', params.group);

@@ -1,6 +1,6 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, isShellCommand, type ShellCommand } from '../shell/sh.ts';
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { change, fail, noop, type Operation, type OpContext, type Plan } from './operation.ts';
 
 export interface WaitParams {
@@ -19,6 +19,7 @@ export interface WaitParams {
 }
 
 const KIND = 'wait';
+const PARAMS = paramNames<WaitParams>({ id: true, tcp: true, command: true, http: true, timeoutMs: true, intervalMs: true, notify: true });
 
 /**
  * Wait on the host until something is ready: a TCP port, an HTTP URL or a
@@ -28,6 +29,9 @@ const KIND = 'wait';
  */
 export function wait(params: WaitParams): Operation {
   const id = checkId(KIND, params.id);
+  rejectUnknownParams(KIND, id, params, PARAMS);
+  if (params.tcp !== undefined) rejectUnknownParams(KIND, id, params.tcp, ['host', 'port'], 'tcp.');
+  if (params.http !== undefined) rejectUnknownParams(KIND, id, params.http, ['url'], 'http.');
   const given = (['tcp', 'command', 'http'] as const).filter((k) => params[k] !== undefined);
   if (given.length !== 1) {
     throw paramError(KIND, id, 'tcp/http/command', `needs exactly one of them, got ${given.length ? given.join(', ') : 'none'}`, 'give one of tcp: {host, port}, http: {url} or command: sh`...`');
@@ -75,6 +79,7 @@ function checkCommand(id: string, params: WaitParams): { check: ShellCommand; wh
     if (!isShellCommand(params.command)) {
       throw paramError(KIND, id, 'command', 'must be a command built with the sh tag', 'write command: sh`...`');
     }
+    rejectCoercedSecret(KIND, id, 'command', params.command.text);
     return { check: sh`{ ( ${params.command}
 ) >/dev/null 2>&1 </dev/null; }`, what: `command ${params.command.display}` };
   }

@@ -11,6 +11,8 @@ export interface LoadedRole {
   def: RoleDefinition;
   /** Folder of the role (its templates/ live here). */
   dir: string;
+  /** The role's module (index.ts, ...): where problems in its steps are reported. */
+  file: string;
   builtin: boolean;
 }
 
@@ -99,7 +101,7 @@ export async function loadRoles(
         });
         continue;
       }
-      roles.set(name, { def, dir, builtin: dir.startsWith(builtinRolesDir) });
+      roles.set(name, { def, dir, file, builtin: dir.startsWith(builtinRolesDir) });
     } catch (err) {
       problems.push({ location: { file }, message: `role '${name}' failed to load: ${(err as Error).message}`, fix: 'fix the error in the role module' });
     }
