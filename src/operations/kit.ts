@@ -1,6 +1,4 @@
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
-import { SECTION_PREFIX } from '../facts/gather.ts';
-import { splitSections } from '../facts/parse.ts';
 
 /**
  * The operations' kit: what every operation file builds with (parameter errors,
@@ -22,29 +20,14 @@ export function checkId(kind: string, id: unknown): string {
 }
 
 /**
- * One part of a probe's output: prints a `@@cairn:<name>` header line (the facts
- * command's format) then runs `body`, whose stdout becomes the section's text.
- * Lets one probe report several things (a file's content, a live value, an exit
- * code) that `parseSections` splits again.
+ * Probes are made of named sections (`section`) that `parseSections` splits
+ * again; both live with the facts, which use the same format.
  */
-export function section(name: string, body: ShellCommand): ShellCommand {
-  // one brace group, so `test && section(...)` guards the header and the body alike
-  return sh`{ printf '\\n%s\\n' ${SECTION_PREFIX + name}
-${body}
-}`;
-}
+export { parseSections, section } from '../facts/section.ts';
 
 /** Build a probe from sections (one shell script, one round trip). */
 export function probeOf(...parts: ShellCommand[]): ShellCommand {
   return joinCommands(parts, '\n');
-}
-
-/**
- * Split probe stdout into sections (text without trailing empty lines). A section
- * that was never printed is absent (e.g. a file that does not exist).
- */
-export function parseSections(stdout: string): Map<string, string> {
-  return new Map([...splitSections(stdout)].map(([k, lines]) => [k, lines.join('\n')]));
 }
 
 /**
