@@ -16,8 +16,8 @@ import {
   keepAttributes,
   pathOperation,
   writeFileCommands,
-  type PathState,
 } from './probe-util.ts';
+import type { PathState } from '../facts/path-state.ts';
 
 export interface FileParams {
   readonly id: string;

@@ -13,10 +13,10 @@ import {
   holdsSecret,
   isFail,
   keepAttributes,
-  pathProbe,
   readPathProbe,
   writeFileCommands,
 } from './probe-util.ts';
+import { pathStateCommand } from '../facts/path-state.ts';
 
 export interface LineParams {
   readonly id: string;
@@ -73,7 +73,7 @@ export function line(params: LineParams): Operation {
     kind: KIND,
     id,
     ...(params.notify ? { notify: params.notify } : {}),
-    probe: () => pathProbe(path, { hash: false, contentMax: LINE_MAX_BYTES }),
+    probe: () => pathStateCommand(path, { hash: false, contentMax: LINE_MAX_BYTES }),
     plan(probe: CommandResult | undefined): Plan {
       const st = readPathProbe(KIND, id, probe);
       if (isFail(st)) return st;
