@@ -4,17 +4,10 @@ import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { checkId, paramError } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
 import { unifiedDiff } from './diff.ts';
-import {
-  DIFF_MAX_BYTES,
-  INLINE_MAX_BYTES,
-  asText,
-  attributeDrift,
-  checkAbsPath,
-  checkAttributes,
-  fixAttributes,
-  keepAttributes,
-  pathOperation,
-} from './probe-util.ts';
+import { checkAbsPath, checkAttributes } from './path-params.ts';
+import { attributeDrift, fixAttributes, keepAttributes } from './attributes.ts';
+import { DIFF_MAX_BYTES, INLINE_MAX_BYTES, asText } from './file-content.ts';
+import { pathOperation } from './path-operation.ts';
 
 export interface CheckedFileParams {
   readonly id: string;

@@ -1,7 +1,9 @@
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
-import { attributeDrift, checkAbsPath, checkAttributes, fixAttributes, pathOperation } from './probe-util.ts';
+import { checkAbsPath, checkAttributes } from './path-params.ts';
+import { attributeDrift, fixAttributes } from './attributes.ts';
+import { pathOperation } from './path-operation.ts';
 
 export interface DirectoryParams {
   readonly id: string;

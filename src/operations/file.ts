@@ -4,19 +4,10 @@ import { Secret, isSecret, mask } from '../core/secret.ts';
 import { checkId, paramError } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
-import {
-  DIFF_MAX_BYTES,
-  asText,
-  attributeDrift,
-  checkAbsPath,
-  checkBoolean,
-  checkAttributes,
-  fixAttributes,
-  holdsSecret,
-  keepAttributes,
-  pathOperation,
-  writeFileCommands,
-} from './probe-util.ts';
+import { checkAbsPath, checkBoolean, checkAttributes } from './path-params.ts';
+import { attributeDrift, fixAttributes, keepAttributes } from './attributes.ts';
+import { DIFF_MAX_BYTES, asText, holdsSecret, writeFileCommands } from './file-content.ts';
+import { pathOperation } from './path-operation.ts';
 import type { PathState } from '../facts/path-state.ts';
 
 export interface FileParams {

@@ -1,9 +1,13 @@
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
+import { mask } from '../core/secret.ts';
+import type { CommandResult } from '../core/result.ts';
+import { fail, type FailPlan } from './operation.ts';
 
 /**
  * The operations' kit: what every operation file builds with (parameter errors,
- * step ids, probes made of named sections and their parser, a command run without
- * the channel's terminal). Operations in user roles use it through the public API.
+ * step ids, probes made of named sections and their parser, the plan of a failed
+ * probe, a command run without the channel's terminal). Operations in user roles
+ * use it through the public API.
  */
 
 /** A bad parameter: names the op, the param and the fix, thrown at construction. */
@@ -28,6 +32,17 @@ export { parseSections, section } from '../facts/section.ts';
 /** Build a probe from sections (one shell script, one round trip). */
 export function probeOf(...parts: ShellCommand[]): ShellCommand {
   return joinCommands(parts, '\n');
+}
+
+/** A plan that reports a probe which did not run cleanly. */
+export function probeFailed(kind: string, id: string, probe: CommandResult): FailPlan {
+  const detail = (probe.stderr.trim() || probe.stdout.trim()).split('\n').slice(-5).join('\n');
+  return fail(mask(`${kind} '${id}': probe failed with exit code ${probe.exitCode}${detail ? `: ${detail}` : ''}`));
+}
+
+/** Is this a plan that fails the step (e.g. what readPathProbe returns for a bad probe)? */
+export function isFail(x: unknown): x is FailPlan {
+  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'fail';
 }
 
 /**

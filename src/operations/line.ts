@@ -1,21 +1,12 @@
 import type { CommandResult } from '../core/result.ts';
 import { mask } from '../core/secret.ts';
-import { checkId, paramError } from './kit.ts';
+import { checkId, paramError, isFail } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
-import {
-  asText,
-  attributeDrift,
-  checkAbsPath,
-  checkAttributes,
-  checkBoolean,
-  fixAttributes,
-  holdsSecret,
-  isFail,
-  keepAttributes,
-  readPathProbe,
-  writeFileCommands,
-} from './probe-util.ts';
+import { checkAbsPath, checkAttributes, checkBoolean } from './path-params.ts';
+import { attributeDrift, fixAttributes, keepAttributes } from './attributes.ts';
+import { asText, holdsSecret, writeFileCommands } from './file-content.ts';
+import { readPathProbe } from './path-operation.ts';
 import { pathStateCommand } from '../facts/path-state.ts';
 
 export interface LineParams {
