@@ -32,7 +32,7 @@ export type { Rendered } from './render/template.ts';
 
 // --- Operations -----------------------------------------------------------------
 export type { Operation, Plan, OpContext, Command, PathEffect, AttributePatch } from './operations/operation.ts';
-export type { PathState } from './operations/probe-util.ts';
+export type { PathState } from './facts/path-state.ts';
 export { noop, change, fail, warn, upload, leaving } from './operations/operation.ts';
 export { file } from './operations/file.ts';
 export { directory } from './operations/directory.ts';

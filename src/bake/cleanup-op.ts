@@ -1,8 +1,7 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import { change, fail, noop, type ApplyRuntime, type Operation, type OpContext, type Plan } from '../operations/operation.ts';
-import { paramNames, parseSections, rejectUnknownParams, section } from '../operations/kit.ts';
-import { probeFailed } from '../operations/probe-util.ts';
+import { paramNames, parseSections, rejectUnknownParams, section, probeFailed } from '../operations/kit.ts';
 import type { IdentityItem, ItemEnv, Selection } from './identity.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { mask } from '../core/secret.ts';
 import { unifiedDiff } from '../operations/diff.ts';
-import { asText } from '../operations/probe-util.ts';
+import { asText } from '../operations/file-content.ts';
 import type { FileChange } from './events.ts';
 import type { LedgerEntry } from './path-ledger.ts';
 

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CommandResult } from '../core/result.ts';
 import { sh, asWord, joinCommands, type ShellCommand } from '../shell/sh.ts';
-import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams } from './kit.ts';
+import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams, probeFailed } from './kit.ts';
 import { change, fail, noop, upload, type Command, type Operation, type OpContext, type Plan } from './operation.ts';
-import { checkAbsPath, probeFailed } from './probe-util.ts';
+import { checkAbsPath } from './path-params.ts';
 
 export type ArchiveFormat = 'tar.gz' | 'zip';
 

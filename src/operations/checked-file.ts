@@ -4,19 +4,11 @@ import { change, fail, leaving, noop, type Operation, type Plan } from './operat
 import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
 import { unifiedDiff } from './diff.ts';
-import {
-  DIFF_MAX_BYTES,
-  INLINE_MAX_BYTES,
-  asText,
-  attributeDrift,
-  checkAbsPath,
-  checkAttributes,
-  fixAttributes,
-  attributesEffect,
-  keepAttributes,
-  pathOperation,
-  predictFile,
-} from './probe-util.ts';
+import { checkAbsPath, checkAttributes } from './path-params.ts';
+import { attributeDrift, fixAttributes, keepAttributes } from './attributes.ts';
+import { DIFF_MAX_BYTES, INLINE_MAX_BYTES, asText } from './file-content.ts';
+import { pathOperation } from './path-operation.ts';
+import { attributesEffect, predictFile } from './predict.ts';
 
 export interface CheckedFileParams {
   readonly id: string;

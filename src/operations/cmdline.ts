@@ -1,8 +1,8 @@
 import { sh, asWord, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, warn, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
-import { checkAbsPath, checkBoolean, probeFailed } from './probe-util.ts';
+import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams, probeFailed } from './kit.ts';
+import { checkAbsPath, checkBoolean } from './path-params.ts';
 import { unifiedDiff } from './diff.ts';
 
 export interface KernelCmdlineParams {

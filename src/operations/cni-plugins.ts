@@ -2,7 +2,7 @@ import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
 import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams } from './kit.ts';
-import { checkAbsPath } from './probe-util.ts';
+import { checkAbsPath } from './path-params.ts';
 import { compareVersions } from '../core/version.ts';
 
 export interface CniPluginsParams {

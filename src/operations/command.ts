@@ -1,8 +1,8 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, joinCommands, isShellCommand, type ShellCommand } from '../shell/sh.ts';
-import { parseSections, section, checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
+import { parseSections, section, checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams, probeFailed } from './kit.ts';
 import { change, fail, noop, type Operation, type Plan } from './operation.ts';
-import { checkAbsPath, probeFailed } from './probe-util.ts';
+import { checkAbsPath } from './path-params.ts';
 
 export interface CommandParams {
   readonly id: string;

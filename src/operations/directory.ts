@@ -1,7 +1,10 @@
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
-import { attributeDrift, attributesEffect, attributesPatch, checkAbsPath, checkAttributes, fixAttributes, pathOperation, PREDICTED_ABSENT } from './probe-util.ts';
+import { checkAbsPath, checkAttributes } from './path-params.ts';
+import { attributeDrift, fixAttributes } from './attributes.ts';
+import { pathOperation } from './path-operation.ts';
+import { attributesEffect, attributesPatch, PREDICTED_ABSENT } from './predict.ts';
 
 export interface DirectoryParams {
   readonly id: string;

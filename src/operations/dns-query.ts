@@ -3,7 +3,7 @@ import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
 import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
-import { checkAbsPath } from './probe-util.ts';
+import { checkAbsPath } from './path-params.ts';
 
 /**
  * A DNS check run ON the host against one server: one query, the answer parsed

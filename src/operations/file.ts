@@ -5,24 +5,12 @@ import { sh } from '../shell/sh.ts';
 import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
-import {
-  DIFF_MAX_BYTES,
-  asText,
-  attributeDrift,
-  checkAbsPath,
-  checkBoolean,
-  checkAttributes,
-  fixAttributes,
-  holdsSecret,
-  keepAttributes,
-  pathOperation,
-  attributesEffect,
-  predictFile,
-  PREDICTED_ABSENT,
-  writeFileCommands,
-  type Attributes,
-  type PathState,
-} from './probe-util.ts';
+import { checkAbsPath, checkBoolean, checkAttributes } from './path-params.ts';
+import { attributeDrift, fixAttributes, keepAttributes, type Attributes } from './attributes.ts';
+import { DIFF_MAX_BYTES, asText, holdsSecret, writeFileCommands } from './file-content.ts';
+import { pathOperation } from './path-operation.ts';
+import { attributesEffect, predictFile, PREDICTED_ABSENT } from './predict.ts';
+import type { PathState } from '../facts/path-state.ts';
 
 export interface FileParams {
   readonly id: string;

@@ -1,13 +1,14 @@
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
-import { SECTION_PREFIX } from '../facts/gather.ts';
-import { splitSections } from '../facts/parse.ts';
 import { closest } from '../inventory/suggest.ts';
-import { MASK, holdsCoercedSecret } from '../core/secret.ts';
+import { MASK, holdsCoercedSecret, mask } from '../core/secret.ts';
+import type { CommandResult } from '../core/result.ts';
+import { fail, type FailPlan } from './operation.ts';
 
 /**
  * The operations' kit: what every operation file builds with (parameter errors,
- * step ids, probes made of named sections and their parser, a command run without
- * the channel's terminal). Operations in user roles use it through the public API.
+ * step ids, probes made of named sections and their parser, the plan of a failed
+ * probe, a command run without the channel's terminal). Operations in user roles
+ * use it through the public API.
  */
 
 /** A bad parameter: names the op, the param and the fix, thrown at construction. */
@@ -80,29 +81,25 @@ export function rejectCoercedSecret(kind: string, id: string, param: string, tex
 }
 
 /**
- * One part of a probe's output: prints a `@@cairn:<name>` header line (the facts
- * command's format) then runs `body`, whose stdout becomes the section's text.
- * Lets one probe report several things (a file's content, a live value, an exit
- * code) that `parseSections` splits again.
+ * Probes are made of named sections (`section`) that `parseSections` splits
+ * again; both live with the facts, which use the same format.
  */
-export function section(name: string, body: ShellCommand): ShellCommand {
-  // one brace group, so `test && section(...)` guards the header and the body alike
-  return sh`{ printf '\\n%s\\n' ${SECTION_PREFIX + name}
-${body}
-}`;
-}
+export { parseSections, section } from '../facts/section.ts';
 
 /** Build a probe from sections (one shell script, one round trip). */
 export function probeOf(...parts: ShellCommand[]): ShellCommand {
   return joinCommands(parts, '\n');
 }
 
-/**
- * Split probe stdout into sections (text without trailing empty lines). A section
- * that was never printed is absent (e.g. a file that does not exist).
- */
-export function parseSections(stdout: string): Map<string, string> {
-  return new Map([...splitSections(stdout)].map(([k, lines]) => [k, lines.join('\n')]));
+/** A plan that reports a probe which did not run cleanly. */
+export function probeFailed(kind: string, id: string, probe: CommandResult): FailPlan {
+  const detail = (probe.stderr.trim() || probe.stdout.trim()).split('\n').slice(-5).join('\n');
+  return fail(mask(`${kind} '${id}': probe failed with exit code ${probe.exitCode}${detail ? `: ${detail}` : ''}`));
+}
+
+/** Is this a plan that fails the step (e.g. what readPathProbe returns for a bad probe)? */
+export function isFail(x: unknown): x is FailPlan {
+  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'fail';
 }
 
 /**

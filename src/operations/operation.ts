@@ -1,7 +1,7 @@
 import type { ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Facts } from '../facts/types.ts';
-import type { PathState } from './probe-util.ts';
+import type { PathState } from '../facts/path-state.ts';
 
 /** Bytes written to a path on the host through the connector (SFTP or exec fallback). */
 export interface UploadCommand {

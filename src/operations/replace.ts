@@ -1,6 +1,8 @@
 import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import type { Operation, Plan } from './operation.ts';
-import { checkAbsPath, checkAttributes, checkBoolean, holdsSecret, pathOperation } from './probe-util.ts';
+import { checkAbsPath, checkAttributes, checkBoolean } from './path-params.ts';
+import { holdsSecret } from './file-content.ts';
+import { pathOperation } from './path-operation.ts';
 import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
 
 export interface ReplaceParams {

@@ -3,8 +3,11 @@ import { isIP } from 'node:net';
 import { sh, asWord, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams } from './kit.ts';
-import { checkAbsPath, isFail, pathProbe, readPathProbe, asText } from './probe-util.ts';
+import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams, isFail } from './kit.ts';
+import { checkAbsPath } from './path-params.ts';
+import { asText } from './file-content.ts';
+import { readPathProbe } from './path-operation.ts';
+import { pathStateCommand } from '../facts/path-state.ts';
 import { unifiedDiff } from './diff.ts';
 import { DNS_NAME } from './dns-query.ts';
 
@@ -114,8 +117,8 @@ export function resolvConf(params: ResolvConfParams): Operation {
     kind: KIND,
     id,
     probe(): ShellCommand {
-      // pathProbe ends with `exit 0`: its own subshell, then the pending switch
-      return sh`( ${pathProbe(path, { contentMax: 64 * 1024 })}
+      // pathStateCommand ends with `exit 0`: its own subshell, then the pending switch
+      return sh`( ${pathStateCommand(path, { contentMax: 64 * 1024 })}
 ) || exit 1
 if [ -f ${`${stateDir}/pending`} ]; then ${section('pending', sh`cat ${`${stateDir}/pending`}`)}
 fi

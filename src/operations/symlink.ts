@@ -1,7 +1,8 @@
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type PathEffect, type Plan } from './operation.ts';
-import { checkAbsPath, checkBoolean, pathOperation } from './probe-util.ts';
+import { checkAbsPath, checkBoolean } from './path-params.ts';
+import { pathOperation } from './path-operation.ts';
 
 export interface SymlinkParams {
   readonly id: string;

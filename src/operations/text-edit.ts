@@ -1,18 +1,10 @@
 import { mask } from '../core/secret.ts';
 import { change, fail, leaving, noop, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
-import {
-  asText,
-  attributeDrift,
-  attributesEffect,
-  fixAttributes,
-  holdsSecret,
-  keepAttributes,
-  predictFile,
-  writeFileCommands,
-  type Attributes,
-  type PathState,
-} from './probe-util.ts';
+import type { PathState } from '../facts/path-state.ts';
+import { attributeDrift, fixAttributes, keepAttributes, type Attributes } from './attributes.ts';
+import { asText, holdsSecret, writeFileCommands } from './file-content.ts';
+import { attributesEffect, predictFile } from './predict.ts';
 
 /**
  * What the text-editing operations (line, replace, block) share: the probe returns

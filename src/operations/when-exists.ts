@@ -2,7 +2,7 @@ import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
 import { parseSections, section } from './kit.ts';
-import { checkAbsPath } from './probe-util.ts';
+import { checkAbsPath } from './path-params.ts';
 
 /**
  * Run `op` only on hosts where `path` exists, e.g. a dhclient hook only where

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { PathLedger, covers } from '../../../src/engine/path-ledger.ts';
-import { applyEffects, PREDICTED_ABSENT, predictFile } from '../../../src/operations/probe-util.ts';
+import { applyEffects, PREDICTED_ABSENT, predictFile } from '../../../src/operations/predict.ts';
 import type { PathEffect } from '../../../src/operations/operation.ts';
 
 const write = (path: string, text: string): PathEffect => ({ path, kind: 'state', state: predictFile(Buffer.from(text), { mode: '0644' }, { type: 'absent' }) });

@@ -226,7 +226,7 @@ export const HOSTILE_NAMES = [
 /** Content that must survive: quotes, $(), backslashes, a NUL-free binary tail, no final newline. */
 export const HOSTILE_CONTENT = `line one\nit's "quoted" $(echo no) \`echo no\` \\n \\\\ $HOME\n\n\ttab\r\nno final newline`;
 
-/** Fake output of `pathProbe` (probe-util.ts), for data tests. */
+/** Fake output of `pathStateCommand` (facts/path-state.ts), for data tests. */
 export function fakePathProbe(s: {
   type: 'absent' | 'file' | 'dir' | 'link' | 'other';
   resolved?: string;
