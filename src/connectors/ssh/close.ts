@@ -1,0 +1,30 @@
+import type { Connection } from './connection.ts';
+
+/** End the SFTP session, then each client from the target back to the first hop (each given 2 s, then destroyed). */
+export async function closeConnection(conn: Connection): Promise<void> {
+  conn.closing = true;
+  const sftp = await conn.sftp?.catch(() => undefined);
+  try {
+    sftp?.end();
+  } catch {
+    /* ignore */
+  }
+  for (const c of [...conn.clients].reverse()) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        c.destroy();
+        resolve();
+      }, 2000);
+      c.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      try {
+        c.end();
+      } catch {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+}
