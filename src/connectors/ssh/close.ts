@@ -3,9 +3,9 @@ import type { Connection } from './connection.ts';
 /** End the SFTP session, then each client from the target back to the first hop (each given 2 s, then destroyed). */
 export async function closeConnection(conn: Connection): Promise<void> {
   conn.closing = true;
-  const sftp = await conn.sftp?.catch(() => undefined);
+  const session = await conn.sftp?.catch(() => undefined);
   try {
-    sftp?.end();
+    session?.sftp.end();
   } catch {
     /* ignore */
   }

@@ -14,8 +14,7 @@ import { execOn } from './exec.ts';
 import { hopLabel } from './hop.ts';
 import { openWithRetry } from './open.ts';
 import { emptyStats, type SshConnectorOptions, type SshStats } from './options.ts';
-import { sftpRead, sftpSession, sftpWrite } from './sftp.ts';
-import type { SFTPWrapper } from 'ssh2';
+import { sftpRead, sftpSession, sftpWrite, type SftpSession } from './sftp.ts';
 
 export type { SshConnectorOptions, SshStats } from './options.ts';
 
@@ -69,8 +68,8 @@ export class SshConnector implements Connector {
 
   async #connection(): Promise<Connection> {
     if (this.#closed) throw new Error(`connector for ${this.host} is closed`);
-    if (this.#conn && !this.#conn.lost) return this.#conn;
-    if (this.#conn?.lost) {
+    if (this.#conn && !this.#conn.ended.reason) return this.#conn;
+    if (this.#conn?.ended.reason) {
       // the connection dropped: one fresh attempt
       this.#conn = undefined;
       this.#connecting = undefined;
@@ -139,7 +138,7 @@ export class SshConnector implements Connector {
   }
 
   /** SFTP unless become applies (SFTP runs as the login user, the file must be written as root) or transfer is 'exec'. */
-  async #sftpFor(conn: Connection): Promise<SFTPWrapper | undefined> {
+  async #sftpFor(conn: Connection): Promise<SftpSession | undefined> {
     if (this.#becomes({})) return undefined;
     return sftpSession(conn, this.host, this.#opts.transfer ?? 'auto', this.stats);
   }

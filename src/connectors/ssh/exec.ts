@@ -44,12 +44,12 @@ export function execOn(conn: Connection, command: ShellCommand, o: ExecOptions):
   const started = Date.now();
   return new Promise<RawOutput>((resolve, reject) => {
     const lostError = (): UnreachableError =>
-      new UnreachableError(o.host, `the SSH connection to ${o.where} was lost while a command ran${conn.lost ? ` (${conn.lost.message})` : ''}`, {
-        cause: conn.lost,
+      new UnreachableError(o.host, `the SSH connection to ${o.where} was lost while a command ran${conn.ended.reason ? ` (${conn.ended.reason.message})` : ''}`, {
+        cause: conn.ended.reason,
       });
     const onOpen = (err: Error | undefined, ch: ClientChannel): void => {
       if (err) {
-        reject(conn.lost ? lostError() : new Error(`${o.host}: could not open an SSH channel: ${err.message}`, { cause: err }));
+        reject(conn.ended.reason ? lostError() : new Error(`${o.host}: could not open an SSH channel: ${err.message}`, { cause: err }));
         return;
       }
       const out: Buffer[] = [];
@@ -80,7 +80,7 @@ export function execOn(conn: Connection, command: ShellCommand, o: ExecOptions):
           stderr = Buffer.concat([stderr, Buffer.from(timeoutNote(timeoutMs))]);
         } else if (typeof code === 'number') exitCode = code;
         else if (signal) exitCode = signalExitCode(signal);
-        else if (conn.lost) {
+        else if (conn.ended.reason) {
           reject(lostError());
           return;
         } else {
@@ -144,14 +144,14 @@ export function execOn(conn: Connection, command: ShellCommand, o: ExecOptions):
     const open = (): void => {
       try {
         conn.client.exec(text, (err, ch) => {
-          if (err && !conn.lost && /open failure/i.test(err.message) && attempt < CHANNEL_OPEN_RETRIES) {
+          if (err && !conn.ended.reason && /open failure/i.test(err.message) && attempt < CHANNEL_OPEN_RETRIES) {
             setTimeout(open, 10 * 2 ** attempt++);
             return;
           }
           onOpen(err, ch);
         });
       } catch (err) {
-        conn.lost ??= err as Error;
+        conn.ended.end(err as Error);
         reject(lostError());
       }
     };

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import { UnreachableError } from '../../core/errors.ts';
 import type { ResolvedSshTarget, SshTarget } from '../ssh-config.ts';
-import type { Connection } from './connection.ts';
+import { watchConnection, type Connection } from './connection.ts';
 import { handshake, type HandshakeOptions } from './handshake.ts';
 import { hopLabel } from './hop.ts';
 import { forwardTo } from './jump.ts';
@@ -66,14 +66,5 @@ export async function openConnection(target: ResolvedSshTarget, o: OpenOptions):
     for (const c of clients.reverse()) c.destroy();
     throw err;
   }
-  const conn: Connection = { clients, client: clients[clients.length - 1]!, closing: false };
-  for (const c of clients) {
-    c.on('error', (err: Error) => {
-      conn.lost ??= err;
-    });
-    c.on('close', () => {
-      if (!conn.closing) conn.lost ??= new Error('the SSH connection was closed');
-    });
-  }
-  return conn;
+  return watchConnection(clients);
 }
