@@ -1,6 +1,6 @@
 import type { Connection } from './connection.ts';
 
-/** End the SFTP session, then each client from the target back to the first hop (each given 2 s, then destroyed). */
+/** End the SFTP session, then each client (destroyed at once if the connection was lost) from the target back to the first hop (each given 2 s, then destroyed). */
 export async function closeConnection(conn: Connection): Promise<void> {
   conn.closing = true;
   const session = await conn.sftp?.catch(() => undefined);
@@ -8,6 +8,11 @@ export async function closeConnection(conn: Connection): Promise<void> {
     session?.sftp.end();
   } catch {
     /* ignore */
+  }
+  if (conn.ended.reason) {
+    // already lost: nothing would answer an orderly end
+    for (const c of [...conn.clients].reverse()) c.destroy();
+    return;
   }
   for (const c of [...conn.clients].reverse()) {
     await new Promise<void>((resolve) => {

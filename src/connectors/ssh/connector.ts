@@ -145,34 +145,37 @@ export class SshConnector implements Connector {
 
   async upload(path: string, content: Buffer, options: { mode?: number } = {}): Promise<void> {
     const conn = await this.#connection();
-    const sftp = await this.#sftpFor(conn);
-    if (!sftp) {
-      const res = await this.run(catUploadCommand(path, options.mode), { stdin: content });
-      if (res.exitCode !== 0) throw new CommandFailedError(this.host, res, `upload to ${path}`);
-      return;
-    }
+    let sftp: SftpSession | undefined;
     try {
-      await sftpWrite(sftp, path, content, options.mode);
+      sftp = await this.#sftpFor(conn);
+      if (sftp) return await sftpWrite(sftp, path, content, options.mode);
     } catch (err) {
-      throw new Error(`upload to ${this.host}:${path} over SFTP failed: ${(err as Error).message}`, { cause: err });
+      throw this.#sftpError(conn, `upload to ${path}`, err);
     }
+    const res = await this.run(catUploadCommand(path, options.mode), { stdin: content });
+    if (res.exitCode !== 0) throw new CommandFailedError(this.host, res, `upload to ${path}`);
+  }
+
+  /** A lost connection makes the host unreachable; any other SFTP error fails the transfer. */
+  #sftpError(conn: Connection, what: string, err: unknown): Error {
+    const lost = conn.ended.reason;
+    if (lost) return new UnreachableError(this.host, `the SSH connection to ${hopLabel(this.target)} was lost during the ${what} over SFTP (${lost.message})`, { cause: err });
+    return new Error(`${what.replace(/ (to|of) /, ` $1 ${this.host}:`)} over SFTP failed: ${(err as Error).message}`, { cause: err });
   }
 
   async download(path: string): Promise<Buffer | undefined> {
     const conn = await this.#connection();
-    const sftp = await this.#sftpFor(conn);
-    if (!sftp) {
-      const cmd = catDownloadCommand(path);
-      const raw = await this.runRaw(cmd);
-      if (raw.exitCode === MISSING_FILE_EXIT && raw.stdout.length === 0) return undefined;
-      if (raw.exitCode !== 0) throw new CommandFailedError(this.host, raw.result, `download of ${path}`);
-      return raw.stdout;
-    }
+    let sftp: SftpSession | undefined;
     try {
-      return await sftpRead(sftp, path);
+      sftp = await this.#sftpFor(conn);
+      if (sftp) return await sftpRead(sftp, path);
     } catch (err) {
-      throw new Error(`download of ${this.host}:${path} over SFTP failed: ${(err as Error).message}`, { cause: err });
+      throw this.#sftpError(conn, `download of ${path}`, err);
     }
+    const raw = await this.runRaw(catDownloadCommand(path));
+    if (raw.exitCode === MISSING_FILE_EXIT && raw.stdout.length === 0) return undefined;
+    if (raw.exitCode !== 0) throw new CommandFailedError(this.host, raw.result, `download of ${path}`);
+    return raw.stdout;
   }
 
   async close(): Promise<void> {

@@ -67,9 +67,14 @@ export function execOn(conn: Connection, command: ShellCommand, o: ExecOptions):
         if (head && head.length) errs.push(head);
         head = undefined;
       };
+      // the connection lost: ssh2 closes its channels, but give the exit status a moment at most
+      let lostTimer: NodeJS.Timeout | undefined;
+      const offLost = conn.ended.onEnd(() => (lostTimer ??= setTimeout(() => finish(), 200)));
       const finish = (): void => {
         if (done) return;
         done = true;
+        offLost();
+        clearTimeout(lostTimer);
         clearTimeout(timer);
         clearTimeout(fallback);
         flushHead();
