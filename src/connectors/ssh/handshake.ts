@@ -8,6 +8,7 @@ import { knownKeyTypes, loadKnownHosts, type KnownHosts } from '../known-hosts.t
 import { authMethods } from './auth.ts';
 import { hopLabel } from './hop.ts';
 import { hostVerifier } from './host-verifier.ts';
+import type { Link } from './link.ts';
 
 const { Client } = ssh2;
 
@@ -28,8 +29,9 @@ export interface HandshakeOptions {
 }
 
 /** SSH handshake over `sock`: host key check, then log in with the keys and agent. Errors are UnreachableErrors that say why. */
-export async function handshake(t: SshTarget, sock: Duplex, o: HandshakeOptions): Promise<ClientType> {
+export async function handshake(t: SshTarget, link: Link, o: HandshakeOptions): Promise<ClientType> {
   const { host, prefix } = o;
+  const { sock } = link;
   let known: KnownHosts;
   try {
     known = await loadKnownHosts(t.knownHostsFiles);
@@ -79,8 +81,8 @@ export async function handshake(t: SshTarget, sock: Duplex, o: HandshakeOptions)
       client.on('close', () => reject(new Error('the connection closed during the SSH handshake')));
       // the server may have closed the socket while known_hosts was read (sshd MaxStartups):
       // ssh2 would never see that close and wait for the whole handshake timeout
-      if (sock.destroyed || (sock as Duplex & { readableEnded?: boolean }).readableEnded) {
-        reject(new Error('the connection closed during the SSH handshake'));
+      if (link.ended.reason || sock.destroyed || (sock as Duplex & { readableEnded?: boolean }).readableEnded) {
+        reject(new Error('the connection closed during the SSH handshake', { cause: link.ended.reason }));
         return;
       }
       client.connect(config);

@@ -1,11 +1,11 @@
-import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import { UnreachableError } from '../../core/errors.ts';
 import type { SshTarget } from '../ssh-config.ts';
 import { hopLabel } from './hop.ts';
+import { watchLink, type Link } from './link.ts';
 
 /** A tunnel from `via` to the next hop (ProxyJump), for `host` (the inventory name, for errors). */
-export function forwardTo(host: string, client: Client, via: SshTarget, hop: SshTarget, timeoutMs: number): Promise<Duplex> {
+export function forwardTo(host: string, client: Client, via: SshTarget, hop: SshTarget, timeoutMs: number): Promise<Link> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new UnreachableError(host, `jump host ${hopLabel(via)} did not open a tunnel to ${hopLabel(hop)} within ${timeoutMs} ms`)),
@@ -27,7 +27,7 @@ export function forwardTo(host: string, client: Client, via: SshTarget, hop: Ssh
           reject(new UnreachableError(host, `jump host ${hopLabel(via)} could not open a tunnel to ${hopLabel(hop)}: ${msg}${hint}`, { cause: err }));
           return;
         }
-        resolve(stream);
+        resolve(watchLink(stream));
       });
     } catch (err) {
       clearTimeout(timer);

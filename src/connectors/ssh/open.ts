@@ -1,4 +1,3 @@
-import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import { UnreachableError } from '../../core/errors.ts';
 import type { ResolvedSshTarget, SshTarget } from '../ssh-config.ts';
@@ -6,6 +5,7 @@ import { watchConnection, type Connection } from './connection.ts';
 import { handshake, type HandshakeOptions } from './handshake.ts';
 import { hopLabel } from './hop.ts';
 import { forwardTo } from './jump.ts';
+import type { Link } from './link.ts';
 import type { SshStats } from './options.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, tcpConnect, tcpErrorReason } from './tcp.ts';
 
@@ -38,7 +38,7 @@ export async function openConnection(target: ResolvedSshTarget, o: OpenOptions):
   const hops: SshTarget[] = [...target.jumps, target];
   const clients: Client[] = [];
   try {
-    let sock: Duplex | undefined;
+    let link: Link | undefined;
     for (const [i, hop] of hops.entries()) {
       const via = i > 0 ? hops[i - 1]! : undefined;
       const isJump = i < hops.length - 1;
@@ -46,19 +46,19 @@ export async function openConnection(target: ResolvedSshTarget, o: OpenOptions):
       const prefix = isJump ? `jump host ${hop.user}@${hopLabel(hop)}: ` : '';
       if (!via) {
         try {
-          sock = await tcpConnect(hop.hostname, hop.port, connectTimeout);
+          link = await tcpConnect(hop.hostname, hop.port, connectTimeout);
           o.stats.tcpConnections++;
         } catch (err) {
           throw new UnreachableError(o.host, prefix + tcpErrorReason(err, hop, connectTimeout), { cause: err });
         }
       } else {
-        sock = await forwardTo(o.host, clients[i - 1]!, via, hop, connectTimeout);
+        link = await forwardTo(o.host, clients[i - 1]!, via, hop, connectTimeout);
       }
       try {
-        clients.push(await handshake(hop, sock, { ...o, prefix, connectTimeoutMs: connectTimeout }));
+        clients.push(await handshake(hop, link, { ...o, prefix, connectTimeoutMs: connectTimeout }));
         o.stats.handshakes++;
       } catch (err) {
-        sock?.destroy();
+        link.sock.destroy();
         throw err;
       }
     }

@@ -1,25 +1,29 @@
 import * as net from 'node:net';
 import type { SshTarget } from '../ssh-config.ts';
 import { errCode, hopLabel } from './hop.ts';
+import { watchLink, type Link } from './link.ts';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-/** Open a TCP connection with its own timeout, so the error says which part failed. */
-export function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+/**
+ * Open a TCP connection with its own timeout, so the error says which part
+ * failed. The socket keeps an error listener for its whole life (see link.ts).
+ */
+export function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Link> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host, port });
     const timer = setTimeout(() => {
       sock.destroy();
       reject(Object.assign(new Error(`connect timeout after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
     }, timeoutMs);
+    const link = watchLink(sock);
     sock.once('connect', () => {
       clearTimeout(timer);
-      sock.removeAllListeners('error');
       sock.setNoDelay(true);
       sock.setKeepAlive(true, 30_000);
-      resolve(sock);
+      resolve(link);
     });
-    sock.once('error', (err) => {
+    link.ended.onEnd((err) => {
       clearTimeout(timer);
       reject(err);
     });
