@@ -57,10 +57,10 @@ export async function startCutProxy(o: CutProxyOptions): Promise<CutProxy> {
       clearTimeout(timer);
       open.delete(cut);
       cuts++;
-      for (const s of [client, upstream]) {
-        if (mode === 'rst') s.resetAndDestroy();
-        else s.end(() => s.destroy());
-      }
+      // a reset sent right after the last write can reach the peer as a plain
+      // close (seen on Linux loopback): a short pause makes it a reset
+      if (mode === 'rst') setTimeout(() => [client, upstream].forEach((s) => s.resetAndDestroy()), 10);
+      else for (const s of [client, upstream]) s.end(() => s.destroy());
       if (cuts === 1) {
         if (o.refuseAfterCut) server.close();
         onFirstCut();

@@ -30,8 +30,20 @@ export interface FakeSshServerOptions {
   exec?: (command: string, ch: ServerChannel) => void;
 }
 
+/**
+ * An ed25519 key pair in OpenSSH format. ssh2's generator now and then writes
+ * a private key its own parser rejects ("Malformed OpenSSH private key"):
+ * such a pair is made again.
+ */
+export function keyPair(): { private: string; public: string } {
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+}
+
 export async function startFakeSshServer(o: FakeSshServerOptions = {}): Promise<FakeSshServer> {
-  const hostKey = utils.generateKeyPairSync('ed25519');
+  const hostKey = keyPair();
   const files = new Map<string, Buffer>();
   const commands: string[] = [];
   const clients = new Set<Connection>();
@@ -105,7 +117,7 @@ export async function startFakeSshServer(o: FakeSshServerOptions = {}): Promise<
  */
 export function fakeHost(name: string, port: number, host = '127.0.0.1') {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-fake-ssh-'));
-  const key = utils.generateKeyPairSync('ed25519');
+  const key = keyPair();
   const keyFile = join(dir, 'id_ed25519');
   writeFileSync(keyFile, key.private, { mode: 0o600 });
   const spec: HostSpec = { name, connection: 'ssh', address: host, port, user: 'root', identity: [keyFile], become: false, vars: {}, groups: [], location: { file: 'inv.yml' } };

@@ -69,12 +69,13 @@ export class SshConnector implements Connector {
   async #connection(): Promise<Connection> {
     if (this.#closed) throw new Error(`connector for ${this.host} is closed`);
     if (this.#conn && !this.#conn.ended.reason) return this.#conn;
-    if (this.#conn?.ended.reason) {
+    const lost = this.#conn?.ended.reason;
+    if (lost) {
       // the connection dropped: one fresh attempt
       this.#conn = undefined;
       this.#connecting = undefined;
     }
-    this.#connecting ??= this.#open().then(
+    this.#connecting ??= this.#open(lost).then(
       (c) => {
         this.#conn = c;
         return c;
@@ -87,7 +88,18 @@ export class SshConnector implements Connector {
     return this.#connecting;
   }
 
-  #open(): Promise<Connection> {
+  /** Open the connection; after a `lost` one, a failure says both. */
+  async #open(lost: Error | undefined): Promise<Connection> {
+    try {
+      return await this.#openFresh();
+    } catch (err) {
+      if (!lost) throw err;
+      const why = err instanceof UnreachableError ? err.reason : (err as Error).message;
+      throw new UnreachableError(this.host, `the SSH connection to ${hopLabel(this.target)} was lost (${lost.message}); connecting again: ${why}`, { cause: err });
+    }
+  }
+
+  #openFresh(): Promise<Connection> {
     return openWithRetry(this.target, {
       host: this.host,
       connectTimeoutMs: this.#settings.connectTimeoutMs,

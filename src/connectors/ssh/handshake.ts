@@ -14,6 +14,9 @@ const { Client } = ssh2;
 
 const MIN_HANDSHAKE_TIMEOUT_MS = 20_000;
 
+/** The connection closed or was cut before the handshake finished: worth another try (sshd MaxStartups drops such connections). */
+export class HandshakeLostError extends UnreachableError {}
+
 export interface HandshakeOptions {
   /** The inventory name of the host (for errors). */
   host: string;
@@ -68,6 +71,8 @@ export async function handshake(t: SshTarget, link: Link, o: HandshakeOptions): 
     (cb as (m: AnyAuthMethod | false) => void)(m ?? false);
   };
 
+  // the link ended before ssh2 saw anything from the server
+  let early = false;
   try {
     await new Promise<void>((resolve, reject) => {
       client.on('ready', () => resolve());
@@ -76,12 +81,14 @@ export async function handshake(t: SshTarget, link: Link, o: HandshakeOptions): 
           agentNotes.push(err.message);
           return;
         }
+        if (/Connection lost before handshake/.test(err.message)) early = true;
         reject(err);
       });
       client.on('close', () => reject(new Error('the connection closed during the SSH handshake')));
       // the server may have closed the socket while known_hosts was read (sshd MaxStartups):
       // ssh2 would never see that close and wait for the whole handshake timeout
       if (link.ended.reason || sock.destroyed || (sock as Duplex & { readableEnded?: boolean }).readableEnded) {
+        early = true;
         reject(new Error('the connection closed during the SSH handshake', { cause: link.ended.reason }));
         return;
       }
@@ -105,8 +112,13 @@ export async function handshake(t: SshTarget, link: Link, o: HandshakeOptions): 
         `Fix: add one of these public keys to ~${t.user}/.ssh/authorized_keys on the host, or set the right user/identity in the inventory (or User/IdentityFile in the ssh config).`;
     } else if (level === 'client-timeout') {
       reason = `${prefix}SSH handshake with ${where} timed out after ${config.readyTimeout} ms (the server accepted TCP but did not finish the SSH handshake)`;
-    } else if (/Connection lost before handshake|closed during the SSH handshake/.test((err as Error).message)) {
+    } else if (early) {
       reason = `${prefix}${hopLabel(t)} closed the connection before the SSH handshake finished (is it an SSH server? too many unauthenticated connections, sshd MaxStartups?)`;
+      throw new HandshakeLostError(host, reason, { cause: err });
+    } else if (level === 'client-socket' || /closed during the SSH handshake/.test((err as Error).message)) {
+      // the server answered, then the connection went away in the key exchange or the login
+      reason = `${prefix}the connection to ${hopLabel(t)} was cut during the SSH handshake (${link.ended.reason?.message ?? (err as Error).message})`;
+      throw new HandshakeLostError(host, reason, { cause: err });
     } else {
       reason = `${prefix}SSH handshake with ${where} failed: ${(err as Error).message}`;
     }

@@ -2,7 +2,7 @@ import type { Client } from 'ssh2';
 import { UnreachableError } from '../../core/errors.ts';
 import type { ResolvedSshTarget, SshTarget } from '../ssh-config.ts';
 import { watchConnection, type Connection } from './connection.ts';
-import { handshake, type HandshakeOptions } from './handshake.ts';
+import { handshake, HandshakeLostError, type HandshakeOptions } from './handshake.ts';
 import { hopLabel } from './hop.ts';
 import { forwardTo } from './jump.ts';
 import type { Link } from './link.ts';
@@ -18,17 +18,29 @@ export interface OpenOptions extends Omit<HandshakeOptions, 'prefix' | 'connectT
 
 /**
  * sshd drops unauthenticated connections at random once MaxStartups is reached
- * (many forks at once, or other clients): such an early close is tried again, up
- * to 3 times with a jittered pause. Nothing else is retried.
+ * (many forks at once, or other clients): a connection closed or cut before the
+ * handshake finished is tried again, up to 3 times with a jittered pause.
+ * Nothing else is retried. When the retries fail too, the error says both: the
+ * first loss and what the last try got.
  */
 export async function openWithRetry(target: ResolvedSshTarget, o: OpenOptions): Promise<Connection> {
+  const MAX_ATTEMPTS = 4;
+  let first: HandshakeLostError | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await openConnection(target, o);
     } catch (err) {
-      const early = err instanceof UnreachableError && /closed the connection before the SSH handshake finished/.test(err.message);
-      if (!early || attempt >= 4) throw err;
-      await new Promise((r) => setTimeout(r, 300 * attempt + Math.random() * 700));
+      const lost = err instanceof HandshakeLostError;
+      if (lost && attempt < MAX_ATTEMPTS) {
+        first ??= err;
+        await new Promise((r) => setTimeout(r, 300 * attempt + Math.random() * 700));
+        continue;
+      }
+      if (!first) throw err;
+      const retries = attempt - 1;
+      const last = err instanceof UnreachableError ? err.reason : (err as Error).message;
+      const reason = lost && last === first.reason ? `${last} (tried ${attempt} times)` : `${first.reason}; tried again${retries > 1 ? ` ${retries} times, the last try` : ''}: ${last}`;
+      throw new UnreachableError(o.host, reason, { cause: err });
     }
   }
 }

@@ -58,3 +58,22 @@ for (const how of ['fin', 'rst'] as const) {
     }
   });
 }
+
+test('a lost connection that cannot be opened again says it was lost, and what connecting again got', async (t) => {
+  t.timeout(10_000);
+  const server = await startFakeSshServer();
+  const proxy = await startCutProxy({ target: server, connections: 0 });
+  const h = fakeHost('web1', proxy.port);
+  const conn = new SshConnector(h.spec, h.settings, h.options);
+  try {
+    await conn.connect();
+    await proxy.close(); // cuts the connection and stops listening
+    await new Promise((r) => setTimeout(r, 100));
+    const err = await t.throwsAsync(() => conn.run(sh`true`));
+    t.true(err instanceof UnreachableError, err!.message);
+    t.regex(err!.message, /^web1 is unreachable: the SSH connection to 127\.0\.0\.1:\d+ was lost \(read ECONNRESET\); connecting again: connection refused by 127\.0\.0\.1:\d+/);
+  } finally {
+    await conn.close().catch(() => undefined);
+    await server.close();
+  }
+});
