@@ -10,6 +10,8 @@ import { listrReporter } from '../report/listr.ts';
 import { recapTable } from '../report/recap.ts';
 import { jsonReport } from '../report/json.ts';
 import type { HostSummary, RunEvent } from '../engine/events.ts';
+import { guardRun } from './guard.ts';
+import { RunProgress } from './progress.ts';
 
 const positiveInt = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -63,14 +65,19 @@ async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io): Pro
     finalRoles: bakeFinalRoles(!!flags.bake),
     ...(flags.connection ? { connection: { kind: flags.connection, ...(flags.root ? { root: flags.root } : {}) } } : {}),
   });
-  let emit: (e: RunEvent) => void;
+  let draw: (e: RunEvent) => void;
   let finish = async () => {};
-  if (flags.json) emit = () => undefined;
+  io.progress?.begin(mode, !!flags.json);
+  if (flags.json) draw = () => undefined;
   else if (io.isTTY) {
     const l = listrReporter(prepared.jobs.map((j) => ({ host: j.host.name, roles: j.roles.map((r) => r.def.name) })), !!flags.diff);
-    emit = l.onEvent;
+    draw = l.onEvent;
     finish = async () => void (await l.done());
-  } else emit = plainReporter({ diff: !!flags.diff, write: io.out, ...(flags.verbose ? { verbose: true } : {}) });
+  } else draw = plainReporter({ diff: !!flags.diff, write: io.out, ...(flags.verbose ? { verbose: true } : {}) });
+  const emit = (e: RunEvent): void => {
+    io.progress?.track(e);
+    draw(e);
+  };
   const hosts = await executeRun(prepared, {
     mode,
     bake: !!flags.bake,
@@ -102,6 +109,8 @@ export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   isTTY: boolean;
+  /** Where the run records what finished (for the recap after an internal error). */
+  progress?: RunProgress;
 }
 
 /** Run the CLI; returns the exit code (never calls process.exit). */
@@ -152,11 +161,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.env.CAIRN_CLI_MAIN === '1') {
-  const code = await main(process.argv.slice(2), {
-    out: (s) => process.stdout.write(`${s}\n`),
-    err: (s) => process.stderr.write(`${s}\n`),
-    isTTY: !!process.stdout.isTTY && !process.env.CI,
+/** The command line: main() under guardRun (an internal error or a run that never settles still exits 1, with what it can say). */
+export function cli(argv: string[]): void {
+  const out = (s: string): void => void process.stdout.write(`${s}\n`);
+  const err = (s: string): void => void process.stderr.write(`${s}\n`);
+  const progress = new RunProgress();
+  guardRun(main(argv, { out, err, isTTY: !!process.stdout.isTTY && !process.env.CI, progress }), {
+    out,
+    err,
+    recap: () => progress.recap(),
+    exit: (code) => process.exit(code),
   });
-  process.exitCode = code;
 }
+
+if (import.meta.url === `file://${process.argv[1]}` || process.env.CAIRN_CLI_MAIN === '1') cli(process.argv.slice(2));

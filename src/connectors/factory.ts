@@ -1,6 +1,6 @@
 import type { Connector } from './connector.ts';
 import type { ConnectionSettings, HostSpec } from '../inventory/types.ts';
-import { SshConnector, type SshConnectorOptions } from './ssh.ts';
+import { SshConnector, type SshConnectorOptions } from './ssh/connector.ts';
 import { LocalConnector } from './local.ts';
 import { ChrootConnector } from './chroot.ts';
 

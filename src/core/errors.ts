@@ -118,9 +118,12 @@ export class CommandFailedError extends Error {
 /** A host could not be reached or authenticated. */
 export class UnreachableError extends Error {
   readonly host: string;
+  /** Why, without the host name (the message is `<host> is unreachable: <reason>`). */
+  readonly reason: string;
   constructor(host: string, reason: string, options?: { cause?: unknown }) {
     super(mask(`${host} is unreachable: ${reason}`), options);
     this.name = 'UnreachableError';
     this.host = host;
+    this.reason = mask(reason);
   }
 }

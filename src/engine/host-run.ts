@@ -53,6 +53,11 @@ function hasPrepare(op: Operation): op is Operation & { prepare(): Promise<void>
   return typeof (op as { prepare?: unknown }).prepare === 'function';
 }
 
+/** The stable path of a step: `role/id`. */
+function stepPath(step: Step): string {
+  return `${step.role.def.name}/${step.op.id}`;
+}
+
 function selected(tags: string[] | undefined, role: string, id: string): boolean {
   if (!tags || tags.length === 0) return true;
   return tags.some((t) => t === role || t === `${role}/${id}`);
@@ -62,6 +67,10 @@ class HostRunner {
   readonly summary: HostSummary = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, roundTrips: 0, ops: [] };
   facts!: Facts;
   #stopped = false;
+  /** What the host is doing (for the error when the connection is lost): 'gathering facts', 'applying nomad/config'... */
+  #doing = 'connecting';
+  /** The host's connection was lost in an afterChange hook (which may catch errors). */
+  #lost?: UnreachableError;
   /** Changes were applied since the up-front probe: later roles must probe again. */
   dirty = false;
   /** What planned changes leave at paths, and when each step was last probed. */
@@ -108,6 +117,7 @@ class HostRunner {
   }
 
   async gatherFacts(): Promise<void> {
+    this.#doing = 'gathering facts';
     const res = await this.exec(factsCommand(), 'gathering facts');
     this.facts = parseFacts(res.stdout, { chroot: this.conn.kind === 'chroot' });
     this.opts.emit({ type: 'host:facts', host: this.name, facts: this.facts });
@@ -125,6 +135,7 @@ class HostRunner {
       else out.set(step, undefined);
     }
     if (withProbe.length === 0) return out;
+    this.#doing = `probing ${[...new Set(withProbe.map((p) => stepPath(p.step)))].join(', ')}`;
     // one round trip, unless the probes are too long for one command (see chunk.ts)
     for (const chunk of chunkBySize(withProbe, (p) => batchCost(p.cmd))) {
       const b = batch(chunk.map((p) => p.cmd));
@@ -171,6 +182,7 @@ class HostRunner {
 
   async flushShellBatch(items: { step: Step; plan: ChangePlan; cmd: ShellCommand }[]): Promise<void> {
     const b = batch(items.map((it) => it.cmd), true);
+    this.#doing = `applying ${items.map((it) => stepPath(it.step)).join(', ')}`;
     this.summary.roundTrips++;
     const res = await this.conn.run(b.command, { timeoutMs: this.opts.commandTimeoutMs });
     const parts = b.parse(res.stdout);
@@ -187,6 +199,7 @@ class HostRunner {
   }
 
   async flushMixed(it: { step: Step; plan: ChangePlan }): Promise<void> {
+    this.#doing = `applying ${stepPath(it.step)}`;
     for (const c of it.plan.commands as Command[]) {
       if (isShellCommand(c)) {
         this.summary.roundTrips++;
@@ -197,6 +210,8 @@ class HostRunner {
         try {
           await this.conn.upload(c.path, c.content, c.mode !== undefined ? { mode: c.mode } : {});
         } catch (err) {
+          // the connection lost: the host is unreachable (run() reports it), not this step failed
+          if (err instanceof UnreachableError) throw err;
           return this.failed(it.step, it.plan, { exitCode: 1, stdout: '', stderr: `upload of ${c.description} to ${c.path} failed: ${(err as Error).message}` });
         }
       }
@@ -205,6 +220,8 @@ class HostRunner {
       try {
         await it.step.op.afterChange(this.runtime());
       } catch (err) {
+        // this host's connection lost; a fresh login that fails is the step's failure
+        if (this.#lost) throw this.#lost;
         return this.failed(it.step, it.plan, { exitCode: 1, stdout: '', stderr: (err as Error).message });
       }
     }
@@ -216,7 +233,10 @@ class HostRunner {
       host: this.name,
       run: (cmd, o) => {
         this.summary.roundTrips++;
-        return this.conn.run(cmd, { timeoutMs: o?.timeoutMs ?? this.opts.commandTimeoutMs });
+        return this.conn.run(cmd, { timeoutMs: o?.timeoutMs ?? this.opts.commandTimeoutMs }).catch((err: unknown) => {
+          if (err instanceof UnreachableError) this.#lost ??= err;
+          throw err;
+        });
       },
       freshLogin: async () => {
         if (!this.opts.reconnect) throw new Error('a fresh login cannot be checked here (no connector factory)');
@@ -411,9 +431,13 @@ class HostRunner {
       }
     } catch (err) {
       // a connection that dropped mid-run is unreachable, anything else a failure
-      if (err instanceof UnreachableError) this.summary.unreachable = true;
-      else this.summary.failed++;
-      this.summary.error = mask((err as Error).message);
+      if (err instanceof UnreachableError) {
+        this.summary.unreachable = true;
+        this.summary.error = mask(`connection lost while ${this.#doing}: ${err.message}`);
+      } else {
+        this.summary.failed++;
+        this.summary.error = mask((err as Error).message);
+      }
     } finally {
       await this.conn.close().catch(() => undefined);
     }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sh } from '../../../src/shell/sh.ts';
-import { SshConnector, type SshConnectorOptions } from '../../../src/connectors/ssh.ts';
+import { SshConnector, type SshConnectorOptions } from '../../../src/connectors/ssh/connector.ts';
 import { loadSshConfig, lookupSshConfig, type SshConfig } from '../../../src/connectors/ssh-config.ts';
 import type { ConnectionSettings, HostSpec } from '../../../src/inventory/types.ts';
 

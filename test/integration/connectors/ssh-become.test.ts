@@ -1,7 +1,7 @@
 import test from 'ava';
 import { sh } from '../../../src/shell/sh.ts';
 import { BecomeError } from '../../../src/connectors/become.ts';
-import type { SshConnector } from '../../../src/connectors/ssh.ts';
+import type { SshConnector } from '../../../src/connectors/ssh/connector.ts';
 import { must, rootConnector, sshTestTarget, type SshTestTarget } from './_target.ts';
 
 /** A non-root login user with a doas rule, made on the test host and removed after. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sh } from '../../../src/shell/sh.ts';
 import { UnreachableError } from '../../../src/core/errors.ts';
-import type { SshConnector } from '../../../src/connectors/ssh.ts';
+import type { SshConnector } from '../../../src/connectors/ssh/connector.ts';
 import { knownHostName } from '../../../src/connectors/known-hosts.ts';
 import { hostPublicKeys, knownHostsText, must, rootConnector, sshTestTarget, startExtraSshd, type SshTestTarget } from './_target.ts';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sh } from '../../../src/shell/sh.ts';
 import { UnreachableError } from '../../../src/core/errors.ts';
-import { SshConnector } from '../../../src/connectors/ssh.ts';
+import { SshConnector } from '../../../src/connectors/ssh/connector.ts';
 import { loadSshConfig } from '../../../src/connectors/ssh-config.ts';
 import { hostSpec, isolated, must, rootConnector, settings, sshTestTarget } from './_target.ts';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sh } from '../../../src/shell/sh.ts';
-import type { SshConnector } from '../../../src/connectors/ssh.ts';
+import type { SshConnector } from '../../../src/connectors/ssh/connector.ts';
 import { hostPublicKeys, knownHostsText, must, rootConnector, sshTestTarget, startExtraSshd } from './_target.ts';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -3,7 +3,7 @@ import { Semaphore } from '../../../src/core/semaphore.ts';
 import { signalExitCode } from '../../../src/connectors/process.ts';
 import { catDownloadCommand, catUploadCommand } from '../../../src/connectors/transfer.ts';
 import { createConnector } from '../../../src/connectors/factory.ts';
-import { SshConnector } from '../../../src/connectors/ssh.ts';
+import { SshConnector } from '../../../src/connectors/ssh/connector.ts';
 import { LocalConnector } from '../../../src/connectors/local.ts';
 import { ChrootConnector } from '../../../src/connectors/chroot.ts';
 import type { HostSpec } from '../../../src/inventory/types.ts';

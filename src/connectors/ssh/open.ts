@@ -1,0 +1,82 @@
+import type { Client } from 'ssh2';
+import { UnreachableError } from '../../core/errors.ts';
+import type { ResolvedSshTarget, SshTarget } from '../ssh-config.ts';
+import { watchConnection, type Connection } from './connection.ts';
+import { handshake, HandshakeLostError, type HandshakeOptions } from './handshake.ts';
+import { hopLabel } from './hop.ts';
+import { forwardTo } from './jump.ts';
+import type { Link } from './link.ts';
+import type { SshStats } from './options.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, tcpConnect, tcpErrorReason } from './tcp.ts';
+
+export interface OpenOptions extends Omit<HandshakeOptions, 'prefix' | 'connectTimeoutMs'> {
+  /** The inventory's connect timeout (a hop's ConnectTimeout wins). */
+  connectTimeoutMs: number | undefined;
+  /** Counted: TCP connections and handshakes. */
+  stats: SshStats;
+}
+
+/**
+ * sshd drops unauthenticated connections at random once MaxStartups is reached
+ * (many forks at once, or other clients): a connection closed or cut before the
+ * handshake finished is tried again, up to 3 times with a jittered pause.
+ * Nothing else is retried. When the retries fail too, the error says both: the
+ * first loss and what the last try got.
+ */
+export async function openWithRetry(target: ResolvedSshTarget, o: OpenOptions): Promise<Connection> {
+  const MAX_ATTEMPTS = 4;
+  let first: HandshakeLostError | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openConnection(target, o);
+    } catch (err) {
+      const lost = err instanceof HandshakeLostError;
+      if (lost && attempt < MAX_ATTEMPTS) {
+        first ??= err;
+        await new Promise((r) => setTimeout(r, 300 * attempt + Math.random() * 700));
+        continue;
+      }
+      if (!first) throw err;
+      const retries = attempt - 1;
+      const last = err instanceof UnreachableError ? err.reason : (err as Error).message;
+      const reason = lost && last === first.reason ? `${last} (tried ${attempt} times)` : `${first.reason}; tried again${retries > 1 ? ` ${retries} times, the last try` : ''}: ${last}`;
+      throw new UnreachableError(o.host, reason, { cause: err });
+    }
+  }
+}
+
+/** TCP to the first hop, then a handshake with each hop through the one before (ProxyJump). */
+export async function openConnection(target: ResolvedSshTarget, o: OpenOptions): Promise<Connection> {
+  const hops: SshTarget[] = [...target.jumps, target];
+  const clients: Client[] = [];
+  try {
+    let link: Link | undefined;
+    for (const [i, hop] of hops.entries()) {
+      const via = i > 0 ? hops[i - 1]! : undefined;
+      const isJump = i < hops.length - 1;
+      const connectTimeout = hop.connectTimeoutMs || o.connectTimeoutMs || DEFAULT_CONNECT_TIMEOUT_MS;
+      const prefix = isJump ? `jump host ${hop.user}@${hopLabel(hop)}: ` : '';
+      if (!via) {
+        try {
+          link = await tcpConnect(hop.hostname, hop.port, connectTimeout);
+          o.stats.tcpConnections++;
+        } catch (err) {
+          throw new UnreachableError(o.host, prefix + tcpErrorReason(err, hop, connectTimeout), { cause: err });
+        }
+      } else {
+        link = await forwardTo(o.host, clients[i - 1]!, via, hop, connectTimeout);
+      }
+      try {
+        clients.push(await handshake(hop, link, { ...o, prefix, connectTimeoutMs: connectTimeout }));
+        o.stats.handshakes++;
+      } catch (err) {
+        link.sock.destroy();
+        throw err;
+      }
+    }
+  } catch (err) {
+    for (const c of clients.reverse()) c.destroy();
+    throw err;
+  }
+  return watchConnection(clients);
+}

@@ -1,0 +1,129 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+import type { Connection, ServerChannel } from 'ssh2';
+import type { HostSpec } from '../../src/inventory/types.ts';
+
+const { Server, utils } = ssh2;
+const { STATUS_CODE } = utils.sftp;
+
+/**
+ * A controller-side SSH server (ssh2's Server) on 127.0.0.1 for connector unit
+ * tests: accepts any key, runs exec requests through `exec`, and has an SFTP
+ * subsystem that keeps written files in memory.
+ */
+export interface FakeSshServer {
+  host: '127.0.0.1';
+  port: number;
+  /** Bytes written over SFTP, by path (complete once the handle is closed). */
+  files: Map<string, Buffer>;
+  /** Exec requests received, in order. */
+  commands: string[];
+  /** Connections accepted so far. */
+  connections: number;
+  close(): Promise<void>;
+}
+
+export interface FakeSshServerOptions {
+  /** Answer an exec request; default: exit 0 with no output. */
+  exec?: (command: string, ch: ServerChannel) => void;
+}
+
+/**
+ * An ed25519 key pair in OpenSSH format. ssh2's generator now and then writes
+ * a private key its own parser rejects ("Malformed OpenSSH private key"):
+ * such a pair is made again.
+ */
+export function keyPair(): { private: string; public: string } {
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+}
+
+export async function startFakeSshServer(o: FakeSshServerOptions = {}): Promise<FakeSshServer> {
+  const hostKey = keyPair();
+  const files = new Map<string, Buffer>();
+  const commands: string[] = [];
+  const clients = new Set<Connection>();
+  const state = { connections: 0 };
+  const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
+    state.connections++;
+    clients.add(client);
+    client.on('error', () => undefined);
+    client.on('close', () => clients.delete(client));
+    client.on('authentication', (ctx) => ctx.accept());
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('exec', (accept, _reject, info) => {
+          commands.push(info.command);
+          const ch = accept();
+          ch.on('error', () => undefined);
+          if (o.exec) o.exec(info.command, ch);
+          else {
+            ch.exit(0);
+            ch.end();
+          }
+        });
+        session.on('sftp', (accept) => {
+          const sftp = accept();
+          sftp.on('error', () => undefined);
+          const open = new Map<string, { path: string; chunks: Buffer[] }>();
+          let next = 0;
+          sftp.on('OPEN', (reqid, filename) => {
+            const h = Buffer.from(String(next++));
+            open.set(h.toString(), { path: filename, chunks: [] });
+            sftp.handle(reqid, h);
+          });
+          sftp.on('WRITE', (reqid, handle, _offset, data) => {
+            open.get(handle.toString())?.chunks.push(Buffer.from(data));
+            sftp.status(reqid, STATUS_CODE.OK);
+          });
+          sftp.on('FSETSTAT', (reqid) => sftp.status(reqid, STATUS_CODE.OK));
+          sftp.on('CLOSE', (reqid, handle) => {
+            const f = open.get(handle.toString());
+            if (f) files.set(f.path, Buffer.concat(f.chunks));
+            open.delete(handle.toString());
+            sftp.status(reqid, STATUS_CODE.OK);
+          });
+        });
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    host: '127.0.0.1',
+    port,
+    files,
+    commands,
+    get connections() {
+      return state.connections;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const c of clients) c.end();
+        server.close(() => r());
+      }),
+  };
+}
+
+/**
+ * A host for a connector test: root@host:port with a fresh key, its own
+ * known_hosts (new keys accepted), no ssh_config and no agent. Pass `options`
+ * to the connector.
+ */
+export function fakeHost(name: string, port: number, host = '127.0.0.1') {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-fake-ssh-'));
+  const key = keyPair();
+  const keyFile = join(dir, 'id_ed25519');
+  writeFileSync(keyFile, key.private, { mode: 0o600 });
+  const spec: HostSpec = { name, connection: 'ssh', address: host, port, user: 'root', identity: [keyFile], become: false, vars: {}, groups: [], location: { file: 'inv.yml' } };
+  return {
+    spec,
+    settings: { connectTimeoutMs: 3000, commandTimeoutMs: 0, sshConfig: '/dev/null', knownHosts: join(dir, 'known_hosts') },
+    options: { acceptNewHostKeys: true, agent: null, home: dir },
+  };
+}
