@@ -33,6 +33,11 @@ export interface PreparedRun {
   jobs: HostJob[];
   roles: Map<string, LoadedRole>;
   render: TemplateRenderer;
+  /**
+   * Step ids of each selected host's roles, as built with stand-in facts (the union
+   * over every stand-in, in build order): what `--tags` and `--list-tags` name.
+   */
+  stepIds: Map<string, Map<string, string[]>>;
 }
 
 export const render: TemplateRenderer = (file, context) => renderTemplateFile(file, context);
@@ -98,15 +103,19 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
 
   // dry build: every selected host x role x stand-in facts, so templates and step
   // parameters are checked before any connection
+  const stepIds = new Map<string, Map<string, string[]>>();
   for (const host of hosts) {
+    const byRole = new Map<string, string[]>();
+    stepIds.set(host.name, byRole);
     for (const name of roleNamesByHost.get(host.name) ?? []) {
       const role = roles.get(name);
       if (!role) continue;
+      const ids = new Set<string>();
       const errors: unknown[] = [];
       for (const facts of stubFacts) {
         try {
           const ctx = makeRoleContext({ role, host, vars: varsFor(host, role), facts, inventory, hostsWithRole: hostsWithRole(name), varsOf: (h) => varsFor(h, role), bake: !!opts.bake, render });
-          role.def.steps(ctx);
+          for (const op of role.def.steps(ctx)) ids.add(op.id);
         } catch (err) {
           errors.push(err);
         }
@@ -118,6 +127,7 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
         found.push({ location: { file: role.dir }, message: `role '${name}' cannot build its steps for host '${host.name}': ${(errors[0] as Error).message}` });
       }
       problems.push(...found);
+      byRole.set(name, [...ids]);
     }
   }
   if (problems.length > 0) throw new InvalidInputError(uniqueProblems(problems));
@@ -129,5 +139,5 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
     varsFor: (role, other) => varsFor(other ?? host, role),
     hostsWithRole,
   }));
-  return { inventory, hosts, jobs, roles, render };
+  return { inventory, hosts, jobs, roles, render, stepIds };
 }
