@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
 import { prepareRun, selectRun } from '../engine/prepare.ts';
 import { bakeFinalRoles } from '../bake/auto-role.ts';
 import { executeRun, collectFacts } from '../engine/run.ts';
@@ -12,6 +13,14 @@ import { jsonReport } from '../report/json.ts';
 import type { HostSummary, RunEvent } from '../engine/events.ts';
 import { guardRun } from './guard.ts';
 import { RunProgress } from './progress.ts';
+import { checkTags, listTags, tagList } from './tags.ts';
+import { junitReport } from './junit.ts';
+import { openRunLog, type RunLog } from './log.ts';
+import { checkOutputFile } from './output-file.ts';
+import { parseOnly, pickFacts } from './facts-only.ts';
+import { HELP_AFTER } from './help.ts';
+import { cairnVersion } from './version.ts';
+import type { Facts } from '../facts/types.ts';
 
 const positiveInt = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -24,6 +33,11 @@ interface RunFlags {
   inventory: string;
   limit?: string;
   tags?: string[];
+  skipTags?: string[];
+  listHosts?: boolean;
+  listTags?: boolean;
+  junit?: string;
+  log?: string;
   forks: number;
   serial?: number;
   diff?: boolean;
@@ -40,23 +54,48 @@ function addRunOptions(cmd: Command): Command {
   return cmd
     .requiredOption('-i, --inventory <file>', 'inventory YAML file')
     .option('-l, --limit <pattern>', 'only these hosts/groups (a,b  !x  &y  web*)')
-    .option('-t, --tags <tags>', 'only these roles or steps (role or role/step), comma separated', (v) => v.split(',').filter(Boolean))
+    .option('-t, --tags <tags>', 'only these roles or steps (role or role/step), comma separated', tagList('--tags'))
+    .option('--skip-tags <tags>', 'not these roles or steps (role or role/step), comma separated', tagList('--skip-tags'))
+    .addOption(new Option('--list-hosts', 'print the selected hosts, one a line, and stop (no connection)').conflicts('listTags'))
+    .option('--list-tags', 'print the roles and role/step names the selected hosts would run, and stop (no connection)')
     .option('-f, --forks <n>', 'hosts worked on at once', positiveInt('--forks'), 10)
     .option('--serial <n>', 'rolling batches of n hosts', positiveInt('--serial'))
     .option('-D, --diff', 'show diffs of changed files')
     .option('--json', 'print one JSON document on stdout')
-    .option('-e, --extra-vars <key=value>', 'extra variable (highest precedence), repeatable', collect)
+    .option('-e, --extra-vars <key=value|@file|{map}>', 'extra vars (highest precedence), repeatable: key=value (text as given), @vars.yml, \'{"k": 1}\'', collect)
     .option('--accept-new-host-keys', 'trust unknown SSH host keys on first use and record them')
     .option('--bake', 'image-bake mode: enable services without starting them, leave no host identity')
     .addOption(new Option('-c, --connection <kind>', 'reach every selected host this way').choices(['ssh', 'local', 'chroot']))
     .option('--root <dir>', 'root filesystem for --connection chroot')
-    .option('-v, --verbose', 'also print steps that were already in the wanted state');
+    .option('-v, --verbose', 'also print steps that were already in the wanted state')
+    .option('--junit <file>', 'write a JUnit XML report: a testcase per host x step (in check, drift fails)')
+    .option('--log <file>', 'append every step\'s line and the recap to this file (secrets masked)');
 }
 
-async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io): Promise<number> {
+async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io, argv: readonly string[]): Promise<number> {
   if (flags.connection === 'chroot' && !flags.root) throw new UsageError('--connection chroot needs --root <dir> (the mounted root filesystem)');
   if (flags.root && flags.connection !== 'chroot') throw new UsageError('--root is only used with --connection chroot');
+  const junitFile = flags.junit ? checkOutputFile('--junit', flags.junit) : undefined;
+  const log = flags.log ? openRunLog(flags.log, { argv, diff: !!flags.diff }) : undefined;
+  try {
+    const code = await runLogged(mode, flags, io, log, junitFile);
+    log?.write(`# exit ${code}`);
+    return code;
+  } catch (err) {
+    log?.write(`cairn: ${(err as Error).message}`);
+    throw err;
+  } finally {
+    log?.close();
+  }
+}
+
+async function runLogged(mode: 'apply' | 'check', flags: RunFlags, io: Io, log: RunLog | undefined, junitFile: string | undefined): Promise<number> {
   const extraVars = parseExtraVars(flags.extraVars ?? []);
+  if (flags.listHosts) {
+    const { hosts } = await selectRun({ inventory: flags.inventory, ...(flags.limit ? { limit: flags.limit } : {}) });
+    for (const h of hosts) io.out(h.name);
+    return ExitCode.ok;
+  }
   const prepared = await prepareRun({
     inventory: flags.inventory,
     ...(flags.limit ? { limit: flags.limit } : {}),
@@ -65,6 +104,12 @@ async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io): Pro
     finalRoles: bakeFinalRoles(!!flags.bake),
     ...(flags.connection ? { connection: { kind: flags.connection, ...(flags.root ? { root: flags.root } : {}) } } : {}),
   });
+  const tags = { ...(flags.tags ? { tags: flags.tags } : {}), ...(flags.skipTags ? { skipTags: flags.skipTags } : {}) };
+  checkTags(prepared.stepIds, tags);
+  if (flags.listTags) {
+    for (const t of listTags(prepared.stepIds, tags)) io.out(t);
+    return ExitCode.ok;
+  }
   let draw: (e: RunEvent) => void;
   let finish = async () => {};
   io.progress?.begin(mode, !!flags.json);
@@ -77,17 +122,20 @@ async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io): Pro
   const emit = (e: RunEvent): void => {
     io.progress?.track(e);
     draw(e);
+    log?.emit(e);
   };
   const hosts = await executeRun(prepared, {
     mode,
     bake: !!flags.bake,
-    ...(flags.tags ? { tags: flags.tags } : {}),
+    ...tags,
     forks: flags.forks,
     ...(flags.serial ? { serial: flags.serial } : {}),
     acceptNewHostKeys: !!flags.acceptNewHostKeys,
     emit,
   });
   await finish();
+  log?.write(recapTable(hosts));
+  if (junitFile) writeFileSync(junitFile, junitReport(mode, hosts));
   if (flags.json) io.out(jsonReport(mode, hosts));
   else {
     if (io.isTTY && flags.diff) for (const [h, s] of Object.entries(hosts)) for (const op of s.ops) if (op.diff) io.out(mask(`[${h}] ${op.role}/${op.id}\n${op.diff}`));
@@ -117,14 +165,16 @@ export interface Io {
 export async function main(argv: string[], io: Io): Promise<number> {
   const program = new Command('cairn')
     .description('Agentless SSH provisioner: ordered roles, applied idempotently, for Alpine and Raspberry Pi OS fleets')
+    .version(cairnVersion(), '-V, --version', 'print the version')
+    .addHelpText('after', HELP_AFTER)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
   let code: number = ExitCode.ok;
   addRunOptions(program.command('apply').description('bring hosts to the wanted state')).action(async (flags: RunFlags) => {
-    code = await runCommand('apply', flags, io);
+    code = await runCommand('apply', flags, io, argv);
   });
   addRunOptions(program.command('check').description('dry run: report drift (exit 2), change nothing')).action(async (flags: RunFlags) => {
-    code = await runCommand('check', flags, io);
+    code = await runCommand('check', flags, io, argv);
   });
   program
     .command('facts')
@@ -133,11 +183,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('-l, --limit <pattern>', 'only these hosts/groups')
     .option('-f, --forks <n>', 'hosts at once', positiveInt('--forks'), 10)
     .option('--accept-new-host-keys', 'trust unknown SSH host keys on first use and record them')
-    .action(async (flags: { inventory: string; limit?: string; forks: number; acceptNewHostKeys?: boolean }) => {
+    .option('--only <keys>', 'only these top-level facts, comma separated (os,arch,init,kernel,...)', parseOnly)
+    .action(async (flags: { inventory: string; limit?: string; forks: number; acceptNewHostKeys?: boolean; only?: (keyof Facts)[] }) => {
       // the inventory only: a role that does not load must not block looking at hosts
       const selected = await selectRun({ inventory: flags.inventory, ...(flags.limit ? { limit: flags.limit } : {}) });
       const facts = await collectFacts(selected, { forks: flags.forks, acceptNewHostKeys: !!flags.acceptNewHostKeys });
-      io.out(JSON.stringify(maskDeep(facts), null, 2));
+      const only = flags.only;
+      const shown = only ? Object.fromEntries(Object.entries(facts).map(([h, f]) => [h, f.facts ? { ...f, facts: pickFacts(f.facts, only) } : f])) : facts;
+      io.out(JSON.stringify(maskDeep(shown), null, 2));
       code = Object.values(facts).some((f) => f.unreachable) ? ExitCode.failed : ExitCode.ok;
     });
   try {

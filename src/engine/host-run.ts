@@ -33,6 +33,8 @@ export interface HostRunOptions {
   bake: boolean;
   /** Only roles or steps (`role` or `role/id`) named here. */
   tags?: string[];
+  /** Not the roles or steps (`role` or `role/id`) named here (wins over `tags`). */
+  skipTags?: string[];
   emit: EventSink;
   /** Per-role limits (role.serial): hosts apply such a role this many at a time. */
   roleLimits: Map<string, Semaphore>;
@@ -58,9 +60,12 @@ function stepPath(step: Step): string {
   return `${step.role.def.name}/${step.op.id}`;
 }
 
-function selected(tags: string[] | undefined, role: string, id: string): boolean {
+/** Is step `role/id` run under --tags / --skip-tags? */
+export function selected(tags: readonly string[] | undefined, role: string, id: string, skipTags?: readonly string[]): boolean {
+  const names = (t: string) => t === role || t === `${role}/${id}`;
+  if (skipTags?.some(names)) return false;
   if (!tags || tags.length === 0) return true;
-  return tags.some((t) => t === role || t === `${role}/${id}`);
+  return tags.some(names);
 }
 
 class HostRunner {
@@ -371,7 +376,7 @@ class HostRunner {
       if (ids.has(op.id)) throw new Error(`role '${name}' has two steps with id '${op.id}': step ids must be unique`);
       ids.add(op.id);
     }
-    const steps = ops.filter((op) => selected(this.opts.tags, name, op.id)).map((op) => ({ role, op, handler: false }));
+    const steps = ops.filter((op) => selected(this.opts.tags, name, op.id, this.opts.skipTags)).map((op) => ({ role, op, handler: false }));
     return { ctx, steps };
   }
 

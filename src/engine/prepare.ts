@@ -37,6 +37,11 @@ export interface PreparedRun {
   jobs: HostJob[];
   roles: Map<string, LoadedRole>;
   render: TemplateRenderer;
+  /**
+   * Step ids of each selected host's roles, as built with stand-in facts (the union
+   * over every stand-in, in build order): what `--tags` and `--list-tags` name.
+   */
+  stepIds: Map<string, Map<string, string[]>>;
 }
 
 export const render: TemplateRenderer = (file, context) => renderTemplateFile(file, context);
@@ -102,11 +107,16 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
 
   // dry build: every selected host x role x stand-in facts, so templates and step
   // parameters are checked before any connection
+  const stepIds = new Map<string, Map<string, string[]>>();
   for (const host of hosts) {
+    const byRole = new Map<string, string[]>();
+    stepIds.set(host.name, byRole);
     for (const name of roleNamesByHost.get(host.name) ?? []) {
       const role = roles.get(name);
       if (!role) continue;
-      problems.push(...dryBuild(role, host, (facts) => makeRoleContext({ role, host, vars: varsFor(host, role), facts, inventory, hostsWithRole: hostsWithRole(name), varsOf: (h) => varsFor(h, role), bake: !!opts.bake, render })));
+      const built = dryBuild(role, host, (facts) => makeRoleContext({ role, host, vars: varsFor(host, role), facts, inventory, hostsWithRole: hostsWithRole(name), varsOf: (h) => varsFor(h, role), bake: !!opts.bake, render }));
+      problems.push(...built.problems);
+      byRole.set(name, built.ids);
     }
   }
   if (problems.length > 0) throw new InvalidInputError(uniqueProblems(problems));
@@ -118,7 +128,7 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
     varsFor: (role, other) => varsFor(other ?? host, role),
     hostsWithRole,
   }));
-  return { inventory, hosts, jobs, roles, render };
+  return { inventory, hosts, jobs, roles, render, stepIds };
 }
 
 /** Step ids used by more than one step, each once, in order. */
@@ -135,11 +145,12 @@ export function duplicateIds(ops: readonly Operation[]): string[] {
  * (they do not depend on the host); other errors only when every variant fails
  * (a role may refuse facts that the real host does not have).
  */
-function dryBuild(role: LoadedRole, host: HostSpec, contextFor: (facts: Facts) => RoleContext): InputProblem[] {
+function dryBuild(role: LoadedRole, host: HostSpec, contextFor: (facts: Facts) => RoleContext): { problems: InputProblem[]; ids: string[] } {
   const name = role.def.name;
   const at = { file: role.file };
   const found: InputProblem[] = [];
   const errors: unknown[] = [];
+  const ids = new Set<string>();
   for (const facts of stubFacts) {
     let ops: Operation[];
     try {
@@ -153,6 +164,7 @@ function dryBuild(role: LoadedRole, host: HostSpec, contextFor: (facts: Facts) =
       else if (err instanceof UnknownParamError) found.push({ location: at, message: `role '${name}': ${err.message}` });
       continue;
     }
+    for (const op of ops) ids.add(op.id);
     for (const id of duplicateIds(ops)) {
       found.push({ location: at, message: `role '${name}' has two steps with id '${id}'`, fix: 'give every step of the role its own id: it names the step in reports and --tags' });
     }
@@ -160,5 +172,5 @@ function dryBuild(role: LoadedRole, host: HostSpec, contextFor: (facts: Facts) =
   if (found.length === 0 && errors.length === stubFacts.length) {
     found.push({ location: at, message: `role '${name}' cannot build its steps for host '${host.name}': ${(errors[0] as Error).message}` });
   }
-  return found;
+  return { problems: found, ids: [...ids] };
 }

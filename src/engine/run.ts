@@ -10,6 +10,8 @@ export interface ExecuteOptions {
   mode: 'apply' | 'check';
   bake?: boolean;
   tags?: string[];
+  /** Roles or steps not run (`role` or `role/id`). */
+  skipTags?: string[];
   /** Hosts worked on at once. */
   forks?: number;
   /** Rolling batches: this many hosts complete every role before the next batch starts. */
@@ -38,6 +40,7 @@ export async function executeRun(prepared: PreparedRun, opts: ExecuteOptions): P
             mode: opts.mode,
             bake: !!opts.bake,
             ...(opts.tags ? { tags: opts.tags } : {}),
+            ...(opts.skipTags ? { skipTags: opts.skipTags } : {}),
             emit,
             roleLimits,
             render: prepared.render,

@@ -1,9 +1,13 @@
 import type { HostSummary } from '../engine/events.ts';
 import { maskDeep } from '../core/secret.ts';
 
+/** Version of the --json document's shape: raised when a field changes meaning or goes away. */
+export const JSON_FORMAT = 1;
+
 /** The --json document: one object on stdout, secrets masked. */
 export function jsonReport(mode: string, hosts: Record<string, HostSummary>): string {
   const doc = {
+    format: JSON_FORMAT,
     mode,
     hosts: Object.fromEntries(
       Object.entries(hosts).map(([name, s]) => [

@@ -117,7 +117,7 @@ test.serial('bed limit: the rest of /proc/sys is read-only — required fails cl
 });
 
 test.serial('bed limit: a module that is neither loaded nor built in cannot be loaded (no /lib/modules) — named in the failure', async (t) => {
-  const r = await cairn(['apply', '-i', inv.file, '--json', '-e', 'base_kernel_modules=[bridge, cairn_no_such_module]']);
+  const r = await cairn(['apply', '-i', inv.file, '--json', '-e', '{base_kernel_modules: [bridge, cairn_no_such_module]}']);
   t.is(r.code, 1);
   for (const h of inv.hosts) {
     const o = op(r, h, 'base/module-cairn_no_such_module')!;

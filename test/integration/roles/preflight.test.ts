@@ -34,7 +34,7 @@ test.serial('defaults: the bed kernel has every feature and the cgroup controlle
 });
 
 test.serial('overlay networks required: CONFIG_IPVLAN is missing on the bed kernel — named, with what breaks; the host stops before base', async (t) => {
-  const r = await cairn(['apply', '-i', inv.file, '--json', '-e', 'preflight_overlay_networks=true']);
+  const r = await cairn(['apply', '-i', inv.file, '--json', '-e', '{preflight_overlay_networks: true}']);
   t.is(r.code, 1);
   const j = jsonOf(r);
   for (const h of inv.hosts) {
@@ -48,7 +48,7 @@ test.serial('overlay networks required: CONFIG_IPVLAN is missing on the bed kern
 });
 
 test.serial('warn mode: the same finding is a warning and the run goes on', async (t) => {
-  const r = await cairn(['apply', '-i', inv.file, '--json', '-e', 'preflight_overlay_networks=true', '-e', 'preflight_mode=warn']);
+  const r = await cairn(['apply', '-i', inv.file, '--json', '-e', '{preflight_overlay_networks: true}', '-e', 'preflight_mode=warn']);
   t.is(r.code, 0, r.stdout);
   for (const h of inv.hosts) {
     const ops = jsonOf(r).hosts[h]!.ops;

@@ -29,6 +29,7 @@ function connector(uploadError: Error): Connector {
 
 const role: LoadedRole = {
   dir: '/nowhere',
+  file: '/nowhere/index.ts',
   builtin: false,
   def: {
     name: 'nomad',
