@@ -50,6 +50,7 @@ export type RunEvent =
   | { type: 'host:start'; host: string }
   | { type: 'host:connected'; host: string }
   | { type: 'host:facts'; host: string; facts: Facts }
+  | { type: 'host:warning'; host: string; message: string }
   | { type: 'role:start'; host: string; role: string }
   | { type: 'op:start'; host: string; role: string; id: string }
   | { type: 'op:result'; host: string; result: OpResult }

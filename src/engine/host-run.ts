@@ -18,6 +18,7 @@ import { CommandFailedError, NOT_RUN_AFTER_FAILURE, UnreachableError, describeFa
 import { batchCost, chunkBySize } from './chunk.ts';
 import { PathLedger } from './path-ledger.ts';
 import { combinedDiffs } from './combined-diff.ts';
+import { clearNotes, parseNotes, readNotes, writeNotes, type PendingHandler } from './pending-handlers.ts';
 
 export interface HostJob {
   host: HostSpec;
@@ -55,6 +56,9 @@ function hasPrepare(op: Operation): op is Operation & { prepare(): Promise<void>
   return typeof (op as { prepare?: unknown }).prepare === 'function';
 }
 
+/** Reads the notes of handlers still pending, in the up-front probe's round trip. */
+const NOTES_PROBE: Operation = { kind: 'pending-handlers', id: '(pending handlers)', probe: () => readNotes(), plan: () => ({ kind: 'noop', reason: '' }) };
+
 /** The stable path of a step: `role/id`. */
 function stepPath(step: Step): string {
   return `${step.role.def.name}/${step.op.id}`;
@@ -80,6 +84,9 @@ class HostRunner {
   dirty = false;
   /** What planned changes leave at paths, and when each step was last probed. */
   readonly ledger = new PathLedger();
+  /** Handlers notified on the host and not run yet (read up front), and those noted in this run. */
+  pending: PendingHandler[] = [];
+  readonly #noted: PendingHandler[] = [];
   constructor(
     readonly job: HostJob,
     readonly conn: Connector,
@@ -279,8 +286,10 @@ class HostRunner {
     steps: Step[],
     initial?: Map<Step, CommandResult | undefined>,
     runHandlers?: (names: Set<string>) => Promise<void>,
+    /** Handlers an earlier run notified and did not run: they run with this role's. */
+    earlier: readonly string[] = [],
   ): Promise<Set<string>> {
-    const notified = new Set<string>();
+    const notified = new Set<string>(earlier);
     let probes = initial ?? (await this.probe(steps));
     const queue: { step: Step; plan: ChangePlan }[] = [];
     let appliedSinceProbe = false;
@@ -346,7 +355,7 @@ class HostRunner {
         this.changed(step, plan);
         for (const n of step.op.notify ?? []) notified.add(n);
       } else {
-        queue.push({ step, plan });
+        queue.push({ step, plan: this.withNotes(step, plan) });
         this.ledger.record(`${step.role.def.name}/${step.op.id}`, plan.effects ?? []);
         for (const n of step.op.notify ?? []) notified.add(n);
       }
@@ -354,6 +363,57 @@ class HostRunner {
     if (queue.length > 0 && !this.#stopped) await this.flush(queue);
     else for (const q of queue) this.record(q.step, { status: 'skipped', reason: NOT_RUN_AFTER_FAILURE });
     return notified;
+  }
+
+  /** A notifying change also notes, on the host and in the same command, the handlers it notifies. */
+  withNotes(step: Step, plan: ChangePlan): ChangePlan {
+    if (this.opts.bake || !step.op.notify?.length || step.handler) return plan;
+    const notes = step.op.notify.map((handler) => ({ role: step.role.def.name, handler, step: stepPath(step) }));
+    this.#noted.push(...notes);
+    return { ...plan, commands: [writeNotes(notes), ...plan.commands] };
+  }
+
+  readPending(probe: CommandResult | undefined): void {
+    if (!probe || probe.exitCode !== 0) return;
+    const { notes, unreadable } = parseNotes(probe.stdout);
+    this.pending = notes;
+    for (const u of unreadable) this.opts.emit({ type: 'host:warning', host: this.name, message: `a pending-handler note cannot be read and is ignored: ${u.slice(0, 200)}` });
+  }
+
+  /**
+   * The role's handlers still pending from an earlier run. In check they are drift,
+   * reported as changes of the handler; in apply they run with this run's (a note
+   * naming a handler the role no longer has is dropped, with a warning).
+   */
+  pendingOf(role: LoadedRole, ctx: RoleContext): { run: string[]; dropped: PendingHandler[] } {
+    const mine = this.pending.filter((p) => p.role === role.def.name);
+    if (mine.length === 0) return { run: [], dropped: [] };
+    const defined = role.def.handlers ? Object.keys(role.def.handlers(ctx)) : [];
+    const out: string[] = [];
+    const dropped: PendingHandler[] = [];
+    for (const handler of [...new Set(mine.map((p) => p.handler))]) {
+      const by = [...new Set(mine.filter((p) => p.handler === handler).map((p) => p.step))].join(', ');
+      const op = { kind: 'handler', id: handler, probe: () => undefined, plan: () => ({ kind: 'noop', reason: '' }) as const };
+      const step: Step = { role, op, handler: true };
+      if (!defined.includes(handler)) {
+        this.record(step, { status: 'warning', reason: `a note says handler '${handler}' is pending (notified by ${by}), but role '${role.def.name}' has no such handler now: dropped`, warnings: [] });
+        dropped.push(...mine.filter((p) => p.handler === handler));
+        continue;
+      }
+      if (this.opts.mode === 'check') {
+        this.record(step, { status: 'changed', reason: `handler '${handler}' is pending: notified by ${by} in an earlier run that did not run it` });
+      } else out.push(handler);
+    }
+    return { run: out, dropped };
+  }
+
+  /** The handlers ran: remove their notes (earlier runs' and this run's). */
+  async clearNotesOf(role: string, handlers: ReadonlySet<string>): Promise<void> {
+    if (this.opts.bake || this.opts.mode !== 'apply') return;
+    const done = [...this.pending, ...this.#noted].filter((p) => p.role === role && handlers.has(p.handler));
+    if (done.length === 0) return;
+    await this.exec(clearNotes(done), `removing the notes of handlers that ran (${[...handlers].join(', ')})`);
+    this.pending = this.pending.filter((p) => !done.includes(p));
   }
 
   /** Build a role's steps for this host (needs facts). */
@@ -394,8 +454,11 @@ class HostRunner {
         if (names.has(hname)) hsteps.push(...hops.map((op) => ({ role, op, handler: true })));
       }
       if (hsteps.length > 0) await this.runSteps(hsteps);
+      if (!this.#stopped) await this.clearNotesOf(name, names);
     };
-    const notified = await this.runSteps(steps, fresh, runHandlers);
+    const earlier = this.pendingOf(role, ctx);
+    if (earlier.dropped.length > 0 && this.opts.mode === 'apply') await this.exec(clearNotes(earlier.dropped), 'removing notes of handlers the role no longer has');
+    const notified = await this.runSteps(steps, fresh, runHandlers, earlier.run);
     if (notified.size > 0 && !this.#stopped) await runHandlers(notified);
     this.opts.emit({ type: 'role:end', host: this.name, role: name });
   }
@@ -423,8 +486,11 @@ class HostRunner {
       await this.gatherFacts();
       const built = this.job.roles.map((role) => ({ role, ...this.buildRole(role) }));
       for (const b of built) for (const s of b.steps) if (hasPrepare(s.op)) await s.op.prepare();
-      // every role's probes in one round trip; a role probes again only after changes
-      const probes = await this.probe(built.flatMap((b) => b.steps));
+      // every role's probes in one round trip, with the notes of handlers still pending;
+      // a role probes again only after changes
+      const notes = built[0] && !this.opts.bake ? { role: built[0].role, op: NOTES_PROBE, handler: false } : undefined;
+      const probes = await this.probe([...(notes ? [notes] : []), ...built.flatMap((b) => b.steps)]);
+      if (notes) this.readPending(probes.get(notes));
       for (const b of built) {
         if (this.#stopped) break;
         const serialWhen = b.role.def.serialWhen;

@@ -16,6 +16,9 @@ export function plainReporter(opts: PlainOptions): (e: RunEvent) => void {
       case 'host:connected':
         out(`[${e.host}] connected`);
         break;
+      case 'host:warning':
+        out(`[${e.host}] warning: ${e.message}`);
+        break;
       case 'host:facts':
         out(`[${e.host}] ${e.facts.os.prettyName} ${e.facts.machine} ${e.facts.libc} ${e.facts.init}`);
         break;
