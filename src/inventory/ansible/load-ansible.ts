@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { InvalidInputError } from '../../core/errors.ts';
 import { buildInventory } from '../build.ts';
+import type { InventoryLocator } from '../locator.ts';
 import { sortProblems } from '../problems.ts';
 import type { RawInventory } from '../schema.ts';
 import type { Inventory } from '../types.ts';
@@ -19,6 +20,8 @@ export interface AnsibleLoaded {
   /** The cairn inventory document it maps to (what `cairn inventory convert` writes). */
   raw: RawInventory;
   inventory: Inventory;
+  /** Where the parts of `raw` are written. */
+  locator: InventoryLocator;
   /** The overlay read, if any. */
   overlay?: string;
 }
@@ -36,12 +39,12 @@ export function loadAnsibleInventory(file: string, text: string, format: Exclude
   if (overlayFile) {
     const { overlay, problems: found } = readOverlay(overlayFile, mapping.groups, opts.knownRoles, opts.env);
     problems.push(...found);
-    if (overlay.connection) mapping.raw.connection = overlay.connection;
+    if (overlay.connection) mapping.raw = { connection: overlay.connection, ...mapping.raw };
     for (const [group, { roles }] of overlay.roles) {
       const g = mapping.raw.groups?.[group];
       if (g && roles.length) g.roles = roles;
     }
   }
   if (problems.length > 0) throw new InvalidInputError(sortProblems(problems));
-  return { raw: mapping.raw, inventory: buildInventory(mapping.raw, mapping.locator, file), ...(overlayFile ? { overlay: overlayFile } : {}) };
+  return { raw: mapping.raw, locator: mapping.locator, inventory: buildInventory(mapping.raw, mapping.locator, file), ...(overlayFile ? { overlay: overlayFile } : {}) };
 }
