@@ -5,6 +5,8 @@ import { executeRun, collectFacts } from '../engine/run.ts';
 import { ExitCode, InvalidInputError, UsageError } from '../core/errors.ts';
 import { mask, maskDeep } from '../core/secret.ts';
 import { parseExtraVars } from '../inventory/vars.ts';
+import { addInventoryCommand } from './inventory-command.ts';
+import { parseRolesFlag, ROLES_FLAG_HELP } from './roles-flag.ts';
 import { plainReporter } from '../report/plain.ts';
 import { listrReporter } from '../report/listr.ts';
 import { recapTable } from '../report/recap.ts';
@@ -32,11 +34,12 @@ interface RunFlags {
   connection?: 'ssh' | 'local' | 'chroot';
   root?: string;
   verbose?: boolean;
+  roles?: string[];
 }
 
 function addRunOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .requiredOption('-i, --inventory <file>', 'inventory file: cairn YAML, or an Ansible INI/YAML inventory')
     .option('-l, --limit <pattern>', 'only these hosts/groups (a,b  !x  &y  web*)')
     .option('-t, --tags <tags>', 'only these roles or steps (role or role/step), comma separated', (v) => v.split(',').filter(Boolean))
     .option('-f, --forks <n>', 'hosts worked on at once', positiveInt('--forks'), 10)
@@ -48,7 +51,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--bake', 'image-bake mode: enable services without starting them, leave no host identity')
     .addOption(new Option('-c, --connection <kind>', 'reach every selected host this way').choices(['ssh', 'local', 'chroot']))
     .option('--root <dir>', 'root filesystem for --connection chroot')
-    .option('-v, --verbose', 'also print steps that were already in the wanted state');
+    .option('-v, --verbose', 'also print steps that were already in the wanted state')
+    .option('--roles <roles>', ROLES_FLAG_HELP, parseRolesFlag);
 }
 
 async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io): Promise<number> {
@@ -61,6 +65,7 @@ async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io): Pro
     extraVars,
     bake: !!flags.bake,
     finalRoles: bakeFinalRoles(!!flags.bake),
+    ...(flags.roles ? { roles: flags.roles } : {}),
     ...(flags.connection ? { connection: { kind: flags.connection, ...(flags.root ? { root: flags.root } : {}) } } : {}),
   });
   let emit: (e: RunEvent) => void;
@@ -117,6 +122,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   addRunOptions(program.command('check').description('dry run: report drift (exit 2), change nothing')).action(async (flags: RunFlags) => {
     code = await runCommand('check', flags, io);
   });
+  addInventoryCommand(program, io);
   program
     .command('facts')
     .description('print the facts of each host as JSON')
