@@ -5,7 +5,8 @@ import { iniValue, splitWords } from './ini-words.ts';
 import { addGroupVars, addHost, emptySource, emptyVars, groupOf, type AnsibleSource, type LocatedVars } from './model.ts';
 import { didYouMean } from '../suggest.ts';
 
-type SectionKind = 'hosts' | 'vars' | 'children';
+/** 'skip': the lines after a section header that could not be read. */
+type SectionKind = 'hosts' | 'vars' | 'children' | 'skip';
 
 interface Section {
   /** undefined before the first [section]: those hosts are ungrouped. */
@@ -33,15 +34,15 @@ export function parseIni(text: string, file: string): AnsibleSource {
     const indent = raw.length - raw.trimStart().length;
     if (line.startsWith('[')) {
       const next = readSection(line, at(n, indent + 1), problem);
+      section = next ?? { kind: 'skip', location: at(n, indent + 1) };
       if (!next) return;
-      section = next;
       if (next.kind === 'vars') varsSections.push(next);
       else declare(src, next.group!, next.location);
       return;
     }
     if (section.kind === 'hosts') readHostLine(src, raw, n, section.group, problem);
     else if (section.kind === 'vars') readVarLine(src, raw, n, section.group!, problem);
-    else readChildLine(src, raw, n, section.group!, problem);
+    else if (section.kind === 'children') readChildLine(src, raw, n, section.group!, problem);
   });
 
   for (const s of varsSections) {
@@ -99,21 +100,21 @@ function readHostLine(src: AnsibleSource, raw: string, n: number, group: string 
   const [first, ...rest] = words;
   if (!first) return;
   const vars: LocatedVars = emptyVars();
-  let ok = true;
+  const bad = rest.filter((w) => w.text.indexOf('=') <= 0);
+  if (bad.length > 0) {
+    const words = bad.map((w) => `'${w.text}'`).join(', ');
+    problem(at(bad[0]!.column), `cannot read ${words} on the line of host '${first.text}': expected key=value`, `write host vars as key=value (no spaces around =), e.g. ${first.text} ansible_host=10.0.0.5; put each host on its own line`);
+  }
   for (const w of rest) {
     const eq = w.text.indexOf('=');
-    if (eq <= 0) {
-      problem(at(w.column), `cannot read '${w.text}' on the line of host '${first.text}': expected key=value`, `write host vars as key=value (no spaces around =), e.g. ${first.text} ansible_host=10.0.0.5; put each host on its own line`);
-      ok = false;
-      continue;
-    }
+    if (eq <= 0) continue;
     const key = w.text.slice(0, eq);
     setOwn(vars.vars, key, iniValue(w.text.slice(eq + 1)));
     vars.locations.set(key, at(w.column));
   }
   const pattern = expandHostPattern(first.text);
   if (!pattern.ok) return problem(at(first.column), pattern.message, pattern.fix);
-  if (!ok) return;
+  if (bad.length > 0) return;
   if (pattern.port !== undefined && vars.vars['ansible_port'] === undefined) {
     vars.vars['ansible_port'] = pattern.port;
     vars.locations.set('ansible_port', at(first.column));
