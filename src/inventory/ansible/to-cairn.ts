@@ -62,11 +62,12 @@ export function toCairn(src: AnsibleSource, dir: string, env?: NodeJS.ProcessEnv
     .filter((g) => (members.get(g)?.length ?? 0) > 0 || src.groups.get(g)?.location)
     .sort((a, b) => depth(a) - depth(b) || priority(a) - priority(b) || (a < b ? -1 : a > b ? 1 : 0));
 
+  const memberSets = new Map(ordered.map((g) => [g, new Set(members.get(g))]));
   const hosts: Record<string, RawHost | null> = {};
   const hostLayers = new Map<string, Layer>();
   for (const [name, h] of src.hosts) {
     const own = withDir('host_vars', name, h.vars, h.location);
-    const layers = [global, ...ordered.filter((g) => members.get(g)!.includes(name)).map((g) => groupLayers.get(g)!), own];
+    const layers = [global, ...ordered.filter((g) => memberSets.get(g)!.has(name)).map((g) => groupLayers.get(g)!), own];
     const locate = (key: string): SourceLocation => [...layers].reverse().find((l) => l.vars[key] !== undefined)?.locations.get(key) ?? h.location;
     const { fields, problems: found } = connectionFields(name, mergeVars(layers.map((l) => l.vars)), locate);
     problems.push(...found);
