@@ -7,13 +7,13 @@ export const FORMATS_HINT =
 
 /**
  * When a cairn inventory has no `hosts:` map it may well be meant as another
- * format: the problems about the top level say which formats cairn reads.
+ * format: the first problem about the top level says which formats cairn reads.
  */
 export function withFormatHint(problems: InputProblem[], data: unknown): InputProblem[] {
   if (isPlainMap(data) && isPlainMap(data['hosts'])) return problems;
   let hinted = false;
   const out = problems.map((p) => {
-    if (!/in the inventory$|^the inventory has no 'hosts:'|^the inventory must be/.test(p.message)) return p;
+    if (hinted || !/in the inventory$|^the inventory has no 'hosts:'|^the inventory must be/.test(p.message)) return p;
     hinted = true;
     return { ...p, fix: `${p.fix ? `${p.fix}\n  ` : ''}${FORMATS_HINT}` };
   });
