@@ -6,6 +6,8 @@ import { executeRun, collectFacts } from '../engine/run.ts';
 import { ExitCode, InvalidInputError, UsageError } from '../core/errors.ts';
 import { mask, maskDeep } from '../core/secret.ts';
 import { parseExtraVars } from '../inventory/vars.ts';
+import { addInventoryCommand } from './inventory-command.ts';
+import { parseRolesFlag, ROLES_FLAG_HELP } from './roles-flag.ts';
 import { plainReporter } from '../report/plain.ts';
 import { listrReporter } from '../report/listr.ts';
 import { recapTable } from '../report/recap.ts';
@@ -48,11 +50,12 @@ interface RunFlags {
   connection?: 'ssh' | 'local' | 'chroot';
   root?: string;
   verbose?: boolean;
+  roles?: string[];
 }
 
 function addRunOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .requiredOption('-i, --inventory <file>', 'inventory file: cairn YAML, or an Ansible INI/YAML inventory')
     .option('-l, --limit <pattern>', 'only these hosts/groups (a,b  !x  &y  web*)')
     .option('-t, --tags <tags>', 'only these roles or steps (role or role/step), comma separated', tagList('--tags'))
     .option('--skip-tags <tags>', 'not these roles or steps (role or role/step), comma separated', tagList('--skip-tags'))
@@ -69,7 +72,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--root <dir>', 'root filesystem for --connection chroot')
     .option('-v, --verbose', 'also print steps that were already in the wanted state')
     .option('--junit <file>', 'write a JUnit XML report: a testcase per host x step (in check, drift fails)')
-    .option('--log <file>', 'append every step\'s line and the recap to this file (secrets masked)');
+    .option('--log <file>', 'append every step\'s line and the recap to this file (secrets masked)')
+    .option('--roles <roles>', ROLES_FLAG_HELP, parseRolesFlag);
 }
 
 async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io, argv: readonly string[]): Promise<number> {
@@ -102,6 +106,7 @@ async function runLogged(mode: 'apply' | 'check', flags: RunFlags, io: Io, log: 
     extraVars,
     bake: !!flags.bake,
     finalRoles: bakeFinalRoles(!!flags.bake),
+    ...(flags.roles ? { roles: flags.roles } : {}),
     ...(flags.connection ? { connection: { kind: flags.connection, ...(flags.root ? { root: flags.root } : {}) } } : {}),
   });
   const tags = { ...(flags.tags ? { tags: flags.tags } : {}), ...(flags.skipTags ? { skipTags: flags.skipTags } : {}) };
@@ -176,6 +181,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   addRunOptions(program.command('check').description('dry run: report drift (exit 2), change nothing')).action(async (flags: RunFlags) => {
     code = await runCommand('check', flags, io, argv);
   });
+  addInventoryCommand(program, io);
   program
     .command('facts')
     .description('print the facts of each host as JSON')

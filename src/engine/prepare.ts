@@ -14,6 +14,7 @@ import type { RoleContext } from '../roles/role.ts';
 import type { Operation } from '../operations/operation.ts';
 import { UnknownParamError } from '../operations/kit.ts';
 import { InvalidInputError, uniqueProblems, type InputProblem } from '../core/errors.ts';
+import { checkCliRoles, withCliRoles } from './cli-roles.ts';
 import type { HostJob } from './host-run.ts';
 
 export interface PrepareOptions {
@@ -27,6 +28,8 @@ export interface PrepareOptions {
    * its cleanup role this way.
    */
   finalRoles?: readonly string[];
+  /** `--roles a,b`: roles every selected host runs after its groups' roles (before the final roles). */
+  roles?: readonly string[];
   /** `--connection chroot --root /mnt/x`: reach every selected host this way instead. */
   connection?: { kind: HostSpec['connection']; root?: string };
 }
@@ -80,7 +83,10 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
   const { inventory, hosts } = await selectRun(opts);
   const problems: InputProblem[] = [];
 
-  const rolesOf = (h: HostSpec): string[] => withFinalRoles(rolesForHost(inventory, h), opts.finalRoles ?? []);
+  if (opts.roles?.length) checkCliRoles(opts.roles, knownRoles(dir));
+  const selected = new Set(hosts.map((h) => h.name));
+  const cliRoles = (h: HostSpec): readonly string[] => (selected.has(h.name) ? (opts.roles ?? []) : []);
+  const rolesOf = (h: HostSpec): string[] => withFinalRoles(withCliRoles(rolesForHost(inventory, h), cliRoles(h)), opts.finalRoles ?? []);
   const roleNamesByHost = new Map<string, string[]>(hosts.map((h) => [h.name, rolesOf(h)]));
   const { roles, problems: roleProblems } = await loadRoles([...new Set([...roleNamesByHost.values()].flat())], dir, file);
   problems.push(...roleProblems);

@@ -3,8 +3,7 @@ import { parseDuration } from './duration.ts';
 import { resolveUserPath } from './paths.ts';
 import type { RawGroup, RawHost, RawInventory } from './schema.ts';
 import type { ConnectionSettings, GroupSpec, HostSpec, Inventory } from './types.ts';
-import { varLocations } from './var-locations.ts';
-import type { YamlSource } from './yaml-source.ts';
+import type { InventoryLocator } from './locator.ts';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_COMMAND_TIMEOUT_MS = 600_000;
@@ -14,7 +13,7 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 600_000;
  * resolved against the inventory's directory, memberships made two-way.
  * Host and group maps keep the file's order.
  */
-export function buildInventory(raw: RawInventory, source: YamlSource, file: string): Inventory {
+export function buildInventory(raw: RawInventory, source: InventoryLocator, file: string): Inventory {
   const absFile = resolve(file);
   const dir = dirname(absFile);
   const rawHosts = Object.entries(raw.hosts);
@@ -29,7 +28,7 @@ export function buildInventory(raw: RawInventory, source: YamlSource, file: stri
       name,
       hosts: rawHosts.map(([h]) => h).filter((h) => memberOf(h, name, g)),
       vars: g?.vars ?? {},
-      varLocations: varLocations(source, ['groups', name, 'vars']),
+      varLocations: source.varLocations(['groups', name, 'vars']),
       roles: dedupe(g?.roles ?? []),
       location: source.locateKey(['groups'], name),
     });
@@ -44,14 +43,14 @@ export function buildInventory(raw: RawInventory, source: YamlSource, file: stri
     file: absFile,
     dir,
     vars: raw.vars ?? {},
-    varLocations: varLocations(source, ['vars']),
+    varLocations: source.varLocations(['vars']),
     hosts,
     groups,
     connection: buildConnection(raw.connection ?? {}, dir),
   };
 }
 
-function buildHost(name: string, h: RawHost, groups: string[], source: YamlSource, dir: string): HostSpec {
+function buildHost(name: string, h: RawHost, groups: string[], source: InventoryLocator, dir: string): HostSpec {
   const identity = h.identity === undefined ? undefined : typeof h.identity === 'string' ? [h.identity] : h.identity;
   const host: HostSpec = {
     name,
@@ -59,7 +58,7 @@ function buildHost(name: string, h: RawHost, groups: string[], source: YamlSourc
     address: h.address ?? name,
     become: h.become === true ? 'sudo' : (h.become ?? false),
     vars: h.vars ?? {},
-    varLocations: varLocations(source, ['hosts', name, 'vars']),
+    varLocations: source.varLocations(['hosts', name, 'vars']),
     groups,
     location: source.locateKey(['hosts'], name),
   };

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { InvalidInputError, type InputProblem } from '../core/errors.ts';
+import { detectFormat } from './ansible/detect.ts';
+import { loadAnsibleInventory } from './ansible/load-ansible.ts';
 import { buildInventory } from './build.ts';
 import { crossCheck } from './cross-check.ts';
+import { yamlLocator } from './locator.ts';
 import { sortProblems } from './problems.ts';
+import { withFormatHint } from './format-hint.ts';
 import { InventorySchema } from './schema.ts';
 import { schemaProblems } from './schema-problems.ts';
 import type { Inventory } from './types.ts';
@@ -22,8 +26,10 @@ export interface LoadInventoryOptions {
 const NON_SYNTAX_CODES = new Set(['DUPLICATE_KEY', 'TAG_RESOLVE_FAILED']);
 
 /**
- * Read, validate and build an inventory. Synchronous and pure: reads the one
- * file (and `!secret_env` variables), touches no network and no host.
+ * Read, validate and build an inventory: cairn's YAML, or an Ansible INI or
+ * YAML inventory (detected by content, see ansible/detect.ts; it also reads
+ * host_vars/, group_vars/ and a cairn overlay beside it). Synchronous and pure:
+ * reads files (and `!secret_env` variables), touches no network and no host.
  * Throws InvalidInputError with every problem found.
  */
 export function loadInventory(file: string, opts: LoadInventoryOptions = {}): Inventory {
@@ -31,11 +37,14 @@ export function loadInventory(file: string, opts: LoadInventoryOptions = {}): In
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
     throw new InvalidInputError([
-      { location: { file }, message: `cannot read the inventory: ${reason}`, fix: 'pass the path of an inventory YAML file with -i' },
+      { location: { file }, message: `cannot read the inventory: ${reason}`, fix: 'pass the path of an inventory file with -i: cairn YAML, or an Ansible INI or YAML inventory (its host_vars/ and group_vars/ are read from beside it)' },
     ]);
   }
+  const format = detectFormat(text, file);
+  if (format !== 'cairn') return loadAnsibleInventory(file, text, format, opts).inventory;
   return parseInventoryText(text, file, opts);
 }
 
@@ -76,6 +85,6 @@ export function parseInventoryText(text: string, file: string, opts: LoadInvento
   const parsed = InventorySchema.safeParse(data);
   if (!parsed.success) problems.push(...schemaProblems(parsed.error.issues, data, source));
   problems.push(...crossCheck(data, source, opts));
-  if (problems.length > 0 || !parsed.success) throw new InvalidInputError(sortProblems(problems));
-  return buildInventory(parsed.data, source, file);
+  if (problems.length > 0 || !parsed.success) throw new InvalidInputError(sortProblems(withFormatHint(problems, data)));
+  return buildInventory(parsed.data, yamlLocator(source), file);
 }
