@@ -67,6 +67,14 @@ export { supervisedService, serviceTarget, resolveSupervision, supervisionVarPro
 export type { ServiceDescription, ResolvedDescription, StopSignal, SupervisedService, SupervisedOptions, Supervision, SupervisorKind } from './services/index.ts';
 export { waitReady, observe, failStep, clusterWaitAfterRestart, httpOk, leaderCheck, localHttpBase } from './services/index.ts';
 export type { ReadyParams } from './services/index.ts';
+export { httpRequest, withHttpRequest, parseHttpResponse } from './services/index.ts';
+export type { HttpResponse } from './services/index.ts';
+
+// --- Rolling restarts that keep the quorum; Nomad client drains ---------------
+export { parseAutopilotHealth, restartGate, quorumGate, autopilotHealthy, AUTOPILOT_HEALTH } from './services/index.ts';
+export type { AutopilotHealth, AutopilotServer, GateInput, GateDecision } from './services/index.ts';
+export { durationNs, nodeStateProbe, parseNodeState, drainDecision, drainBody, eligibleDecision, nodeDrain, ELIGIBLE_BODY } from './services/index.ts';
+export type { NodeState, DrainDecision, DrainParams } from './services/index.ts';
 
 // --- HashiCorp agents (the consul and nomad roles): clusters, shared checks -----
 export { NOMAD_CLUSTER, CONSUL_CLUSTER, clusterOf, clusterProblems, members, isServer, isServerByGroups, hostRuns, joinAddress, advertiseAddress } from './services/index.ts';

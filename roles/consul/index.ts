@@ -21,6 +21,7 @@ import {
   clusterProblems,
   emptyDataDir,
   httpOk,
+  isMap,
   isServer,
   isServerByGroups,
   joinAddress,
@@ -30,6 +31,7 @@ import {
   members,
   observe,
   outputLogPath,
+  quorumGate,
   supervisedService,
   supervisionVarProblems,
   waitReady,
@@ -53,6 +55,8 @@ const DEFAULTS = {
   consul_service_notify: false,
   consul_wait_timeout: 120,
   allow_even_servers: false,
+  /** Restart a server even when autopilot says the cluster is degraded (the CLI's --allow-quorum-loss sets it). */
+  consul_allow_quorum_loss: false,
 };
 
 /**
@@ -117,6 +121,9 @@ export default defineRole<ConsulVars>({
       for (const k of ['consul_bind_addr', 'consul_client_addr'] as const) {
         if (typeof vars[k] !== 'string') problems.push({ location: ctx.locate(host, k), message: `${k} must be an address, got ${JSON.stringify(vars[k])}`, fix: `e.g. ${k}: ${DEFAULTS[k]}` });
       }
+      if (typeof vars.consul_allow_quorum_loss !== 'boolean') {
+        problems.push({ location: ctx.locate(host, 'consul_allow_quorum_loss'), message: `consul_allow_quorum_loss must be true or false, got ${JSON.stringify(vars.consul_allow_quorum_loss)}`, fix: 'consul_allow_quorum_loss: true (or --allow-quorum-loss) restarts a server of a degraded cluster' });
+      }
       for (const s of supervisionVarProblems(vars)) problems.push({ location: ctx.locate(host, s.name), message: s.message, fix: s.fix });
     }
     problems.push(...clusterProblems(K, ctx));
@@ -166,6 +173,16 @@ function service(ctx: Ctx, c: ReturnType<typeof compute>) {
   const v = ctx.vars;
   const timeoutMs = v.consul_wait_timeout * 1000;
   const before = observe('leader-before-restart', leaderCheck(c.base), `consul cluster '${c.cluster.name}' had a leader before the restart`);
+  const serverPort = isMap(v.consul_ports) && typeof v.consul_ports.server === 'number' ? v.consul_ports.server : 8300;
+  const gate = quorumGate({
+    id: 'quorum-before-restart',
+    product: 'consul',
+    host: ctx.host.name,
+    base: c.base,
+    self: { names: [c.node_name], addresses: c.advertise.includes('{{') ? [] : [`${c.advertise}:${serverPort}`] },
+    allowQuorumLoss: v.consul_allow_quorum_loss === true,
+    skip: () => (c.bootstrap_expect <= 1 ? 'single consul server (bootstrap_expect 1): no quorum to keep, FailureTolerance is 0 by nature' : undefined),
+  });
   const tail = logTail('consul', `${v.consul_log_dir}/output.log`, c.log_file);
   const after: Operation[] = [
     waitReady({ id: 'wait-api-after-restart', check: httpOk(`${c.base}/v1/agent/self`), what: `consul at ${c.base} answers /v1/agent/self`, timeoutMs, onTimeout: tail, barrier: true }),
@@ -186,8 +203,10 @@ function service(ctx: Ctx, c: ReturnType<typeof compute>) {
       killSignal: 'SIGTERM',
       restartDelay: 2,
       notify: v.consul_service_notify,
+      // like nomad: the kernel's OOM killer spares a server (systemd; OpenRC and s6 have no such knob here)
+      ...(c.server ? { oomScoreAdjust: -1000 } : {}),
     },
-    { beforeRestart: c.server ? [before] : [], afterRestart: after },
+    { beforeRestart: c.server ? [gate, before] : [], afterRestart: after },
   );
 }
 

@@ -30,6 +30,9 @@ import {
   logTail,
   members,
   observe,
+  nodeDrain,
+  durationNs,
+  quorumGate,
   supervisedService,
   supervisionVarProblems,
   waitReady,
@@ -54,6 +57,12 @@ const DEFAULTS = {
   nomad_service_notify: false,
   nomad_wait_timeout: 120,
   allow_even_servers: false,
+  /** Restart a server even when autopilot says the cluster is degraded (the CLI's --allow-quorum-loss sets it). */
+  nomad_allow_quorum_loss: false,
+  /** Drain a client that runs allocations before its agent restarts, make it eligible again after. */
+  nomad_drain_before_restart: true,
+  /** How long a drain may migrate allocations before Nomad force-stops them (Go duration). */
+  nomad_drain_deadline: '5m',
 };
 
 /**
@@ -62,7 +71,8 @@ const DEFAULTS = {
  * Other vars (nomad_node_name, consul_ports, ...) stay `unknown` and are narrowed
  * where they are read.
  */
-export type NomadVars = Omit<typeof DEFAULTS, 'nomad_consul_address'> & {
+export type NomadVars = Omit<typeof DEFAULTS, 'nomad_consul_address' | 'nomad_drain_deadline'> & {
+  readonly nomad_drain_deadline: string;
   /** Addresses to join instead of the inventory's servers. */
   readonly nomad_retry_join?: string[];
   /** `auto` (the local Consul when the host runs the consul role), false / '' (none) or host:port. */
@@ -125,6 +135,10 @@ export default defineRole<NomadVars>({
       if (typeof vars.nomad_infra_image !== 'string' || vars.nomad_infra_image === '') at('nomad_infra_image', `nomad_infra_image must be an image reference, got ${JSON.stringify(vars.nomad_infra_image)}`, 'e.g. registry.k8s.io/pause-{arch}:3.3 ({arch}: the node\'s arch)');
       const ca = vars.nomad_consul_address;
       if (ca !== 'auto' && ca !== false && (typeof ca !== 'string' || !/^[A-Za-z0-9_.:[\]-]+$/.test(ca))) at('nomad_consul_address', `nomad_consul_address must be auto, false or host:port, got ${JSON.stringify(ca)}`, 'e.g. nomad_consul_address: 127.0.0.1:8500');
+      for (const k of ['nomad_allow_quorum_loss', 'nomad_drain_before_restart']) {
+        if (typeof vars[k] !== 'boolean') at(k, `${k} must be true or false, got ${JSON.stringify(vars[k])}`, `write ${k}: true`);
+      }
+      if (durationNs(vars.nomad_drain_deadline) === undefined) at('nomad_drain_deadline', `nomad_drain_deadline must be a duration > 0 such as 5m, 90s or 1h30m, got ${JSON.stringify(vars.nomad_drain_deadline)}`, "e.g. nomad_drain_deadline: '5m'");
       for (const s of supervisionVarProblems(vars)) at(s.name, s.message, s.fix);
     }
     problems.push(...clusterProblems(K, ctx));
@@ -173,6 +187,23 @@ function service(ctx: Ctx, c: Computed) {
   const v = ctx.vars;
   const { server, client, bootstrap_expect } = c.computed;
   const before = observe('leader-before-restart', leaderCheck(c.base), `nomad region '${c.cluster.name}' had a leader before the restart`);
+  const gate = quorumGate({
+    id: 'quorum-before-restart',
+    product: 'nomad',
+    host: ctx.host.name,
+    base: c.base,
+    // Nomad's serf members (autopilot Names) are <name>.<region>
+    self: { names: [`${c.computed.node_name}.${v.nomad_region}`], addresses: c.computed.advertise.includes('{{') ? [] : [`${c.computed.advertise}:${v.nomad_ports.rpc}`] },
+    allowQuorumLoss: v.nomad_allow_quorum_loss === true,
+    skip: () => (bootstrap_expect <= 1 ? 'single nomad server (bootstrap_expect 1): no quorum to keep, FailureTolerance is 0 by nature' : undefined),
+  });
+  const drain = nodeDrain({
+    id: 'drain-before-restart',
+    base: c.base,
+    deadlineNs: durationNs(v.nomad_drain_deadline) ?? 300e9,
+    enabled: v.nomad_drain_before_restart !== false,
+    message: `cairn: restart of the nomad agent on ${ctx.host.name}`,
+  });
   const after: Operation[] = [readyWait(ctx, c, 'wait-ready-after-restart', true)];
   if (server) {
     after.push(
@@ -186,6 +217,7 @@ function service(ctx: Ctx, c: Computed) {
       }),
     );
   }
+  if (client) after.push(drain.eligible('eligible-after-restart'));
   // Ordering only, never a hard dependency on docker: the docker role runs after nomad
   // (base .. nomad, cni, docker, dns), so on a first run docker.service does not exist yet
   // when nomad starts; Nomad's docker driver fingerprints again once docker is up.
@@ -205,7 +237,7 @@ function service(ctx: Ctx, c: Computed) {
       restartDelay: 2,
       notify: v.nomad_service_notify,
     },
-    { beforeRestart: server ? [before] : [], afterRestart: after },
+    { beforeRestart: [...(server ? [gate, before] : []), ...(client ? [drain.drain] : [])], afterRestart: after },
   );
 }
 

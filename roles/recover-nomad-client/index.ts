@@ -4,12 +4,13 @@
 // containers of its allocations, unmount what is mounted under
 // <data_dir>/alloc (deepest first; docker and secret mounts keep it busy),
 // move alloc/ and client/ aside (timestamped, nothing is deleted), start the
-// agent, wait for health.
+// agent, wait for health. Before all that, a node that runs allocations is drained
+// (nomad_drain_deadline); the recovered client registers as a new, eligible node.
 //
 //   cairn apply -i inventory.yml --limit rpi3 -e 'recover=true'   (with the role in a group)
 //
 // Vars: nomad_data_dir, nomad_bin... as the nomad role (docs/roles-nomad-consul.md#recover-nomad-client)
-import { command, defineRole, failStep, httpOk, isMap, localHttpBase, logTail, port, resolveSupervision, service, serviceTarget, sh, waitReady, type InputProblem, type Operation } from 'cairn';
+import { command, defineRole, durationNs, failStep, nodeDrain, httpOk, isMap, localHttpBase, logTail, port, resolveSupervision, service, serviceTarget, sh, waitReady, type InputProblem, type Operation } from 'cairn';
 
 const DEFAULTS = {
   nomad_data_dir: '/var/lib/nomad',
@@ -17,12 +18,15 @@ const DEFAULTS = {
   nomad_bind_addr: '0.0.0.0',
   nomad_ports: { http: 4646, rpc: 4647, serf: 4648 },
   nomad_wait_timeout: 120,
+  /** Drain the node (when it runs allocations) before the agent stops; a recovered client is a new, eligible node. */
+  nomad_drain_before_restart: true,
+  nomad_drain_deadline: '5m',
 };
 
 const ABS = /^\/[A-Za-z0-9_.\/+@-]+$/;
 
 /** The vars the steps read, as validate() leaves them (nomad_ports: only http is read, 4646 when absent). */
-type RecoverVars = Omit<typeof DEFAULTS, 'nomad_ports'> & { readonly nomad_ports: { readonly http?: number } };
+type RecoverVars = Omit<typeof DEFAULTS, 'nomad_ports' | 'nomad_drain_deadline'> & { readonly nomad_ports: { readonly http?: number }; readonly nomad_drain_deadline: string };
 
 export default defineRole<RecoverVars>({
   name: 'recover-nomad-client',
@@ -43,6 +47,8 @@ export default defineRole<RecoverVars>({
       else if (ports.http !== undefined && port('nomad_ports.http', ports.http).length) at('nomad_ports.http', `nomad_ports.http must be a port number 1-65535, got ${JSON.stringify(ports.http)}`, 'a whole number');
       const t = vars.nomad_wait_timeout;
       if (typeof t !== 'number' || !Number.isInteger(t) || t < 1) at('nomad_wait_timeout', `nomad_wait_timeout must be whole seconds >= 1, got ${JSON.stringify(t)}`, 'e.g. nomad_wait_timeout: 120');
+      if (typeof vars.nomad_drain_before_restart !== 'boolean') at('nomad_drain_before_restart', `nomad_drain_before_restart must be true or false, got ${JSON.stringify(vars.nomad_drain_before_restart)}`, 'write nomad_drain_before_restart: true');
+      if (durationNs(vars.nomad_drain_deadline) === undefined) at('nomad_drain_deadline', `nomad_drain_deadline must be a duration > 0 such as 5m, 90s or 1h30m, got ${JSON.stringify(vars.nomad_drain_deadline)}`, "e.g. nomad_drain_deadline: '5m'");
       return problems;
     });
   },
@@ -54,7 +60,15 @@ export default defineRole<RecoverVars>({
     if ('error' in sup) return [failStep('stop-agent', 'service', `nomad: ${sup.error}`)];
     const target = serviceTarget('nomad', sup);
     const base = localHttpBase(v.nomad_bind_addr, v.nomad_ports.http ?? 4646);
+    const drain = nodeDrain({
+      id: 'drain-before-recovery',
+      base,
+      deadlineNs: durationNs(v.nomad_drain_deadline) ?? 300e9,
+      enabled: v.nomad_drain_before_restart !== false,
+      message: `cairn: recover-nomad-client on ${ctx.host.name}`,
+    });
     const steps: Operation[] = [
+      drain.drain,
       service({ id: 'stop-agent', ...target, enabled: true, state: 'stopped' }),
       command({
         id: 'stop-alloc-containers',
@@ -95,6 +109,7 @@ done`,
           onTimeout: logTail('nomad', `${v.nomad_log_dir}/output.log`, `${v.nomad_log_dir}/nomad.log`),
           barrier: true,
         }),
+        drain.eligible('eligible-after-recovery'),
       );
     }
     return steps;

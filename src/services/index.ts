@@ -11,7 +11,12 @@ export { renderService, renderOpenrc, renderS6, renderS6Openrc, renderSystemd, o
 export type { ServiceFile } from './render.ts';
 export { supervisedService, serviceTarget, restartHandlerName } from './supervised.ts';
 export type { SupervisedService, SupervisedOptions } from './supervised.ts';
-export { httpOk, leaderCheck, localHttpBase } from './http.ts';
+export { httpOk, leaderCheck, localHttpBase, httpRequest, withHttpRequest, parseHttpResponse } from './http.ts';
+export type { HttpResponse } from './http.ts';
+export { parseAutopilotHealth, restartGate, quorumGate, autopilotHealthy, AUTOPILOT_HEALTH } from './autopilot.ts';
+export type { AutopilotHealth, AutopilotServer, GateInput, GateDecision } from './autopilot.ts';
+export { durationNs, nodeStateProbe, parseNodeState, drainDecision, drainBody, eligibleDecision, nodeDrain, ELIGIBLE_BODY } from './drain.ts';
+export type { NodeState, DrainDecision, DrainParams } from './drain.ts';
 export { waitReady, observe, failStep, clusterWaitAfterRestart } from './ready.ts';
 export type { ReadyParams } from './ready.ts';
 export * from './cluster.ts';

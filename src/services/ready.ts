@@ -1,6 +1,7 @@
 import type { CommandResult } from '../core/result.ts';
 import { sh, type ShellCommand } from '../shell/sh.ts';
 import { leaderCheck } from './http.ts';
+import { autopilotHealthy } from './autopilot.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from '../operations/operation.ts';
 
 export interface ReadyParams {
@@ -85,8 +86,10 @@ export function failStep(id: string, kind: string, message: string): Operation {
 
 /**
  * After a server's restart: wait until its cluster (`label`, e.g. "consul cluster 'dc1'")
- * has a leader and `servers` peers, unless it had no leader before the restart (still
- * forming: waiting would deadlock a one-at-a-time bootstrap).
+ * has a leader and `servers` peers AND autopilot reports it Healthy again (every server
+ * of the raft configuration healthy: peers alone still count a server that is down),
+ * unless it had no leader before the restart (still forming: waiting would deadlock a
+ * one-at-a-time bootstrap).
  */
 export function clusterWaitAfterRestart(p: {
   base: string;
@@ -98,8 +101,8 @@ export function clusterWaitAfterRestart(p: {
 }): Operation {
   return waitReady({
     id: 'wait-cluster-after-restart',
-    check: leaderCheck(p.base, p.servers),
-    what: `${p.label} has a leader and ${p.servers} peer(s)`,
+    check: sh`${leaderCheck(p.base, p.servers)} && ${autopilotHealthy(p.base)}`,
+    what: `${p.label} has a leader, ${p.servers} peer(s) and autopilot reports it healthy`,
     timeoutMs: p.timeoutMs,
     onTimeout: p.onTimeout,
     barrier: true,

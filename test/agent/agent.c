@@ -13,14 +13,18 @@
  * -DAGENT_BUILD_DATE="2025-01-01T00:00:00Z", -DAGENT_PRODUCT="nomad".
  *
  * Runtime knobs (files in data_dir, checked on every request):
- *   standin-unhealthy  -> /v1/agent/health answers 500 (file text = message)
- *   standin-no-leader  -> /v1/status/leader "" and /v1/status/peers []
+ *   standin-unhealthy    -> /v1/agent/health answers 500 (file text = message)
+ *   standin-no-leader    -> /v1/status/leader "", /v1/status/peers [], autopilot 500
+ *   standin-drain-stuck  -> a node drain migrates nothing until its deadline
+ *   alloc/standin-allocs -> how many allocations this nomad client runs
  *
- * Cluster (stand-in, not raft): a server with bootstrap_expect N > 1 and a
- * retry_join list (consul: retry_join; nomad: server.server_join.retry_join)
- * probes GET /v1/standin/alive on each joined address at its OWN http port
- * about once a second; live >= N gives every server the same leader (lowest
- * live "ip:rpc"), live < N none. /v1/status/peers lists the live servers.
+ * Cluster (stand-in, raft only as far as quorum goes): a server with
+ * bootstrap_expect N > 1 and a retry_join list (consul: retry_join; nomad:
+ * server.server_join.retry_join) probes GET /v1/standin/alive on each joined
+ * address at its OWN http port about once a second. N live at once bootstrap
+ * the raft configuration (persisted); then a majority of it keeps a leader.
+ * /v1/status/peers lists the configuration; /v1/operator/autopilot/health
+ * answers as Consul and Nomad do. See test/agent/README.md.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1666,9 +1671,25 @@ static int http_listen(void)
  * retry_join; nomad: server.server_join.retry_join) asks every joined address,
  * about once a second, GET /v1/standin/alive on its own HTTP port (non-blocking,
  * 1.5 s timeout). Live servers = itself + the peers that answered as servers.
- * live >= N: the leader is the live server with the lowest "ip:rpc" string;
- * live < N: no leader. Peers are the live servers, sorted. */
+ *
+ * Raft, as far as quorum goes: the cluster bootstraps once N servers are live
+ * at the same time (or a live peer says it has bootstrapped). From then on the
+ * raft configuration is every server that was ever live with it (persisted in
+ * data_dir, merged from the peers' configurations); it keeps a leader while a
+ * MAJORITY (floor(n/2)+1) of that configuration is live and has none below.
+ * The leader stays while it is live (a peer's view wins over electing anew);
+ * otherwise the live member with the lowest "ip:rpc". /v1/status/peers lists
+ * the configuration, live or not. */
 #define MAXJOIN 16
+#define MAXCFG (MAXJOIN + 1)
+
+typedef struct {
+    char id[64];
+    char addr[96];
+    char name[200];
+    char version[32];
+} rinfo;
+
 typedef struct {
     struct sockaddr_in sa;
     char ip[64];
@@ -1677,14 +1698,32 @@ typedef struct {
     sbuf buf;
     long long t0; /* start of the current probe (ms) */
     int alive;
-    char addr[96]; /* the peer's "ip:rpc" */
+    int probed;   /* at least one probe finished since start */
+    rinfo info;   /* the peer's addr ("ip:rpc"), id, name, version */
+    int boot;     /* the peer has bootstrapped */
+    char leader[96];
+    rinfo cfg[MAXCFG];
+    int ncfg;
 } peer;
+
+typedef struct {
+    rinfo info;
+    int live;
+    long long last_seen;  /* ms (monotonic) of the last time it was live */
+    time_t stable_since;  /* wall clock of its last Healthy change */
+} rmember;
+
 static peer jpeers[MAXJOIN];
 static int njpeers;
 static int cluster_mode;
 static long long last_probe = -1000000;
+static long long started_ms;
 static char cur_leader[96];
 static int cur_live;
+static rmember rcfg[MAXCFG];
+static int nrcfg;
+static int bootstrapped;
+static long long raft_term, raft_index = 1;
 
 static long long now_ms(void)
 {
@@ -1693,14 +1732,195 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void node_free(node *n)
+{
+    if (!n)
+        return;
+    for (int i = 0; i < n->nkids; i++)
+        node_free(n->kids[i]);
+    for (int i = 0; i < n->nlabels; i++)
+        free(n->labels[i]);
+    free(n->labels);
+    free(n->kids);
+    free(n->key);
+    free(n->s);
+    free(n);
+}
+
+/* parse a JSON text (a request or response body); NULL when it is not JSON */
+static node *json_parse(const char *src, size_t len)
+{
+    parser p = {0};
+    p.file = "body";
+    p.src = src;
+    p.len = len;
+    p.line = 1;
+    p.col = 1;
+    node *v = json_value(&p);
+    if (v && !p.failed) {
+        json_ws(&p);
+        if (pc(&p, 0) != -1)
+            p.failed = 1;
+    }
+    free(p.cur.text);
+    if (p.failed) {
+        node_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static const char *jstr(node *obj, const char *path)
+{
+    node *n = obj && obj->type == V_OBJ ? lookup_in(obj, path) : NULL;
+    return n && n->type == V_STR && n->s ? n->s : NULL;
+}
+
+static void copy_str(char *dst, size_t n, const char *s) { snprintf(dst, n, "%s", s ? s : ""); }
+
+static const char *server_name(void)
+{
+    /* Nomad servers are serf members named "<name>.<region>"; Consul uses the node name */
+    static char buf[200];
+    if (prod == P_NOMAD)
+        snprintf(buf, sizeof buf, "%s.%s", S.name, S.region);
+    else
+        snprintf(buf, sizeof buf, "%s", S.name);
+    return buf;
+}
+
+static void self_info(rinfo *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->addr, sizeof r->addr, "%s:%ld", S.advertise, S.rpc_port);
+    copy_str(r->id, sizeof r->id, node_id);
+    copy_str(r->name, sizeof r->name, server_name());
+    copy_str(r->version, sizeof r->version, pversion());
+}
+
+static char *raft_file(void)
+{
+    return dd_path(prod == P_NOMAD ? "server/raft/standin-configuration" : "raft/standin-configuration");
+}
+
+static rmember *cfg_find(const char *addr)
+{
+    for (int i = 0; i < nrcfg; i++)
+        if (!strcmp(rcfg[i].info.addr, addr))
+            return &rcfg[i];
+    return NULL;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+    return strcmp(((const rmember *)a)->info.addr, ((const rmember *)b)->info.addr);
+}
+
+/* add or refresh a member of the configuration; returns 1 when the configuration changed */
+static int cfg_add(const rinfo *r)
+{
+    if (!r->addr[0])
+        return 0;
+    rmember *m = cfg_find(r->addr);
+    if (m) {
+        int changed = 0;
+        if (r->id[0] && strcmp(m->info.id, r->id)) {
+            copy_str(m->info.id, sizeof m->info.id, r->id);
+            changed = 1;
+        }
+        if (r->name[0] && strcmp(m->info.name, r->name)) {
+            copy_str(m->info.name, sizeof m->info.name, r->name);
+            changed = 1;
+        }
+        if (r->version[0])
+            copy_str(m->info.version, sizeof m->info.version, r->version);
+        return changed;
+    }
+    if (nrcfg >= MAXCFG)
+        return 0;
+    memset(&rcfg[nrcfg], 0, sizeof rcfg[nrcfg]);
+    rcfg[nrcfg].info = *r;
+    rcfg[nrcfg].stable_since = time(NULL);
+    nrcfg++;
+    qsort(rcfg, (size_t)nrcfg, sizeof rcfg[0], cmp_member);
+    raft_index++;
+    logmsg("INFO", "%s.raft: updating configuration: command=AddVoter server-id=%s server-addr=%s servers=%d", pname(),
+           r->id, r->addr, nrcfg);
+    return 1;
+}
+
+static void raft_save(void)
+{
+    if (S.dev)
+        return;
+    sbuf b = {0};
+    for (int i = 0; i < nrcfg; i++)
+        sb_printf(&b, "%s\t%s\t%s\t%s\n", rcfg[i].info.id, rcfg[i].info.addr, rcfg[i].info.name, rcfg[i].info.version);
+    char *f = raft_file();
+    char *dir = xstrdup(f);
+    *strrchr(dir, '/') = 0;
+    mkdir_p(dir, 0700);
+    if (write_file_atomic(f, b.s ? b.s : "", 0600) < 0)
+        logmsg("ERROR", "%s.raft: failed to persist the configuration to %s: %s", pname(), f, strerror(errno));
+    free(dir);
+    free(f);
+    free(b.s);
+}
+
+static void raft_load(void)
+{
+    if (S.dev)
+        return;
+    char *f = raft_file(), *s;
+    if (read_file(f, &s, NULL) == 0) {
+        char *save = NULL;
+        for (char *line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            rinfo r = {0};
+            char *fld[4] = {0};
+            int nf = 0;
+            for (char *p = line; nf < 4;) {
+                fld[nf++] = p;
+                char *t = strchr(p, '\t');
+                if (!t)
+                    break;
+                *t = 0;
+                p = t + 1;
+            }
+            if (nf < 2 || !*fld[1])
+                continue;
+            copy_str(r.id, sizeof r.id, fld[0]);
+            copy_str(r.addr, sizeof r.addr, fld[1]);
+            if (nf > 2)
+                copy_str(r.name, sizeof r.name, fld[2]);
+            if (nf > 3)
+                copy_str(r.version, sizeof r.version, fld[3]);
+            if (nrcfg < MAXCFG) {
+                memset(&rcfg[nrcfg], 0, sizeof rcfg[nrcfg]);
+                rcfg[nrcfg].info = r;
+                rcfg[nrcfg].stable_since = time(NULL);
+                nrcfg++;
+            }
+        }
+        free(s);
+        qsort(rcfg, (size_t)nrcfg, sizeof rcfg[0], cmp_member);
+        if (nrcfg > 0) {
+            bootstrapped = 1;
+            logmsg("INFO", "%s.raft: restored raft configuration: %d servers (%s)", pname(), nrcfg, f);
+        }
+    }
+    free(f);
+}
+
 static void cluster_setup(void)
 {
+    started_ms = now_ms();
     if (!S.server || S.bootstrap_expect <= 1)
         return;
     node *rj = prod == P_CONSUL ? cfg("retry_join") : cfg("server.server_join.retry_join");
     if (!rj || rj->type != V_LIST || rj->nkids == 0)
         return;
     cluster_mode = 1;
+    raft_load();
     for (int i = 0; i < rj->nkids && njpeers < MAXJOIN; i++) {
         node *k = rj->kids[i];
         if (k->type != V_STR || !k->s)
@@ -1742,30 +1962,50 @@ static void peer_done(peer *pp, int alive)
     if (pp->fd >= 0)
         close(pp->fd);
     pp->fd = -1;
+    pp->probed = 1;
     if (!alive)
         pp->alive = 0;
     free(pp->buf.s);
     pp->buf = (sbuf){0};
 }
 
+static void rinfo_from(rinfo *r, node *o)
+{
+    memset(r, 0, sizeof *r);
+    copy_str(r->addr, sizeof r->addr, jstr(o, "addr"));
+    copy_str(r->id, sizeof r->id, jstr(o, "id"));
+    copy_str(r->name, sizeof r->name, jstr(o, "name"));
+    copy_str(r->version, sizeof r->version, jstr(o, "version"));
+}
+
 static void peer_parse(peer *pp)
 {
     const char *r = pp->buf.s ? pp->buf.s : "";
     const char *body = strstr(r, "\r\n\r\n");
-    const char *a = body ? strstr(body, "\"addr\":\"") : NULL;
-    if (strncmp(r, "HTTP/1.", 7) || strncmp(r + 8, " 200", 4) || !a || !strstr(body, "\"server\":true")) {
+    if (strncmp(r, "HTTP/1.", 7) || strncmp(r + 8, " 200", 4) || !body) {
         peer_done(pp, 0);
         return;
     }
-    a += 8;
-    const char *e = strchr(a, '"');
-    size_t n = e ? (size_t)(e - a) : 0;
-    if (!n || n >= sizeof pp->addr) {
+    body += 4;
+    node *j = json_parse(body, strlen(body));
+    node *srv = j && j->type == V_OBJ ? lookup_in(j, "server") : NULL;
+    const char *addr = jstr(j, "addr");
+    if (!srv || srv->type != V_BOOL || !srv->b || !addr || !*addr) {
+        node_free(j);
         peer_done(pp, 0);
         return;
     }
-    memcpy(pp->addr, a, n);
-    pp->addr[n] = 0;
+    rinfo_from(&pp->info, j);
+    node *boot = lookup_in(j, "bootstrapped");
+    pp->boot = boot && boot->type == V_BOOL && boot->b;
+    copy_str(pp->leader, sizeof pp->leader, jstr(j, "leader"));
+    pp->ncfg = 0;
+    node *cl = lookup_in(j, "raft");
+    if (cl && cl->type == V_LIST)
+        for (int i = 0; i < cl->nkids && pp->ncfg < MAXCFG; i++)
+            if (cl->kids[i]->type == V_OBJ)
+                rinfo_from(&pp->cfg[pp->ncfg++], cl->kids[i]);
+    node_free(j);
     pp->alive = 1;
     peer_done(pp, 1);
 }
@@ -1817,42 +2057,137 @@ static void peer_io(peer *pp, short re)
     }
 }
 
-/* the live servers, sorted; returns the count */
-static int live_list(char out[][96])
+/* the live servers (itself first, then the live peers); returns the count */
+static int live_list(rinfo out[])
 {
     int n = 0;
-    snprintf(out[n++], 96, "%s:%ld", S.advertise, S.rpc_port);
+    self_info(&out[n++]);
     for (int i = 0; i < njpeers; i++) {
         if (!jpeers[i].alive)
             continue;
         int dup = 0;
         for (int j = 0; j < n; j++)
-            if (!strcmp(out[j], jpeers[i].addr))
+            if (!strcmp(out[j].addr, jpeers[i].info.addr))
                 dup = 1;
-        if (!dup)
-            snprintf(out[n++], 96, "%s", jpeers[i].addr);
+        if (!dup && n < MAXCFG)
+            out[n++] = jpeers[i].info;
     }
-    qsort(out, (size_t)n, 96, (int (*)(const void *, const void *))strcmp);
     return n;
+}
+
+/* is the member at addr a joined peer that has not answered (or failed) once since start? */
+static int addr_unknown(const char *addr)
+{
+    for (int i = 0; i < njpeers; i++) {
+        size_t l = strlen(jpeers[i].ip);
+        if (!strncmp(addr, jpeers[i].ip, l) && addr[l] == ':')
+            return !jpeers[i].probed;
+    }
+    return 0;
 }
 
 static void cluster_update(void)
 {
-    char live[MAXJOIN + 1][96];
+    rinfo live[MAXCFG];
     int n = live_list(live);
-    const char *leader = n >= S.bootstrap_expect ? live[0] : "";
+    long long now = now_ms();
+    int changed = 0;
+    if (!bootstrapped) {
+        int peer_boot = 0;
+        for (int i = 0; i < njpeers; i++)
+            if (jpeers[i].alive && jpeers[i].boot)
+                peer_boot = 1;
+        if (peer_boot || n >= S.bootstrap_expect) {
+            bootstrapped = 1;
+            changed = 1;
+            if (peer_boot)
+                logmsg("INFO", "%s.raft: joining the bootstrapped cluster", pname());
+            else
+                logmsg("INFO", "%s: found expected number of peers (%ld), attempting to bootstrap cluster...", pname(),
+                       S.bootstrap_expect);
+        }
+    }
+    if (bootstrapped) {
+        for (int i = 0; i < njpeers; i++)
+            if (jpeers[i].alive && jpeers[i].boot)
+                for (int j = 0; j < jpeers[i].ncfg; j++)
+                    changed |= cfg_add(&jpeers[i].cfg[j]);
+        for (int i = 0; i < n; i++)
+            changed |= cfg_add(&live[i]);
+    }
+    if (changed)
+        raft_save();
+    /* who of the configuration is live now */
+    int nlive = 0;
+    time_t wall = time(NULL);
+    for (int i = 0; i < nrcfg; i++) {
+        int l = 0;
+        for (int j = 0; j < n; j++)
+            if (!strcmp(live[j].addr, rcfg[i].info.addr))
+                l = 1;
+        if (l != rcfg[i].live)
+            rcfg[i].stable_since = wall;
+        rcfg[i].live = l;
+        if (l) {
+            rcfg[i].last_seen = now;
+            nlive++;
+        }
+    }
+    char leader[96] = "";
+    int quorum = nrcfg / 2 + 1;
+    if (bootstrapped && nlive >= quorum) {
+        /* votes: my current leader and the leaders the live peers report, if live (or not known yet) */
+        char cand[MAXCFG + 1][96];
+        int votes[MAXCFG + 1], nc = 0;
+        for (int i = -1; i < njpeers; i++) {
+            const char *l = i < 0 ? cur_leader : (jpeers[i].alive ? jpeers[i].leader : "");
+            rmember *m = *l ? cfg_find(l) : NULL;
+            if (!m || !(m->live || addr_unknown(l)))
+                continue;
+            int k = 0;
+            while (k < nc && strcmp(cand[k], l))
+                k++;
+            if (k == nc) {
+                copy_str(cand[nc], sizeof cand[nc], l);
+                votes[nc++] = 0;
+            }
+            votes[k]++;
+        }
+        int best = -1;
+        for (int k = 0; k < nc; k++)
+            if (best < 0 || votes[k] > votes[best] || (votes[k] == votes[best] && strcmp(cand[k], cand[best]) < 0))
+                best = k;
+        if (best >= 0) {
+            copy_str(leader, sizeof leader, cand[best]);
+        } else {
+            /* elect anew, once every joined peer answered (or failed) at least once */
+            int all_probed = 1;
+            for (int i = 0; i < njpeers; i++)
+                if (!jpeers[i].probed)
+                    all_probed = 0;
+            for (int i = 0; all_probed && i < nrcfg && !*leader; i++)
+                if (rcfg[i].live)
+                    copy_str(leader, sizeof leader, rcfg[i].info.addr);
+        }
+    }
     char self[96];
     snprintf(self, sizeof self, "%s:%ld", S.advertise, S.rpc_port);
     if (strcmp(leader, cur_leader)) {
         if (!*leader) {
-            logmsg("WARN", "%s: no cluster leader: %d of %ld servers live", pname(), n, S.bootstrap_expect);
-        } else if (!strcmp(leader, self)) {
-            logmsg("INFO", "%s.raft: entering leader state: leader=\"Node at %s [Leader]\"", pname(), self);
-            logmsg("INFO", "%s: cluster leadership acquired (%d of %ld servers live)", pname(), n,
-                   S.bootstrap_expect);
+            if (bootstrapped)
+                logmsg("WARN", "%s: no cluster leader: %d of %d servers of the raft configuration live (quorum %d)",
+                       pname(), nlive, nrcfg, quorum);
+            else
+                logmsg("WARN", "%s: no cluster leader: %d of %ld servers live", pname(), n, S.bootstrap_expect);
         } else {
-            logmsg("INFO", "%s: cluster leader is %s (%d of %ld servers live)", pname(), leader, n,
-                   S.bootstrap_expect);
+            raft_term++;
+            raft_index++;
+            if (!strcmp(leader, self)) {
+                logmsg("INFO", "%s.raft: entering leader state: leader=\"Node at %s [Leader]\"", pname(), self);
+                logmsg("INFO", "%s: cluster leadership acquired (%d of %d servers live)", pname(), nlive, nrcfg);
+            } else {
+                logmsg("INFO", "%s: cluster leader is %s (%d of %d servers live)", pname(), leader, nlive, nrcfg);
+            }
         }
         snprintf(cur_leader, sizeof cur_leader, "%s", leader);
     }
@@ -1876,14 +2211,451 @@ static void cluster_tick(void)
     cluster_update();
 }
 
+static int knob(const char *name)
+{
+    char *k = S.dev ? NULL : dd_path(name);
+    int on = k && file_exists(k);
+    free(k);
+    return on;
+}
+
 static int has_leader(void)
 {
     if (!S.server || (S.bootstrap_expect > 1 && !(cluster_mode && *cur_leader)))
         return 0;
-    char *k = S.dev ? NULL : dd_path("standin-no-leader");
-    int no = k && file_exists(k);
-    free(k);
-    return !no;
+    return !knob("standin-no-leader");
+}
+
+/* Go's time.Duration String() for whole milliseconds: "0s", "27ms", "1.5s", "2m3.04s" */
+static void go_duration(sbuf *b, long long ms)
+{
+    if (ms <= 0) {
+        sb_add(b, "0s");
+        return;
+    }
+    if (ms < 1000) {
+        sb_printf(b, "%lldms", ms);
+        return;
+    }
+    long long h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, frac = ms % 1000;
+    if (h)
+        sb_printf(b, "%lldh", h);
+    if (h || m)
+        sb_printf(b, "%lldm", m);
+    char f[8] = "";
+    if (frac) {
+        snprintf(f, sizeof f, ".%03lld", frac);
+        for (char *e = f + strlen(f) - 1; *e == '0'; e--)
+            *e = 0;
+    }
+    sb_printf(b, "%lld%ss", s, f);
+}
+
+static void rfc3339(sbuf *b, time_t t)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[40];
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sb_json_str(b, buf);
+}
+
+/* GET /v1/operator/autopilot/health, as Consul and Nomad answer it (the leader's view).
+ * Returns the HTTP status: 200 healthy, 429 not healthy, 500 no leader (body: the error). */
+static int autopilot_health(sbuf *b)
+{
+    if (!S.server) {
+        sb_add(b, prod == P_CONSUL ? "No known Consul servers" : "no servers");
+        return 500;
+    }
+    if (!has_leader()) {
+        sb_add(b, "No cluster leader");
+        return 500;
+    }
+    rmember single[1];
+    rmember *ms = rcfg;
+    int nm = nrcfg;
+    if (!cluster_mode) {
+        memset(single, 0, sizeof single);
+        self_info(&single[0].info);
+        single[0].live = 1;
+        single[0].last_seen = now_ms();
+        single[0].stable_since = time(NULL) - (now_ms() - started_ms) / 1000;
+        ms = single;
+        nm = 1;
+    }
+    const char *leader = cluster_mode ? cur_leader : ms[0].info.addr;
+    int healthy = 0;
+    for (int i = 0; i < nm; i++)
+        healthy += ms[i].live;
+    int quorum = nm / 2 + 1;
+    int tolerance = healthy > quorum ? healthy - quorum : 0;
+    int all = healthy == nm;
+    long long now = now_ms();
+    sb_printf(b, "{\"Healthy\":%s,\"FailureTolerance\":%d,\"Servers\":[", all ? "true" : "false", tolerance);
+    const char *leader_id = "";
+    for (int i = 0; i < nm; i++) {
+        rmember *m = &ms[i];
+        int is_leader = !strcmp(m->info.addr, leader);
+        if (is_leader)
+            leader_id = m->info.id;
+        if (i)
+            sb_addc(b, ',');
+        sb_add(b, "{\"ID\":");
+        sb_json_str(b, m->info.id);
+        sb_add(b, ",\"Name\":");
+        sb_json_str(b, m->info.name);
+        sb_add(b, ",\"Address\":");
+        sb_json_str(b, m->info.addr);
+        sb_printf(b, ",\"SerfStatus\":\"%s\",\"Version\":", m->live ? "alive" : "failed");
+        sb_json_str(b, m->info.version);
+        sb_printf(b, ",\"Leader\":%s,\"LastContact\":\"", is_leader ? "true" : "false");
+        /* the leader's view: itself 0s, a live follower a few ms, a failed one since it was last seen */
+        go_duration(b, is_leader ? 0 : m->live ? 10 + (long long)(i * 7) : (m->last_seen ? now - m->last_seen : now - started_ms));
+        sb_printf(b, "\",\"LastTerm\":%lld,\"LastIndex\":%lld,\"Healthy\":%s,\"Voter\":true,\"StableSince\":",
+                  m->live ? raft_term : (raft_term > 1 ? raft_term - 1 : raft_term), m->live ? raft_index : raft_index - 1,
+                  m->live ? "true" : "false");
+        rfc3339(b, m->stable_since);
+        sb_add(b, "}");
+    }
+    sb_add(b, "]");
+    if (prod == P_NOMAD) {
+        /* Nomad >= 1.7 also reports the leader's and the voters' raft IDs */
+        sb_add(b, ",\"Leader\":");
+        sb_json_str(b, leader_id);
+        sb_add(b, ",\"Voters\":[");
+        for (int i = 0; i < nm; i++) {
+            if (i)
+                sb_addc(b, ',');
+            sb_json_str(b, ms[i].info.id);
+        }
+        sb_add(b, "]");
+    }
+    sb_add(b, "}");
+    return all ? 200 : 429;
+}
+
+/* GET /v1/standin/alive: what a peer needs to know about this server */
+static void standin_alive(sbuf *b)
+{
+    rinfo me;
+    self_info(&me);
+    sb_printf(b, "{\"server\":%s,\"addr\":", S.server ? "true" : "false");
+    sb_json_str(b, me.addr);
+    sb_add(b, ",\"id\":");
+    sb_json_str(b, me.id);
+    sb_add(b, ",\"name\":");
+    sb_json_str(b, me.name);
+    sb_add(b, ",\"version\":");
+    sb_json_str(b, me.version);
+    sb_printf(b, ",\"bootstrap_expect\":%ld,\"bootstrapped\":%s,\"leader\":", S.bootstrap_expect,
+              bootstrapped ? "true" : "false");
+    sb_json_str(b, cur_leader);
+    sb_add(b, ",\"datacenter\":");
+    sb_json_str(b, S.datacenter);
+    sb_add(b, ",\"raft\":[");
+    for (int i = 0; i < nrcfg; i++) {
+        if (i)
+            sb_addc(b, ',');
+        sb_add(b, "{\"id\":");
+        sb_json_str(b, rcfg[i].info.id);
+        sb_add(b, ",\"addr\":");
+        sb_json_str(b, rcfg[i].info.addr);
+        sb_add(b, ",\"name\":");
+        sb_json_str(b, rcfg[i].info.name);
+        sb_add(b, ",\"version\":");
+        sb_json_str(b, rcfg[i].info.version);
+        sb_add(b, "}");
+    }
+    sb_add(b, "]}");
+}
+
+/* ------------------------------------------------------------ nomad client node
+ * The node as the servers keep it (stand-in: in data_dir/client/standin-node-state,
+ * so it survives an agent restart and a new identity (client/ moved aside) starts
+ * eligible, like a new node). Allocations: data_dir/alloc/standin-allocs holds the
+ * number running here (missing: 0). A drain migrates them in about a second (never,
+ * while data_dir/standin-drain-stuck exists, until the deadline force-stops them),
+ * writes 0 and logs "drained N allocations". */
+static struct {
+    int loaded;
+    char elig[16];
+    int draining;
+    long long deadline_ns;
+    int ignore_system;
+    long long started_ms; /* realtime */
+    char last_status[16]; /* "" none, draining, complete, canceled */
+    long long last_started_ms, last_updated_ms;
+    char meta[1024];      /* JSON object of the last drain's Meta */
+    long long modify_index;
+} nd;
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int is_nomad_client(void) { return prod == P_NOMAD && S.client && !S.dev; }
+
+static char *node_state_file(void) { return dd_path("client/standin-node-state"); }
+
+static void node_save(void)
+{
+    char *f = node_state_file();
+    char *data = xasprintf("eligibility=%s\ndraining=%d\ndeadline_ns=%lld\nignore_system=%d\nstarted_ms=%lld\n"
+                           "last_status=%s\nlast_started_ms=%lld\nlast_updated_ms=%lld\nmodify_index=%lld\nmeta=%s\n",
+                           nd.elig, nd.draining, nd.deadline_ns, nd.ignore_system, nd.started_ms, nd.last_status,
+                           nd.last_started_ms, nd.last_updated_ms, nd.modify_index, nd.meta);
+    if (write_file_atomic(f, data, 0600) < 0)
+        logmsg("ERROR", "client: failed to persist node state %s: %s", f, strerror(errno));
+    free(data);
+    free(f);
+}
+
+static void node_load(void)
+{
+    if (nd.loaded)
+        return;
+    nd.loaded = 1;
+    strcpy(nd.elig, "eligible");
+    strcpy(nd.meta, "null");
+    nd.modify_index = 10;
+    char *f = node_state_file(), *s;
+    if (read_file(f, &s, NULL) == 0) {
+        char *save = NULL;
+        for (char *l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            char *eq = strchr(l, '=');
+            if (!eq)
+                continue;
+            *eq = 0;
+            const char *k = l, *v = eq + 1;
+            if (!strcmp(k, "eligibility") && (!strcmp(v, "eligible") || !strcmp(v, "ineligible")))
+                copy_str(nd.elig, sizeof nd.elig, v);
+            else if (!strcmp(k, "draining"))
+                nd.draining = atoi(v);
+            else if (!strcmp(k, "deadline_ns"))
+                nd.deadline_ns = atoll(v);
+            else if (!strcmp(k, "ignore_system"))
+                nd.ignore_system = atoi(v);
+            else if (!strcmp(k, "started_ms"))
+                nd.started_ms = atoll(v);
+            else if (!strcmp(k, "last_status"))
+                copy_str(nd.last_status, sizeof nd.last_status, v);
+            else if (!strcmp(k, "last_started_ms"))
+                nd.last_started_ms = atoll(v);
+            else if (!strcmp(k, "last_updated_ms"))
+                nd.last_updated_ms = atoll(v);
+            else if (!strcmp(k, "modify_index"))
+                nd.modify_index = atoll(v);
+            else if (!strcmp(k, "meta"))
+                copy_str(nd.meta, sizeof nd.meta, v);
+        }
+        free(s);
+    }
+    free(f);
+}
+
+static int allocs_running(void)
+{
+    char *f = dd_path("alloc/standin-allocs"), *s;
+    int n = 0;
+    if (read_file(f, &s, NULL) == 0) {
+        n = atoi(s);
+        free(s);
+    }
+    free(f);
+    return n < 0 ? 0 : n;
+}
+
+static void node_tick(void)
+{
+    if (!is_nomad_client())
+        return;
+    node_load();
+    if (!nd.draining)
+        return;
+    long long now = wall_ms(), elapsed = now - nd.started_ms;
+    int n = allocs_running();
+    int force = nd.deadline_ns < 0 || (nd.deadline_ns > 0 && elapsed * 1000000LL >= nd.deadline_ns);
+    int migrated = !knob("standin-drain-stuck") && (n == 0 || elapsed >= 1000);
+    if (!force && !migrated)
+        return;
+    if (n > 0) {
+        char *f = dd_path("alloc/standin-allocs");
+        if (write_file_atomic(f, "0\n", 0644) < 0)
+            logmsg("ERROR", "client: failed to write %s: %s", f, strerror(errno));
+        free(f);
+    }
+    logmsg("INFO", "client: drained %d allocations (%s)", n, migrated ? "migrated" : "deadline reached: force-stopped");
+    logmsg("INFO", "nomad.drain: node drain complete: node_id=%s", node_id);
+    nd.draining = 0;
+    copy_str(nd.last_status, sizeof nd.last_status, "complete");
+    nd.last_updated_ms = now;
+    nd.modify_index++;
+    node_save();
+}
+
+static void time_ms_json(sbuf *b, long long ms)
+{
+    if (ms <= 0)
+        sb_add(b, "\"0001-01-01T00:00:00Z\"");
+    else
+        rfc3339(b, (time_t)(ms / 1000));
+}
+
+static void node_drain_fields(sbuf *b)
+{
+    sb_printf(b, "\"Drain\":%s,\"SchedulingEligibility\":\"%s\",\"LastDrain\":", nd.draining ? "true" : "false", nd.elig);
+    if (!nd.last_status[0]) {
+        sb_add(b, "null");
+    } else {
+        sb_printf(b, "{\"AccessorID\":\"\",\"Meta\":%s,\"StartedAt\":", nd.meta);
+        time_ms_json(b, nd.last_started_ms);
+        sb_printf(b, ",\"Status\":\"%s\",\"UpdatedAt\":", nd.last_status);
+        time_ms_json(b, nd.last_updated_ms);
+        sb_add(b, "}");
+    }
+}
+
+static void node_json(sbuf *b, int stub)
+{
+    node_load();
+    sb_add(b, "{\"ID\":");
+    sb_json_str(b, node_id);
+    sb_add(b, ",\"Name\":");
+    sb_json_str(b, S.name);
+    sb_add(b, ",\"Datacenter\":");
+    sb_json_str(b, S.datacenter);
+    sb_add(b, ",\"NodeClass\":\"\",\"NodePool\":\"default\",");
+    if (stub) {
+        sb_add(b, "\"Address\":");
+        sb_json_str(b, S.advertise);
+        sb_add(b, ",\"Version\":");
+        sb_json_str(b, pversion());
+        sb_add(b, ",");
+    } else {
+        sb_printf(b, "\"HTTPAddr\":\"%s:%ld\",\"Attributes\":{\"kernel.name\":\"linux\",\"nomad.version\":", S.advertise,
+                  S.http_port);
+        sb_json_str(b, pversion());
+        sb_add(b, ",\"unique.hostname\":");
+        sb_json_str(b, S.name);
+        sb_add(b, "},\"Meta\":{},\"DrainStrategy\":");
+        if (nd.draining) {
+            sb_printf(b, "{\"Deadline\":%lld,\"IgnoreSystemJobs\":%s,\"ForceDeadline\":", nd.deadline_ns,
+                      nd.ignore_system ? "true" : "false");
+            time_ms_json(b, nd.deadline_ns > 0 ? nd.started_ms + nd.deadline_ns / 1000000 : nd.deadline_ns < 0 ? nd.started_ms : 0);
+            sb_add(b, ",\"StartedAt\":");
+            time_ms_json(b, nd.started_ms);
+            sb_add(b, "}");
+        } else {
+            sb_add(b, "null");
+        }
+        sb_add(b, ",");
+    }
+    node_drain_fields(b);
+    sb_printf(b, ",\"Status\":\"ready\",\"StatusDescription\":\"\",\"CreateIndex\":7,\"ModifyIndex\":%lld}", nd.modify_index);
+}
+
+static void index_reply(sbuf *b)
+{
+    sb_printf(b, "{\"EvalCreateIndex\":0,\"EvalIDs\":null,\"Index\":%lld,\"NodeModifyIndex\":%lld}", nd.modify_index,
+              nd.modify_index);
+}
+
+/* POST/PUT /v1/node/:id/drain; returns the HTTP status, b the body */
+static int node_drain(sbuf *b, const char *body, size_t blen)
+{
+    node *j = json_parse(body, blen);
+    if (!j || j->type != V_OBJ) {
+        node_free(j);
+        sb_add(b, "Request decode failed");
+        return 400;
+    }
+    node *spec = lookup_in(j, "DrainSpec");
+    node *me = lookup_in(j, "MarkEligible");
+    node *meta = lookup_in(j, "Meta");
+    long long now = wall_ms();
+    if (spec && spec->type == V_OBJ) {
+        node *dl = lookup_in(spec, "Deadline");
+        node *isj = lookup_in(spec, "IgnoreSystemJobs");
+        if (dl && dl->type != V_NUM) {
+            node_free(j);
+            sb_add(b, "Request decode failed: DrainSpec.Deadline must be a number of nanoseconds");
+            return 400;
+        }
+        nd.deadline_ns = dl ? atoll(dl->s) : 0;
+        nd.ignore_system = isj && isj->type == V_BOOL && isj->b;
+        if (!nd.draining)
+            nd.started_ms = now;
+        nd.draining = 1;
+        copy_str(nd.elig, sizeof nd.elig, "ineligible");
+        copy_str(nd.last_status, sizeof nd.last_status, "draining");
+        nd.last_started_ms = nd.started_ms;
+        nd.last_updated_ms = now;
+        logmsg("INFO", "nomad.drain: node drain strategy set: node_id=%s deadline=%lldns ignore_system_jobs=%s, migrating %d allocations",
+               node_id, nd.deadline_ns, nd.ignore_system ? "true" : "false", allocs_running());
+    } else {
+        if (nd.draining) {
+            nd.draining = 0;
+            copy_str(nd.last_status, sizeof nd.last_status, "canceled");
+            nd.last_updated_ms = now;
+            logmsg("INFO", "nomad.drain: node drain canceled: node_id=%s", node_id);
+        }
+        if (me && me->type == V_BOOL && me->b)
+            copy_str(nd.elig, sizeof nd.elig, "eligible");
+    }
+    if (meta && meta->type == V_OBJ) {
+        sbuf m = {0};
+        sb_add(&m, "{");
+        for (int i = 0, first = 1; i < meta->nkids; i++) {
+            node *k = meta->kids[i];
+            if (k->type != V_STR || !k->key)
+                continue;
+            if (!first)
+                sb_addc(&m, ',');
+            first = 0;
+            sb_json_str(&m, k->key);
+            sb_addc(&m, ':');
+            sb_json_str(&m, k->s);
+        }
+        sb_add(&m, "}");
+        if (m.len < sizeof nd.meta && !strchr(m.s, '\n'))
+            copy_str(nd.meta, sizeof nd.meta, m.s);
+        free(m.s);
+    }
+    node_free(j);
+    nd.modify_index++;
+    node_save();
+    index_reply(b);
+    return 200;
+}
+
+/* POST/PUT /v1/node/:id/eligibility */
+static int node_eligibility(sbuf *b, const char *body, size_t blen)
+{
+    node *j = json_parse(body, blen);
+    const char *e = jstr(j, "Eligibility");
+    if (!e || (strcmp(e, "eligible") && strcmp(e, "ineligible"))) {
+        sb_printf(b, "invalid scheduling eligibility \"%s\"", e ? e : "");
+        node_free(j);
+        return 400;
+    }
+    if (nd.draining && !strcmp(e, "eligible")) {
+        node_free(j);
+        sb_add(b, "can not set node's scheduling eligibility to eligible while it is draining");
+        return 500;
+    }
+    if (strcmp(nd.elig, e)) {
+        logmsg("INFO", "client: node scheduling eligibility set: node_id=%s eligibility=%s", node_id, e);
+        copy_str(nd.elig, sizeof nd.elig, e);
+        nd.modify_index++;
+        node_save();
+    }
+    node_free(j);
+    index_reply(b);
+    return 200;
 }
 
 static void json_self(sbuf *b)
@@ -1915,7 +2687,8 @@ static void json_self(sbuf *b)
         sb_printf(b, ",\"Port\":%ld,\"Status\":\"alive\"}", S.serf_port);
         sb_add(b, ",\"stats\":{\"client\":{\"node_id\":");
         sb_json_str(b, node_id);
-        sb_add(b, "}}");
+        /* like Nomad: every stats value is a string */
+        sb_printf(b, ",\"num_allocations\":\"%d\"}}", S.client && !S.dev ? allocs_running() : 0);
     } else {
         sb_add(b, "\"Config\":{\"Datacenter\":");
         sb_json_str(b, S.datacenter);
@@ -1995,7 +2768,21 @@ static void respond(int fd, int code, const char *reason, const char *ctype, con
     free(b.s);
 }
 
-static void handle_request(int fd, char *req)
+/* the Content-Length of a request whose headers are the first hl bytes (0 when absent) */
+static long content_length(const char *req, size_t hl)
+{
+    for (const char *p = req; p && p < req + hl; p = strchr(p, '\n')) {
+        if (*p == '\n')
+            p++;
+        if (!strncasecmp(p, "content-length:", 15)) {
+            long v = atol(p + 15);
+            return v < 0 || v > 60000 ? 0 : v;
+        }
+    }
+    return 0;
+}
+
+static void handle_request(int fd, char *req, const char *body, size_t blen)
 {
     char method[16] = {0}, target[1024] = {0};
     if (sscanf(req, "%15s %1023s", method, target) != 2) {
@@ -2007,23 +2794,52 @@ static void handle_request(int fd, char *req)
         *q = 0;
     int head = !strcmp(method, "HEAD");
     int get = head || !strcmp(method, "GET");
+    int write = !strcmp(method, "PUT") || !strcmp(method, "POST");
+    enum { R_HEALTH, R_LEADER, R_PEERS, R_SELF, R_ALIVE, R_AUTOPILOT, R_NODES, R_NODE, R_DRAIN, R_ELIG, R_NONE };
     static const char *known[] = {"/v1/agent/health", "/v1/status/leader", "/v1/status/peers", "/v1/agent/self",
-                                  "/v1/standin/alive"};
-    int k = -1;
-    for (int i = 0; i < 5; i++)
+                                  "/v1/standin/alive", "/v1/operator/autopilot/health"};
+    int k = R_NONE;
+    for (int i = 0; i < 6; i++)
         if (!strcmp(target, known[i]))
             k = i;
-    if (k < 0) {
+    char nid[128] = "";
+    if (k == R_NONE && prod == P_NOMAD) {
+        if (!strcmp(target, "/v1/nodes")) {
+            k = R_NODES;
+        } else if (!strncmp(target, "/v1/node/", 9)) {
+            const char *rest = target + 9, *slash = strchr(rest, '/');
+            size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+            if (n && n < sizeof nid) {
+                memcpy(nid, rest, n);
+                nid[n] = 0;
+                if (!slash)
+                    k = R_NODE;
+                else if (!strcmp(slash, "/drain"))
+                    k = R_DRAIN;
+                else if (!strcmp(slash, "/eligibility"))
+                    k = R_ELIG;
+            }
+        }
+    }
+    if (k == R_NONE) {
         respond(fd, 404, "Not Found", "text/plain; charset=utf-8", "404 page not found\n", head);
         return;
     }
-    if (!get) {
+    if ((k == R_DRAIN || k == R_ELIG) ? !write : !get) {
         respond(fd, 405, "Method Not Allowed", "text/plain", "Invalid method\n", 0);
         return;
     }
     sbuf b = {0};
     int code = 200;
-    if (k == 0) {
+    const char *ctype = "application/json";
+    if (k == R_NODE || k == R_DRAIN || k == R_ELIG) {
+        if (!is_nomad_client() || strcmp(nid, node_id)) {
+            respond(fd, 404, "Not Found", "text/plain; charset=utf-8", "node not found", head);
+            return;
+        }
+        node_load();
+    }
+    if (k == R_HEALTH) {
         char *kf = S.dev ? NULL : dd_path("standin-unhealthy");
         char *why = NULL;
         if (kf && file_exists(kf)) {
@@ -2053,40 +2869,52 @@ static void handle_request(int fd, char *req)
         }
         sb_add(&b, "}");
         free(why);
-    } else if (k == 1) {
+    } else if (k == R_LEADER) {
         if (has_leader() && cluster_mode)
             sb_printf(&b, "\"%s\"", cur_leader);
         else if (has_leader())
             sb_printf(&b, "\"%s:%ld\"", S.advertise, S.rpc_port);
         else
             sb_add(&b, "\"\"");
-    } else if (k == 2) {
-        char *kf = S.dev ? NULL : dd_path("standin-no-leader");
-        int knob = kf && file_exists(kf);
-        free(kf);
-        if (cluster_mode && !knob) {
-            char live[MAXJOIN + 1][96];
-            int n = live_list(live);
+    } else if (k == R_PEERS) {
+        /* the raft configuration: every server that joined, live or not ([] before bootstrap) */
+        if (cluster_mode && !knob("standin-no-leader")) {
             sb_add(&b, "[");
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < nrcfg; i++) {
                 if (i)
                     sb_addc(&b, ',');
-                sb_json_str(&b, live[i]);
+                sb_json_str(&b, rcfg[i].info.addr);
             }
             sb_add(&b, "]");
         } else if (has_leader())
             sb_printf(&b, "[\"%s:%ld\"]", S.advertise, S.rpc_port);
         else
             sb_add(&b, "[]");
-    } else if (k == 4) {
-        sb_printf(&b, "{\"server\":%s,\"addr\":\"%s:%ld\",\"bootstrap_expect\":%ld,\"datacenter\":",
-                  S.server ? "true" : "false", S.advertise, S.rpc_port, S.bootstrap_expect);
-        sb_json_str(&b, S.datacenter);
-        sb_add(&b, "}");
+    } else if (k == R_ALIVE) {
+        standin_alive(&b);
+    } else if (k == R_AUTOPILOT) {
+        code = autopilot_health(&b);
+        if (code == 500)
+            ctype = "text/plain; charset=utf-8";
+    } else if (k == R_NODES) {
+        sb_add(&b, "[");
+        if (is_nomad_client())
+            node_json(&b, 1);
+        sb_add(&b, "]");
+    } else if (k == R_NODE) {
+        node_json(&b, 0);
+    } else if (k == R_DRAIN || k == R_ELIG) {
+        code = k == R_DRAIN ? node_drain(&b, body, blen) : node_eligibility(&b, body, blen);
+        if (code != 200)
+            ctype = "text/plain; charset=utf-8";
     } else {
         json_self(&b);
     }
-    respond(fd, code, code == 200 ? "OK" : "Internal Server Error", "application/json", b.s, head);
+    const char *reason = code == 200   ? "OK"
+                         : code == 400 ? "Bad Request"
+                         : code == 429 ? "Too Many Requests"
+                                       : "Internal Server Error";
+    respond(fd, code, reason, ctype, b.s ? b.s : "", head);
     free(b.s);
 }
 
@@ -2253,6 +3081,7 @@ static int run_agent(flags *f)
     int exit_code = -1;
     while (exit_code < 0) {
         cluster_tick();
+        node_tick();
         struct pollfd pfds[MAXCONN + 2 + MAXJOIN];
         int np = 0;
         pfds[np++] = (struct pollfd){sig_pipe[0], POLLIN, 0};
@@ -2319,8 +3148,13 @@ static int run_agent(flags *f)
                 ssize_t n = recv(conns[i].fd, buf, sizeof buf, 0);
                 if (n > 0) {
                     sb_addn(&conns[i].buf, buf, (size_t)n);
-                    if (strstr(conns[i].buf.s, "\r\n\r\n") || strstr(conns[i].buf.s, "\n\n")) {
-                        handle_request(conns[i].fd, conns[i].buf.s);
+                    char *bs = conns[i].buf.s, *he = strstr(bs, "\r\n\r\n");
+                    size_t hl = he ? (size_t)(he - bs) + 4 : 0;
+                    if (!he && (he = strstr(bs, "\n\n")))
+                        hl = (size_t)(he - bs) + 2;
+                    long clen = he ? content_length(bs, hl) : 0;
+                    if (he && conns[i].buf.len >= hl + (size_t)clen) {
+                        handle_request(conns[i].fd, bs, bs + hl, (size_t)clen);
                         done = 1;
                     } else if (conns[i].buf.len > 65536) {
                         respond(conns[i].fd, 431, "Request Header Fields Too Large", "text/plain", "too large\n", 0);

@@ -409,8 +409,8 @@ function clusterConfig(product: 'nomad' | 'consul', ip: string, port: number, jo
   writeFileSync(
     join(cfg, 'agent.hcl'),
     product === 'nomad'
-      ? `data_dir = "${d}/data"\nbind_addr = "${ip}"\nports { http = ${port} }\nserver {\n  enabled = true\n  bootstrap_expect = 3\n  server_join {\n    retry_join = ${j}\n  }\n}\n`
-      : `data_dir = "${d}/data"\nbind_addr = "${ip}"\nclient_addr = "${ip}"\nserver = true\nbootstrap_expect = 3\nretry_join = ${j}\nports { http = ${port} }\n`,
+      ? `data_dir = "${d}/data"\nbind_addr = "${ip}"\nname = "n${ip}"\nports { http = ${port} }\nserver {\n  enabled = true\n  bootstrap_expect = 3\n  server_join {\n    retry_join = ${j}\n  }\n}\n`
+      : `data_dir = "${d}/data"\nbind_addr = "${ip}"\nclient_addr = "${ip}"\nnode_name = "n${ip}"\nserver = true\nbootstrap_expect = 3\nretry_join = ${j}\nports { http = ${port} }\n`,
   );
   return cfg;
 }
@@ -425,8 +425,28 @@ async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 8000): 
   return v;
 }
 
+interface AutopilotServer {
+  ID: string;
+  Name: string;
+  Address: string;
+  SerfStatus: string;
+  Version: string;
+  Leader: boolean;
+  Voter: boolean;
+  Healthy: boolean;
+  LastContact: string;
+  LastTerm: number;
+  LastIndex: number;
+  StableSince: string;
+}
+interface AutopilotHealth {
+  Healthy: boolean;
+  FailureTolerance: number;
+  Servers: AutopilotServer[];
+}
+
 for (const product of ['nomad', 'consul'] as const) {
-  test(`${product}: 3 servers with bootstrap_expect 3 and retry_join form a cluster; leader lost with 2 of 3 down, regained on restart`, async (t) => {
+  test(`${product}: 3 servers with bootstrap_expect 3 form a cluster; a majority keeps the leader; peers list the raft configuration; autopilot health`, async (t) => {
     const ips = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
     const rpc = product === 'nomad' ? 4647 : 8300;
     const port = await freePort(ips[0]);
@@ -437,43 +457,152 @@ for (const product of ['nomad', 'consul'] as const) {
     const up = (i: number) => start(t, { bin, configDir: cfgs[i], port, host: ips[i] });
     const leaderOf = async (ag: RunningAgent) => (await ag.get('/v1/status/leader')).json() as string;
     const peersOf = async (ag: RunningAgent) => (await ag.get('/v1/status/peers')).json() as string[];
+    const health = async (ag: RunningAgent) => {
+      const r = await ag.get('/v1/operator/autopilot/health');
+      return { status: r.status, body: r.body, json: () => r.json() as AutopilotHealth };
+    };
     const addr = (i: number) => `${ips[i]}:${rpc}`;
+    const all = [addr(0), addr(1), addr(2)];
 
     const ag: (RunningAgent | undefined)[] = [await up(0)];
     await new Promise((r) => setTimeout(r, 1500));
     t.is(await leaderOf(ag[0]!), '', '1 of 3 up: no leader');
-    t.deepEqual(await peersOf(ag[0]!), [addr(0)]);
+    t.deepEqual(await peersOf(ag[0]!), [], 'not bootstrapped: the raft configuration is empty');
+    t.like(await health(ag[0]!), { status: 500, body: 'No cluster leader' });
 
     ag[1] = await up(1);
-    t.deepEqual(await until(() => peersOf(ag[0]!), (p) => p.length === 2), [addr(0), addr(1)], '2 of 3 up: both live');
-    t.is(await leaderOf(ag[0]!), '', '2 of 3 up: still no leader');
+    await new Promise((r) => setTimeout(r, 1500));
+    t.is(await leaderOf(ag[0]!), '', '2 of 3 up: still no leader (bootstrap_expect 3)');
     t.is(await leaderOf(ag[1]!), '');
+    t.deepEqual(await peersOf(ag[1]!), []);
 
     ag[2] = await up(2);
     for (const a of ag) {
       t.is(await until(() => leaderOf(a!), (l) => l !== ''), addr(0), `3 of 3: ${a!.baseUrl} sees the lowest address as leader`);
-      t.deepEqual(await until(() => peersOf(a!), (p) => p.length === 3), [addr(0), addr(1), addr(2)]);
+      t.deepEqual(await until(() => peersOf(a!), (p) => p.length === 3), all);
     }
     t.regex(ag[0]!.stdout(), /entering leader state/);
     t.regex(ag[1]!.stdout(), new RegExp(`cluster leader is ${addr(0).replace(/\./g, '\\.')}`));
+    const h3 = await until(() => health(ag[1]!), (h) => h.status === 200);
+    t.is(h3.status, 200);
+    const j3 = h3.json();
+    t.like(j3, { Healthy: true, FailureTolerance: 1 });
+    t.deepEqual(j3.Servers.map((s) => [s.Address, s.SerfStatus, s.Healthy, s.Leader, s.Voter]), [
+      [addr(0), 'alive', true, true, true],
+      [addr(1), 'alive', true, false, true],
+      [addr(2), 'alive', true, false, true],
+    ]);
+    const self = (await ag[1]!.get('/v1/agent/self')).json() as { standin: { node_id: string } };
+    const s1 = j3.Servers[1]!;
+    t.is(s1.ID, self.standin.node_id, 'ID: the raft ID (node id)');
+    t.is(s1.Name, product === 'nomad' ? 'n127.0.0.12.global' : 'n127.0.0.12', 'Name: nomad servers are <name>.<region>');
+    t.is(s1.Version, product === 'nomad' ? '1.9.7' : '1.20.2');
+    t.regex(s1.LastContact, /^\d+(\.\d+)?(ms|s)$/);
+    t.regex(s1.StableSince, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    if (product === 'nomad') t.like(j3 as unknown as Record<string, unknown>, { Leader: j3.Servers[0]!.ID });
     // the HTTP server stays responsive while probing
     const t0 = Date.now();
     for (let i = 0; i < 10; i++) await ag[2]!.get('/v1/agent/health');
     t.true(Date.now() - t0 < 2000, 'health answers promptly');
 
-    t.is((await ag[0]!.stop('SIGTERM')).code, 0);
-    t.is((await ag[1]!.stop('SIGTERM')).code, 0);
-    t.is(await until(() => leaderOf(ag[2]!), (l) => l === ''), '', '2 of 3 down: leader lost');
-    t.deepEqual(await peersOf(ag[2]!), [addr(2)]);
-    t.regex(ag[2]!.stdout(), /no cluster leader: 1 of 3 servers live/);
+    // one of three down: the majority keeps the leader; the configuration still lists it
+    t.is((await ag[2]!.stop('SIGTERM')).code, 0);
+    const h2 = await until(() => health(ag[0]!), (h) => h.status === 429);
+    t.is(h2.status, 429, 'not healthy: 429, as the real agents answer');
+    t.like(h2.json(), { Healthy: false, FailureTolerance: 0 });
+    t.like(h2.json().Servers[2], { Address: addr(2), SerfStatus: 'failed', Healthy: false, Leader: false });
+    for (const a of [ag[0]!, ag[1]!]) {
+      t.is(await leaderOf(a), addr(0), '2 of 3 live: same leader');
+      t.deepEqual(await peersOf(a), all, 'peers: the raft configuration, live or not');
+    }
 
-    ag[0] = await up(0);
+    // two of three down: no quorum, no leader
+    t.is((await ag[1]!.stop('SIGTERM')).code, 0);
+    t.is(await until(() => leaderOf(ag[0]!), (l) => l === ''), '', '1 of 3 live: leader lost');
+    t.deepEqual(await peersOf(ag[0]!), all);
+    t.like(await health(ag[0]!), { status: 500, body: 'No cluster leader' });
+    t.regex(ag[0]!.stdout(), /no cluster leader: 1 of 3 servers of the raft configuration live \(quorum 2\)/);
+
+    // one back: quorum again, from the persisted configuration (no need for 3 at once)
     ag[1] = await up(1);
-    for (const a of ag) t.is(await until(() => leaderOf(a!), (l) => l !== ''), addr(0), 'restarted: leader regained');
-    t.deepEqual(await until(() => peersOf(ag[2]!), (p) => p.length === 3), [addr(0), addr(1), addr(2)]);
+    t.is(await until(() => leaderOf(ag[1]!), (l) => l !== ''), addr(0), '2 of 3 again: a leader');
+    ag[2] = await up(2);
+    const back = await until(() => health(ag[2]!), (h) => h.status === 200);
+    t.like(back.json(), { Healthy: true, FailureTolerance: 1 });
+
+    // the leader goes: the next lowest takes over and keeps it when the old one returns
+    t.is((await ag[0]!.stop('SIGTERM')).code, 0);
+    t.is(await until(() => leaderOf(ag[2]!), (l) => l !== addr(0)), addr(1), 'leader down: a new leader among the live');
+    ag[0] = await up(0);
+    await until(() => health(ag[0]!), (h) => h.status === 200);
+    for (const a of ag) t.is(await until(() => leaderOf(a!), (l) => l === addr(1)), addr(1), 'the current leader stays while it is live');
     for (const a of ag) t.is((await a!.stop('SIGTERM')).code, 0);
   });
 }
+
+test('nomad client: node, drain with a deadline migrates the allocations, eligibility (the Nodes HTTP API)', async (t) => {
+  const d = tmp();
+  const port = await freePort();
+  const cfg = join(d, 'nomad.d');
+  mkdirSync(cfg);
+  writeFileSync(join(cfg, 'a.hcl'), `data_dir = "${d}/data"\nbind_addr = "127.0.0.1"\nname = "w1"\nports { http = ${port} }\nclient { enabled = true }\n`);
+  mkdirSync(join(d, 'data', 'alloc'), { recursive: true });
+  writeFileSync(join(d, 'data', 'alloc', 'standin-allocs'), '3\n');
+  let ag = await start(t, { bin: nomadBin(), configDir: cfg, port });
+  const self = (await ag.get('/v1/agent/self')).json() as { stats: { client: { node_id: string; num_allocations: string } } };
+  const id = self.stats.client.node_id;
+  t.is(self.stats.client.num_allocations, '3', 'stats values are strings, as in Nomad');
+  const post = (path: string, body: unknown, method = 'POST') =>
+    fetch(`${ag.baseUrl}${path}`, { method, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.text() }));
+  const node = async () => (await ag.get(`/v1/node/${id}`)).json() as Record<string, unknown>;
+
+  const list = (await ag.get('/v1/nodes')).json() as Record<string, unknown>[];
+  t.like(list, [{ ID: id, Name: 'w1', Drain: false, SchedulingEligibility: 'eligible', Status: 'ready' }]);
+  t.like(await node(), { ID: id, Drain: false, DrainStrategy: null, SchedulingEligibility: 'eligible', LastDrain: null });
+
+  writeFileSync(join(d, 'data', 'standin-drain-stuck'), '');
+  const r = await post(`/v1/node/${id}/drain`, { DrainSpec: { Deadline: 300e9, IgnoreSystemJobs: false }, Meta: { message: 'cairn' } });
+  t.is(r.status, 200);
+  t.like(JSON.parse(r.body), { EvalIDs: null });
+  const n1 = await node();
+  t.like(n1, { Drain: true, SchedulingEligibility: 'ineligible', DrainStrategy: { Deadline: 300e9, IgnoreSystemJobs: false }, LastDrain: { Status: 'draining', Meta: { message: 'cairn' } } });
+  t.like(await post(`/v1/node/${id}/eligibility`, { Eligibility: 'eligible' }), { status: 500, body: "can not set node's scheduling eligibility to eligible while it is draining" });
+  rmSync(join(d, 'data', 'standin-drain-stuck'));
+  const done = await until(node, (n) => n['DrainStrategy'] === null);
+  t.like(done, { Drain: false, SchedulingEligibility: 'ineligible', LastDrain: { Status: 'complete' } });
+  t.regex(ag.stdout(), /drained 3 allocations \(migrated\)/);
+  t.is(readFileSync(join(d, 'data', 'alloc', 'standin-allocs'), 'utf8').trim(), '0');
+
+  // the servers keep the node: a restarted agent is still ineligible
+  t.is((await ag.stop('SIGINT')).code, 0);
+  ag = await start(t, { bin: nomadBin(), configDir: cfg, port });
+  t.like(await node(), { SchedulingEligibility: 'ineligible' });
+  t.like(await post(`/v1/node/${id}/eligibility`, { Eligibility: 'sometimes' }, 'PUT'), { status: 400 });
+  t.like(await post(`/v1/node/${id}/eligibility`, { Eligibility: 'eligible' }, 'PUT'), { status: 200 });
+  t.like(await node(), { SchedulingEligibility: 'eligible', Drain: false });
+
+  // a deadline force-stops what does not migrate
+  writeFileSync(join(d, 'data', 'alloc', 'standin-allocs'), '2\n');
+  writeFileSync(join(d, 'data', 'standin-drain-stuck'), '');
+  t.is((await post(`/v1/node/${id}/drain`, { DrainSpec: { Deadline: 1e9 } })).status, 200);
+  t.like(await until(node, (n) => n['DrainStrategy'] === null, 6000), { LastDrain: { Status: 'complete' } });
+  t.regex(ag.stdout(), /drained 2 allocations \(deadline reached: force-stopped\)/);
+
+  t.is((await ag.get('/v1/node/00000000-0000-4000-8000-000000000000')).status, 404);
+  t.is((await ag.get(`/v1/node/${id}/drain`)).status, 405);
+  t.is((await ag.get('/v1/operator/autopilot/health')).status, 500, 'a client only: no servers');
+  t.is((await ag.stop()).code, 0);
+});
+
+test('single server (bootstrap_expect 1): autopilot healthy with FailureTolerance 0', async (t) => {
+  const d = tmp();
+  const port = await freePort();
+  const ag = await start(t, { bin: consulBin(), args: ['agent', '-server', '-bootstrap-expect=1', `-data-dir=${d}/data`, '-bind=127.0.0.1', '-client=127.0.0.1', `-http-port=${port}`, '-node=solo'], port });
+  const h = await ag.get('/v1/operator/autopilot/health');
+  t.is(h.status, 200);
+  t.like(h.json() as AutopilotHealth, { Healthy: true, FailureTolerance: 0, Servers: [{ Name: 'solo', Leader: true, Voter: true, Healthy: true, SerfStatus: 'alive' }] });
+  t.is((await ag.stop()).code, 0);
+});
 
 test('runtime knob: data_dir/standin-unhealthy makes /v1/agent/health answer 500', async (t) => {
   const d = tmp();

@@ -119,8 +119,13 @@ test('handlers: servers observe the leader, restart, wait for the API and the cl
   const r = await role('consul');
   const inv = inventory(INV(['s1', 's2', 's3']));
   const h = r.def.handlers!(ctxFor(r, inv, 's1', FACTS.alpine));
-  t.deepEqual(h['restart consul']!.map((o) => o.id), ['leader-before-restart', 'service-restart', 'wait-api-after-restart', 'wait-cluster-after-restart']);
-  t.true(h['restart consul']!.slice(2).every((o) => o.barrier === true));
+  t.deepEqual(h['restart consul']!.map((o) => o.id), ['quorum-before-restart', 'leader-before-restart', 'service-restart', 'wait-api-after-restart', 'wait-cluster-after-restart']);
+  t.true(h['restart consul']!.slice(3).every((o) => o.barrier === true));
+  t.regex(h['restart consul']![4]!.probe({ host: 's1', facts: FACTS.alpine, bake: false })!.text, /\/v1\/operator\/autopilot\/health/, 'after the restart: wait for Healthy too');
+  // a single server is not gated: it has no quorum to keep
+  const solo = r.def.handlers!(ctxFor(r, inventory(INV(['s1'])), 's1', FACTS.alpine))['restart consul']![0]!;
+  t.is(solo.probe({ host: 's1', facts: FACTS.alpine, bake: false }), undefined);
+  t.like(solo.plan(undefined, { host: 's1', facts: FACTS.alpine, bake: false }), { kind: 'noop' });
   const hc = r.def.handlers!(ctxFor(r, inv, 'c1', FACTS.alpine));
   t.deepEqual(hc['restart consul']!.map((o) => o.id), ['service-restart', 'wait-api-after-restart']);
   t.is(r.def.serial, 1);
@@ -136,4 +141,12 @@ test('single server: waits for a leader after the first start; bake mode: no wai
   t.falsy(bake.find((o) => o.kind === 'wait'));
   t.truthy(bake.find((o) => o.id === 'forget-identity'));
   t.falsy(bake.find((o) => o.id === 'binary-replaced'));
+});
+
+test('consul servers get the OOM protection nomad has (systemd OOMScoreAdjust=-1000); clients do not', async (t) => {
+  const r = await role('consul');
+  const inv = inventory(INV(['s1', 's2', 's3']));
+  const unitOf = (host: string) => wantedContent(r.def.steps(ctxFor(r, inv, host, FACTS.debian)).find((o) => o.id === 'service-unit')!, FACTS.debian);
+  t.true(unitOf('s1').split('\n').includes('OOMScoreAdjust=-1000'));
+  t.notRegex(unitOf('c1'), /OOMScoreAdjust/);
 });

@@ -102,7 +102,22 @@ test('handlers and waits: servers wait for leader + peers after a restart; a for
   const r = await role('nomad');
   const inv = inventory(INV);
   const h = r.def.handlers!(ctxFor(r, inv, 'n1', FACTS.alpine, { extra: { nomad_client: false } }));
-  t.deepEqual(h['restart nomad']!.map((o) => o.id), ['leader-before-restart', 'service-restart', 'wait-ready-after-restart', 'wait-cluster-after-restart']);
+  t.deepEqual(h['restart nomad']!.map((o) => o.id), ['quorum-before-restart', 'leader-before-restart', 'service-restart', 'wait-ready-after-restart', 'wait-cluster-after-restart']);
+  // a client: drained (when it runs allocations) before, eligible again after
+  const hc = r.def.handlers!(ctxFor(r, inv, 'pi1', FACTS.alpine));
+  t.deepEqual(hc['restart nomad']!.map((o) => o.id), ['drain-before-restart', 'service-restart', 'wait-ready-after-restart', 'eligible-after-restart']);
+  // a server that is a client too: the gate first, then the drain
+  const both = r.def.handlers!(ctxFor(r, inv, 'n1', FACTS.alpine));
+  t.deepEqual(both['restart nomad']!.slice(0, 3).map((o) => o.id), ['quorum-before-restart', 'leader-before-restart', 'drain-before-restart']);
+  const gate = h['restart nomad']![0]!;
+  t.regex(gate.probe({ host: 'n1', facts: FACTS.alpine, bake: false })!.text, /\/v1\/operator\/autopilot\/health/);
+  const refused = gate.plan({ command: '', durationMs: 0, exitCode: 0, stderr: '', stdout: `HTTP/1.1 429 Too Many Requests\r\n\r\n${JSON.stringify({ Healthy: false, FailureTolerance: 0, Servers: [
+    { ID: 'a', Name: 'n1.global', Address: '10.9.0.11:4647', SerfStatus: 'alive', Leader: true, Voter: true, Healthy: true },
+    { ID: 'b', Name: 'n2.global', Address: '10.9.0.12:4647', SerfStatus: 'failed', Leader: false, Voter: true, Healthy: false, LastContact: '1m2s' },
+    { ID: 'c', Name: 'n3.global', Address: '10.9.0.13:4647', SerfStatus: 'alive', Leader: false, Voter: true, Healthy: true },
+  ] })}` }, { host: 'n1', facts: FACTS.alpine, bake: false });
+  t.like(refused, { kind: 'fail' });
+  t.regex((refused as { message: string }).message, /nomad server n2\.global is not healthy \(serf status failed, last contact with the leader 1m2s ago\): restarting n1 would lose the quorum; bring n2\.global back or pass --allow-quorum-loss \(nomad_allow_quorum_loss: true\)/);
   const steps = r.def.steps(ctxFor(r, inv, 'n1', FACTS.alpine, { extra: { nomad_client: false } }));
   t.regex(step(steps, 'wait-ready').plan({ command: '', durationMs: 0, exitCode: 0, stdout: 'waiting\n', stderr: '' }, { host: 'n1', facts: FACTS.alpine, bake: false }).kind, /change/);
   const clientWait = step(r.def.steps(ctxFor(r, inv, 'pi1', FACTS.alpine)), 'wait-ready');
@@ -130,4 +145,12 @@ test('nomad_log_rotate_max_files: 0 and a plain-text gossip key are refused', as
   const text = ps.map((p) => p.message).join('\n');
   t.regex(text, /nomad_log_rotate_max_files must be a whole number >= 1, got 0/);
   t.regex(text, /nomad_encrypt is a gossip encryption key written as plain text/);
+});
+
+test('nomad_drain_deadline and nomad_allow_quorum_loss are checked', async (t) => {
+  const r = await role('nomad');
+  const ps = r.def.validate!(validationCtx(r, inventory(INV.replace('hosts:\n  n1', "vars:\n  nomad_drain_deadline: soon\n  nomad_allow_quorum_loss: 'yes'\nhosts:\n  n1"))));
+  const text = ps.map((p) => p.message).join('\n');
+  t.regex(text, /nomad_drain_deadline must be a duration > 0 such as 5m/);
+  t.regex(text, /nomad_allow_quorum_loss must be true or false/);
 });
