@@ -488,7 +488,9 @@ class HostRunner {
       for (const b of built) for (const s of b.steps) if (hasPrepare(s.op)) await s.op.prepare();
       // every role's probes in one round trip, with the notes of handlers still pending;
       // a role probes again only after changes
-      const notes = built[0] && !this.opts.bake ? { role: built[0].role, op: NOTES_PROBE, handler: false } : undefined;
+      // (only roles with handlers can have notes)
+      const withHandlers = built.find((b) => b.role.def.handlers);
+      const notes = withHandlers && !this.opts.bake ? { role: withHandlers.role, op: NOTES_PROBE, handler: false } : undefined;
       const probes = await this.probe([...(notes ? [notes] : []), ...built.flatMap((b) => b.steps)]);
       if (notes) this.readPending(probes.get(notes));
       for (const b of built) {

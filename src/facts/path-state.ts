@@ -35,6 +35,8 @@ export interface PathState {
    * its own: the file the host had was backed up by the first step that replaced it.
    */
   readonly pending?: boolean;
+  /** `<path>.cairn-tmp` exists: a write of cairn's was interrupted (a cut connection, a power loss). */
+  readonly staleTemp?: boolean;
 }
 
 export interface PathStateOptions {
@@ -77,6 +79,8 @@ export function pathStateCommand(path: string, opts: PathStateOptions = {}): She
       sh`fi`,
     );
   }
+  // the temp file of an interrupted write (see atomicInstall) is named so it can be removed
+  parts.push(sh`if [ -e "$p".cairn-tmp ] || [ -L "$p".cairn-tmp ]; then`, section('stale-tmp', sh`echo yes`), sh`fi`);
   parts.push(sh`exit 0`);
   return joinCommands(parts, '\n');
 }
@@ -111,5 +115,6 @@ export function parsePathState(stdout: string): PathState {
   const hash = sec.get('sha256')?.trim();
   if (hash) state.sha256 = hash;
   if (sec.has('content')) state.content = Buffer.from((sec.get('content') ?? '').replace(/\s+/g, ''), 'base64');
+  if (sec.has('stale-tmp')) state.staleTemp = true;
   return state;
 }

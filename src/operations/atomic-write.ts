@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 
 export interface AtomicWriteOptions {
@@ -36,7 +37,12 @@ export function atomicInstall(produce: ShellCommand, tmp: string, path: string, 
   if (opts.backup !== false) {
     steps.push(sh`{ [ ! -f ${path} ] || cp -p ${path} ${path}.cairn-bak.$(date +%s); }`);
   }
+  // durable: the new bytes reach the disk before the rename, the rename before we go on
+  // (an SD card losing power is the common fault on boards); `sync FILE` where the
+  // system's sync takes names (coreutils, busybox >= 1.29), else a whole sync
+  steps.push(sh`{ sync ${tmp} 2>/dev/null || sync; }`);
   steps.push(sh`mv -f ${tmp} ${path}`);
+  steps.push(sh`{ sync ${posix.dirname(path)} 2>/dev/null || sync; }`);
   // Steps chained with && (NOT `set -e`: POSIX shells ignore it on the left of ||),
   // in a subshell so umask stays local; any failure removes the temp file and fails.
   const body = joinCommands([sh`umask 077`, ...steps], '&&');

@@ -1,6 +1,7 @@
 import type { CommandResult } from '../core/result.ts';
 import { parsePathState, pathStateCommand, type PathState, type PathStateOptions } from '../facts/path-state.ts';
-import { fail, type FailPlan, type Operation, type PathEffect, type Plan } from './operation.ts';
+import { sh } from '../shell/sh.ts';
+import { change, fail, type FailPlan, type Operation, type PathEffect, type Plan } from './operation.ts';
 import { isFail, probeFailed } from './kit.ts';
 import { applyEffects } from './predict.ts';
 
@@ -32,6 +33,7 @@ export function pathOperation(
   /** Plans from the path's state, read from the host or predicted from an earlier step. */
   plan: (state: PathState) => Plan,
 ): Operation {
+  const planned = (state: PathState): Plan => removeStaleTemp(path, state, plan(state));
   return {
     kind,
     id,
@@ -40,13 +42,26 @@ export function pathOperation(
     probe: () => pathStateCommand(path, opts.probe),
     plan(probe: CommandResult | undefined): Plan {
       const state = readPathProbe(kind, id, probe);
-      return isFail(state) ? state : plan(state);
+      return isFail(state) ? state : planned(state);
     },
     planFrom(probe: CommandResult | undefined, effects: readonly PathEffect[]): Plan {
       // a whole state predicted by an earlier step needs nothing of this step's probe
       const whole = effects.some((e) => e.kind === 'state');
       const read = whole ? { type: 'absent' as const } : readPathProbe(kind, id, probe);
-      return isFail(read) ? read : plan(applyEffects(read, effects));
+      return isFail(read) ? read : planned(applyEffects(read, effects));
     },
   };
+}
+
+/**
+ * A temp file an interrupted write left next to the path (`<path>.cairn-tmp`) is
+ * removed by the next run and named in its report: on its own when nothing else is to
+ * be done, else after the step's commands (a write renames its own temp file first).
+ */
+export function removeStaleTemp(path: string, state: PathState, plan: Plan): Plan {
+  if (!state.staleTemp || plan.kind === 'fail' || plan.kind === 'warn') return plan;
+  const tmp = `${path}.cairn-tmp`;
+  const rm = sh`rm -f ${tmp}`;
+  if (plan.kind === 'noop') return change(`remove ${tmp}, left by an interrupted write (${plan.reason})`, [rm]);
+  return { ...plan, reason: `${plan.reason}; remove ${tmp}, left by an interrupted write`, commands: [...plan.commands, rm] };
 }

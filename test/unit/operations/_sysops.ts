@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 /**
  * Test helpers for the system operations (packages, users, sysctl, modules,
  * services, artifacts): fake facts and probe output, and an Alpine minirootfs
@@ -61,7 +62,7 @@ export function expectWrite(file: string, content: string, mode = '0644'): strin
 export function expectInstall(steps: string, file: string): string {
   return (
     `( umask 077 && ${steps} && { [ ! -f ${file} ] || cp -p ${file} ${file}.cairn-bak.$(date +%s); } && ` +
-    `mv -f ${file}.cairn-tmp ${file} ) || { rm -f ${file}.cairn-tmp; exit 1; }`
+    `{ sync ${file}.cairn-tmp 2>/dev/null || sync; } && mv -f ${file}.cairn-tmp ${file} && { sync ${posix.dirname(file)} 2>/dev/null || sync; } ) || { rm -f ${file}.cairn-tmp; exit 1; }`
   );
 }
 
