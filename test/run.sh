@@ -23,7 +23,7 @@ fi
 # files claim and change while they run in parallel
 {
   npx ava --tap 'test/integration/bed/*.test.ts'; s1=$?
-  npx ava --tap 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts' '!test/integration/bed/*.test.ts'; s2=$?
+  npx ava --tap 'test/unit/**/*.test.ts' 'test/agent/**/*.test.ts' 'test/integration/**/*.test.ts' '!test/integration/bed/*.test.ts'; s2=$?
   echo "# ava exit codes: $s1 $s2"
   # teardown is part of the test: afterwards nothing of the fleet may be left
   npm run --silent bed -- down --fleet "$CAIRN_BED_FLEET" >/tmp/cairn-bed-down.log 2>&1; sd=$?

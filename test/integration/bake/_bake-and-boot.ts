@@ -16,7 +16,7 @@
 import test from 'ava';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 import { buildStandin } from '../../agent/standin.ts';
 import { BootedHost, Workspace, cannotRun, imageKind, plantBuildLeftovers, type ImageKind } from './_image.ts';
 

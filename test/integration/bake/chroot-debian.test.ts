@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { debianBase } from '../../bed/debian.ts';
 import { dataSource } from '../../bed/source.ts';
 import { childrenOf } from '../../bed/hosts.ts';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 
 const rolesDir = fileURLToPath(new URL('../../../inventory/roles/', import.meta.url));
 const run = `deb-${randomBytes(4).toString('hex')}`;

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 
 const srcIndex = fileURLToPath(new URL('../../../src/index.ts', import.meta.url));
 

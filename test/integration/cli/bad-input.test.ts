@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync, copyF
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cairn } from '../helpers/cli.ts';
+import { cairn } from '../../helpers/cli.ts';
 
 const corpus = fileURLToPath(new URL('../../fixtures/bad/', import.meta.url));
 const srcIndex = fileURLToPath(new URL('../../../src/index.ts', import.meta.url));

@@ -4,7 +4,7 @@ import test from 'ava';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cairn } from '../helpers/cli.ts';
+import { cairn } from '../../helpers/cli.ts';
 
 function setup(): { dir: string; inv: string; roleFile: string } {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-facts-'));

@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 
 const srcIndex = fileURLToPath(new URL('../../../src/index.ts', import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 
 const srcIndex = fileURLToPath(new URL('../../../src/index.ts', import.meta.url));
 const bin = fileURLToPath(new URL('../../../src/cli/bin.js', import.meta.url));

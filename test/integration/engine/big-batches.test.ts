@@ -7,9 +7,9 @@ import { writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 import { sshRun } from '../../bed/fleet.ts';
 
 const srcIndex = fileURLToPath(new URL('../../../src/index.ts', import.meta.url));

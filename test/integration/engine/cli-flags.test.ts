@@ -2,9 +2,9 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory, type TestInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory, type TestInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 
 const rolesDir = fileURLToPath(new URL('../../../inventory/roles/', import.meta.url));
 const bin = fileURLToPath(new URL('../../../src/cli/bin.js', import.meta.url));

@@ -8,8 +8,8 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, readdirSync, statS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cairn, jsonOf } from '../helpers/cli.ts';
-import { composeRole, COMBINED, SEED, STEPS } from '../helpers/compose-role.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
+import { composeRole, COMBINED, SEED, STEPS } from './_compose-role.ts';
 
 const srcIndex = fileURLToPath(new URL('../../../src/index.ts', import.meta.url));
 

@@ -4,10 +4,10 @@
 // a removal. One apply leaves exactly the combined result (one backup of the seed),
 // the second apply changes nothing and takes two round trips, check says no drift.
 import test from 'ava';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf } from '../helpers/cli.ts';
-import { composeRole, COMBINED, SEED, STEPS } from '../helpers/compose-role.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
+import { composeRole, COMBINED, SEED, STEPS } from './_compose-role.ts';
 import { sshRun } from '../../bed/fleet.ts';
 
 const DIR = '/root/cairn-compose';

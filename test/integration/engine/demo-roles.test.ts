@@ -3,9 +3,9 @@
 // by `check` (exit 2, naming the step) and fixed by `apply`.
 import test from 'ava';
 import { fileURLToPath } from 'node:url';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory, type TestInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory, type TestInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 import { sshRun } from '../../bed/fleet.ts';
 
 const rolesDir = fileURLToPath(new URL('../../../inventory/roles/', import.meta.url));

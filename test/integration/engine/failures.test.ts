@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 import { loadFleet, sshRun } from '../../bed/fleet.ts';
 
 const srcIndex = fileURLToPath(new URL('../../../src/index.ts', import.meta.url));

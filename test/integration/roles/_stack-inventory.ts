@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { StandinArtifacts } from '../../agent/standin.ts';
 import type { BedHost } from '../../bed/fleet.ts';
-import { fleetInventory } from '../helpers/inventory.ts';
+import { fleetInventory } from '../../helpers/inventory.ts';
 
 /** The artifacts vars for the stand-in agents' release-shaped zips + SHA256SUMS (test/agent). */
 export function standinArtifactVars(a: StandinArtifacts) {

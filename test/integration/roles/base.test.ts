@@ -2,9 +2,9 @@
 // systemd-nspawn): converges, a second apply changes nothing, and the bed's
 // limits (read-only /proc/sys, no /lib/modules) give clear messages.
 import test from 'ava';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory, type TestInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory, type TestInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf, type CliResult } from '../../helpers/cli.ts';
 import { sshRun, type BedHost } from '../../bed/fleet.ts';
 
 const PI_LINE = 'console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait';

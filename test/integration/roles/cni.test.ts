@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory, type TestInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory, type TestInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf, type CliResult } from '../../helpers/cli.ts';
 import { sshRun, type BedHost } from '../../bed/fleet.ts';
 import { CACHE_BASE } from '../../bed/config.ts';
 import { buildStandin, type StandinArtifacts } from '../../agent/standin.ts';

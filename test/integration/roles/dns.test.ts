@@ -13,9 +13,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory, type TestInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory, type TestInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf, type CliResult } from '../../helpers/cli.ts';
 import { loadFleet, sshRun, type BedHost } from '../../bed/fleet.ts';
 
 let claim: Claim;

@@ -6,9 +6,9 @@
 // iptables rules are made) — but no container can start: runc cannot create its
 // cgroups in the container's read-only cgroup v1 hierarchies. That is shown too.
 import test from 'ava';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory, type TestInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory, type TestInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf, type CliResult } from '../../helpers/cli.ts';
 import { sshRun, type BedHost } from '../../bed/fleet.ts';
 
 let claim: Claim;

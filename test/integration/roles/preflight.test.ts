@@ -2,9 +2,9 @@
 // host; a missing kernel feature is named with what it breaks and stops the host
 // before later roles (here: base) run, or only warns in warn mode.
 import test from 'ava';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory, type TestInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory, type TestInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 
 let claim: Claim;
 let inv: TestInventory;

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStandin } from '../../agent/standin.ts';
 import { sshRun, type BedHost } from '../../bed/fleet.ts';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { cairn, jsonOf, type CliResult } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { cairn, jsonOf, type CliResult } from '../../helpers/cli.ts';
 import { resetAgents } from './_reset-agents.ts';
 import { stackInventory } from './_stack-inventory.ts';
 

@@ -5,7 +5,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cairn } from '../helpers/cli.ts';
+import { cairn } from '../../helpers/cli.ts';
 
 const KEY = Buffer.alloc(32, 9).toString('base64');
 

@@ -5,9 +5,9 @@ import test from 'ava';
 import { parse, stringify } from 'yaml';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadFleet, sshRun, type BedHost } from '../../bed/fleet.ts';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory } from '../helpers/inventory.ts';
-import { cairn, jsonOf } from '../helpers/cli.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory } from '../../helpers/inventory.ts';
+import { cairn, jsonOf } from '../../helpers/cli.ts';
 
 const NAME = 'cairnswitch';
 const ARG = '7777777';

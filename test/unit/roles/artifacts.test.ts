@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buildStandin } from '../../agent/standin.ts';
 import { lookupOrder, parseArtifacts, pickArtifact } from '../../../roles/artifacts/lookup.ts';
 import type { Operation } from '../../../src/operations/operation.ts';
-import { FACTS, ctxFor, inventory, role, validationCtx } from './nomad-consul.helpers.ts';
+import { FACTS, ctxFor, inventory, role, validationCtx } from './_nomad-consul.ts';
 
 process.env.CAIRN_CACHE_DIR ??= mkdtempSync(join(tmpdir(), 'cairn-cache-'));
 const a = buildStandin();

@@ -4,7 +4,7 @@ import base, { baseVarProblems, parsePortRange, DEFAULTS } from '../../../roles/
 import { sysctl } from '../../../src/operations/sysctl.ts';
 import { stubFacts } from '../../../src/facts/stub.ts';
 import type { Facts } from '../../../src/facts/types.ts';
-import { alpineFacts, debianFacts, roleContext, stepIds, validate, withFacts } from './base.helpers.ts';
+import { alpineFacts, debianFacts, roleContext, stepIds, validate, withFacts } from './_base.ts';
 
 test('defaults validate cleanly', (t) => {
   t.deepEqual(validate(base, {}), []);

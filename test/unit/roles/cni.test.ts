@@ -1,6 +1,6 @@
 import test from 'ava';
 import cni, { cniSource, tarballName, DEFAULTS } from '../../../roles/cni/index.ts';
-import { alpineFacts, debianFacts, roleContext, stepIds, validate, withFacts } from './base.helpers.ts';
+import { alpineFacts, debianFacts, roleContext, stepIds, validate, withFacts } from './_base.ts';
 
 const here = new URL(import.meta.url).pathname;
 

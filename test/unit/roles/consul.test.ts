@@ -1,6 +1,6 @@
 import test from 'ava';
 import { configText, type ConsulVars } from '../../../roles/consul/index.ts';
-import { FACTS, ctxFor, inventory, role, step, validationCtx, wantedContent, planAbsent } from './nomad-consul.helpers.ts';
+import { FACTS, ctxFor, inventory, role, step, validationCtx, wantedContent, planAbsent } from './_nomad-consul.ts';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dns, { unboundConfig, DEFAULTS } from '../../../roles/dns/index.ts';
 import type { Plan } from '../../../src/operations/operation.ts';
-import { alpineFacts, debianFacts, roleContext, stepIds, validate } from './base.helpers.ts';
+import { alpineFacts, debianFacts, roleContext, stepIds, validate } from './_base.ts';
 
 const text = (p: Plan) => (p.kind === 'noop' ? p.reason : p.kind === 'change' ? p.reason : p.message);
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import docker, { daemonJson, DEFAULTS } from '../../../roles/docker/index.ts';
 import { archInName, infraImage, infraImageProblems } from '../../../roles/docker/infra-image.ts';
 import type { Plan } from '../../../src/operations/operation.ts';
-import { alpineFacts, debianFacts, roleContext, stepIds, validate } from './base.helpers.ts';
+import { alpineFacts, debianFacts, roleContext, stepIds, validate } from './_base.ts';
 
 const text = (p: Plan) => (p.kind === 'noop' ? p.reason : p.kind === 'change' ? p.reason : p.message);
 const probe = (stdout: string) => ({ command: 'p', durationMs: 0, exitCode: 0, stderr: '', stdout });

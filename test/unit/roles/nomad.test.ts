@@ -1,6 +1,6 @@
 import test from 'ava';
 import { configText, type NomadVars } from '../../../roles/nomad/index.ts';
-import { FACTS, ctxFor, inventory, role, step, validationCtx, wantedContent } from './nomad-consul.helpers.ts';
+import { FACTS, ctxFor, inventory, role, step, validationCtx, wantedContent } from './_nomad-consul.ts';
 
 const INV = `
 hosts:

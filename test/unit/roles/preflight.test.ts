@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import preflight, { cgroupFindings, kernelFindings } from '../../../roles/preflight/index.ts';
 import type { Facts } from '../../../src/facts/types.ts';
 import type { Plan } from '../../../src/operations/operation.ts';
-import { alpineFacts, debianFacts, roleContext, validate, withFacts } from './base.helpers.ts';
+import { alpineFacts, debianFacts, roleContext, validate, withFacts } from './_base.ts';
 
 /** Facts captured from a real booted Debian 12 bed host (kernel 6.18, cgroup v1 hybrid, no IPVLAN). */
 const booted = (JSON.parse(readFileSync(new URL('../../fixtures/facts/debian12-amd64-systemd-booted.json', import.meta.url), 'utf8')) as { facts: Facts }).facts;

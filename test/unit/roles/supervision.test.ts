@@ -14,7 +14,7 @@ import {
   supervisedService,
   type ServiceDescription,
 } from '../../../src/services/index.ts';
-import { FACTS, ctxFor, inventory, role, validationCtx, wantedContent, step } from './nomad-consul.helpers.ts';
+import { FACTS, ctxFor, inventory, role, validationCtx, wantedContent, step } from './_nomad-consul.ts';
 
 const nomad: ServiceDescription = {
   name: 'nomad',

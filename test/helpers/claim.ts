@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadFleet, type BedHost, type Kind } from '../../bed/fleet.ts';
+import { loadFleet, type BedHost, type Kind } from '../bed/fleet.ts';
 
 /**
  * Test files run in parallel processes; each claims the bed hosts it changes so no

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tcpConnect } from '../../../src/connectors/ssh/tcp.ts';
-import { SshConnector } from '../../../src/connectors/ssh/connector.ts';
-import { UnreachableError } from '../../../src/core/errors.ts';
-import { fakeHost } from '../../helpers/fake-ssh-server.ts';
+import { tcpConnect } from '../../../../src/connectors/ssh/tcp.ts';
+import { SshConnector } from '../../../../src/connectors/ssh/connector.ts';
+import { UnreachableError } from '../../../../src/core/errors.ts';
+import { fakeHost } from '../../../helpers/fake-ssh-server.ts';
 
 // A socket error can come at any time after connecting (ECONNRESET while the
 // keys are read, before ssh2 listens): it must never be an unhandled 'error'

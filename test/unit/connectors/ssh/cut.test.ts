@@ -1,9 +1,9 @@
 import test from 'ava';
-import { SshConnector } from '../../../src/connectors/ssh/connector.ts';
-import { UnreachableError } from '../../../src/core/errors.ts';
-import { sh } from '../../../src/shell/sh.ts';
-import { startFakeSshServer, fakeHost } from '../../helpers/fake-ssh-server.ts';
-import { startCutProxy } from '../../helpers/cut-proxy.ts';
+import { SshConnector } from '../../../../src/connectors/ssh/connector.ts';
+import { UnreachableError } from '../../../../src/core/errors.ts';
+import { sh } from '../../../../src/shell/sh.ts';
+import { startFakeSshServer, fakeHost } from '../../../helpers/fake-ssh-server.ts';
+import { startCutProxy } from '../../../helpers/cut-proxy.ts';
 
 // A connection cut while cairn works on a host: through a proxy that cuts
 // after so many bytes, to ssh2's Server on 127.0.0.1.

@@ -35,7 +35,7 @@ import {
   type RunningAgent,
   type StandinArtifacts,
   type StartOptions,
-} from '../../agent/standin.ts';
+} from './standin.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

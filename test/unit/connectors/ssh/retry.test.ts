@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createConnector } from '../../../src/connectors/factory.ts';
-import type { HostSpec } from '../../../src/inventory/types.ts';
+import { createConnector } from '../../../../src/connectors/factory.ts';
+import type { HostSpec } from '../../../../src/inventory/types.ts';
 
 test('a server that closes before the SSH handshake (sshd MaxStartups) is tried 4 times, then reported', async (t) => {
   let connections = 0;

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { SshConnector } from '../../../src/connectors/ssh/connector.ts';
-import { UnreachableError } from '../../../src/core/errors.ts';
-import { startFakeSshServer, fakeHost } from '../../helpers/fake-ssh-server.ts';
-import { startCutProxy } from '../../helpers/cut-proxy.ts';
+import { SshConnector } from '../../../../src/connectors/ssh/connector.ts';
+import { UnreachableError } from '../../../../src/core/errors.ts';
+import { startFakeSshServer, fakeHost } from '../../../helpers/fake-ssh-server.ts';
+import { startCutProxy } from '../../../helpers/cut-proxy.ts';
 
 // A connection cut during the SSH handshake (after the server's banner, in the
 // key exchange) is tried again; when the retry fails too, the error says both:

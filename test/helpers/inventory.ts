@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, symlinkSync, writeFileSync, existsSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { loadFleet } from '../../bed/fleet.ts';
+import { loadFleet } from '../bed/fleet.ts';
 
 export interface GroupDef {
   hosts: string[];
