@@ -224,7 +224,7 @@ class HostRunner {
         } catch (err) {
           // the connection lost: the host is unreachable (run() reports it), not this step failed
           if (err instanceof UnreachableError) throw err;
-          return this.failed(it.step, it.plan, { exitCode: 1, stdout: '', stderr: `upload of ${c.description} to ${c.path} failed: ${(err as Error).message}` });
+          return this.failedWith(it.step, it.plan, `upload of ${c.description} to ${c.path} failed: ${(err as Error).message}`);
         }
       }
     }
@@ -234,7 +234,7 @@ class HostRunner {
       } catch (err) {
         // this host's connection lost; a fresh login that fails is the step's failure
         if (this.#lost) throw this.#lost;
-        return this.failed(it.step, it.plan, { exitCode: 1, stdout: '', stderr: (err as Error).message });
+        return this.failedWith(it.step, it.plan, (err as Error).message);
       }
     }
     this.changed(it.step, it.plan);
@@ -273,6 +273,12 @@ class HostRunner {
       ...(plan.diff !== undefined ? { diff: plan.diff } : {}),
       ...(plan.warnings?.length ? { warnings: [...plan.warnings] } : {}),
     });
+  }
+
+  /** A change that failed without a command's exit code (an upload, a check on the controller). */
+  failedWith(step: Step, plan: ChangePlan, message: string): void {
+    this.record(step, { status: 'failed', reason: plan.reason, error: mask(`${plan.reason}: ${message}`) });
+    this.#stopped = true;
   }
 
   failed(step: Step, plan: ChangePlan, part: { exitCode: number; stdout: string; stderr: string }): void {
