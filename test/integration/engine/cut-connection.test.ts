@@ -87,6 +87,7 @@ for (const become of [false, true]) {
     t.timeout(10 * 60_000);
     const names = claim.hosts.map((h) => h.name);
     const inv = fleetInventory({ hosts: names, groups: { g: { hosts: names, roles: ['cut'] } }, rolesDir: rolesDir(), asTester: become });
+    let cut = 0;
     for (const [k, base] of CUTS.entries()) {
       const afterBytes = base + Math.floor(Math.random() * 20_000);
       const how = k % 2 === 0 ? 'rst' : 'fin';
@@ -100,6 +101,8 @@ for (const become of [false, true]) {
         for (const [i, h] of claim.hosts.entries()) {
           const s = doc.hosts[h.name]!;
           if (proxies[i]!.cuts > 0) {
+            cut++;
+            t.log(`${h.name}, ${label}: ${s.error}`);
             t.true(s.unreachable, `${h.name}, ${label}: unreachable (${JSON.stringify({ error: s.error, failed: s.failed })})`);
             t.regex(s.error ?? '', /lost|cut|closed|reset|unreachable/i, `${h.name}, ${label}: says what happened`);
           } else t.false(s.unreachable, `${h.name}, ${label}: not cut, not unreachable`);
@@ -127,5 +130,6 @@ for (const become of [false, true]) {
         t.false(/\.cairn-tmp/.test(left.stdout), `${h.name}, ${label}: no temp file left: ${left.stdout}`);
       }
     }
+    t.true(cut >= CUTS.length, `most cut points fall inside the run (${cut} cuts of ${CUTS.length * claim.hosts.length} tries)`);
   });
 }
