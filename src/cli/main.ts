@@ -46,6 +46,7 @@ interface RunFlags {
   json?: boolean;
   extraVars?: string[];
   acceptNewHostKeys?: boolean;
+  allowQuorumLoss?: boolean;
   bake?: boolean;
   connection?: 'ssh' | 'local' | 'chroot';
   root?: string;
@@ -67,6 +68,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--json', 'print one JSON document on stdout')
     .option('-e, --extra-vars <key=value|@file|{map}>', 'extra vars (highest precedence), repeatable: key=value (text as given), @vars.yml, \'{"k": 1}\'', collect)
     .option('--accept-new-host-keys', 'trust unknown SSH host keys on first use and record them')
+    .option('--allow-quorum-loss', 'restart Consul/Nomad servers even when their cluster is degraded (sets consul_ and nomad_allow_quorum_loss)')
     .option('--bake', 'image-bake mode: enable services without starting them, leave no host identity')
     .addOption(new Option('-c, --connection <kind>', 'reach every selected host this way').choices(['ssh', 'local', 'chroot']))
     .option('--root <dir>', 'root filesystem for --connection chroot')
@@ -94,7 +96,11 @@ async function runCommand(mode: 'apply' | 'check', flags: RunFlags, io: Io, argv
 }
 
 async function runLogged(mode: 'apply' | 'check', flags: RunFlags, io: Io, log: RunLog | undefined, junitFile: string | undefined): Promise<number> {
-  const extraVars = parseExtraVars(flags.extraVars ?? []);
+  const extraVars = {
+    ...parseExtraVars(flags.extraVars ?? []),
+    // the quorum gate of the consul and nomad roles (docs/roles-nomad-consul.md)
+    ...(flags.allowQuorumLoss ? { consul_allow_quorum_loss: true, nomad_allow_quorum_loss: true } : {}),
+  };
   if (flags.listHosts) {
     const { hosts } = await selectRun({ inventory: flags.inventory, ...(flags.limit ? { limit: flags.limit } : {}) });
     for (const h of hosts) io.out(h.name);

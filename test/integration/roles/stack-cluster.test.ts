@@ -166,3 +166,57 @@ test.serial('a config change on every server restarts them one at a time, each a
   t.is(again.code, 0, again.stderr);
   for (const h of hosts) t.is(j2.hosts[h.name]?.changed, 0, `${h.name} changed on the final apply: ${notOk(j2, h.name)}`);
 });
+
+/** GET on the host with the HTTP status (busybox wget prints none: curl-less Alpine gets 200 or 'error'). */
+async function health(h: BedHost): Promise<{ Healthy?: boolean; FailureTolerance?: number } | undefined> {
+  return (await get(h, 8500, '/v1/operator/autopilot/health').catch(() => undefined)) as { Healthy?: boolean; FailureTolerance?: number } | undefined;
+}
+
+test.serial('one server down: a config change restarts no server (exit 1 naming it), files written, restart pending; back up: one at a time, each after Healthy', async (t) => {
+  t.timeout(20 * 60_000);
+  const [s1, s2, s3] = hosts as [BedHost, BedHost, BedHost];
+  // the cluster is healthy and tolerates one failure
+  for (let i = 0; i < 20 && (await health(s1))?.FailureTolerance !== 1; i++) await sleep(1000);
+  t.like(await health(s1), { Healthy: true, FailureTolerance: 1 });
+  // s2 goes down (a powered-off board: cairn cannot reach its agent either)
+  t.is((await sshRun(s2, 'rc-service consul stop')).code, 0);
+  await sleep(4000); // the others notice within a few seconds (busybox wget reads no 429 body: not polled)
+  t.truthy((await get(s1, 8500, '/v1/status/leader')) as string, 'the two others keep a leader (majority)');
+  t.is(((await get(s1, 8500, '/v1/status/peers')) as string[]).length, 3, 'peers: the raft configuration, not the live servers');
+
+  const changed = writeInventory({ consul_log_level: 'TRACE' });
+  const pidOf = async (h: BedHost) => (await sshRun(h, 'pgrep -x consul')).stdout.trim();
+  const pids = await Promise.all([s1, s3].map(pidOf));
+  const r = await cairn(['apply', '-i', changed, '--json', '--limit', `${s1.name},${s3.name}`]);
+  t.is(r.code, 1, r.stdout.slice(0, 3000) + r.stderr);
+  const j = jsonOf(r);
+  const refused = [s1, s3].map((h) => j.hosts[h.name]!.ops.find((o) => o.id === 'quorum-before-restart' && o.status === 'failed')).filter(Boolean);
+  t.true(refused.length >= 1, JSON.stringify([s1, s3].map((h) => j.hosts[h.name]!.ops.filter((o) => o.role === 'consul' && o.status !== 'ok'))));
+  t.regex(refused[0]!.error ?? '', new RegExp(`consul server ${s2.name}\\b.*is not healthy.*restarting \\S+ would lose the quorum; bring ${s2.name} back or pass --allow-quorum-loss`));
+  t.deepEqual(await Promise.all([s1, s3].map(pidOf)), pids, 'no server was restarted');
+  for (const h of [s1, s3]) t.regex((await sshRun(h, 'cat /etc/consul.d/consul.hcl')).stdout, /log_level = "TRACE"/, `${h.name}: the file is written`);
+  const check = await cairn(['check', '-i', changed, '--json', '--limit', `${s1.name},${s3.name}`]);
+  t.is(check.code, 2, 'the restart is pending: drift');
+  const pending = jsonOf(check).hosts[s1.name]!.ops.find((o) => o.role === 'consul' && /is pending: notified by consul\/config/.test(o.reason));
+  t.truthy(pending, JSON.stringify(jsonOf(check).hosts[s1.name]!.ops.filter((o) => o.status !== 'ok')));
+
+  // s2 back: the next apply restarts the three one at a time, each once the cluster is Healthy
+  t.is((await sshRun(s2, 'rc-service consul start')).code, 0);
+  for (let i = 0; i < 30 && (await health(s1))?.FailureTolerance !== 1; i++) await sleep(1000);
+  const before = new Date().toISOString();
+  const back = await cairn(['apply', '-i', changed, '--json']);
+  const jb = jsonOf(back);
+  t.is(back.code, 0, back.stdout.slice(0, 3000) + back.stderr);
+  for (const h of hosts) {
+    const ops = jb.hosts[h.name]!.ops.filter((o) => o.role === 'consul');
+    t.is(ops.find((o) => o.id === 'service-restart')?.status, 'changed', `${h.name}: restarted: ${JSON.stringify(ops.filter((o) => o.status !== 'ok'))}`);
+    t.is(ops.find((o) => o.id === 'wait-cluster-after-restart')?.status, 'ok', `${h.name}: waited for Healthy`);
+  }
+  const times = (await Promise.all(hosts.map((h) => restartTimes(h, PRODUCTS[0].log)))).sort((x, y) => x.stop.localeCompare(y.stop));
+  t.log(times.map((x) => `${x.host} stop ${x.stop} start ${x.start} leader ${x.leader}`).join('; '));
+  for (const x of times) t.true(x.stop > before, `${x.host} restarted in this apply`);
+  for (let i = 1; i < times.length; i++) t.true(times[i]!.stop > times[i - 1]!.leader, `one at a time: ${JSON.stringify(times)}`);
+  t.like(await health(s1), { Healthy: true, FailureTolerance: 1 });
+  const last = await cairn(['apply', '-i', changed, '--json']);
+  for (const h of hosts) t.is(jsonOf(last).hosts[h.name]?.changed, 0, `${h.name}: ${notOk(jsonOf(last), h.name)}`);
+});
