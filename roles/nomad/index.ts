@@ -59,6 +59,8 @@ const DEFAULTS = {
   allow_even_servers: false,
   /** Restart a server even when autopilot says the cluster is degraded (the CLI's --allow-quorum-loss sets it). */
   nomad_allow_quorum_loss: false,
+  /** Gate every server restart on autopilot health; off by default for now (see consul_quorum_gate). */
+  nomad_quorum_gate: false,
   /** Drain a client that runs allocations before its agent restarts, make it eligible again after. */
   nomad_drain_before_restart: true,
   /** How long a drain may migrate allocations before Nomad force-stops them (Go duration). */
@@ -135,7 +137,7 @@ export default defineRole<NomadVars>({
       if (typeof vars.nomad_infra_image !== 'string' || vars.nomad_infra_image === '') at('nomad_infra_image', `nomad_infra_image must be an image reference, got ${JSON.stringify(vars.nomad_infra_image)}`, 'e.g. registry.k8s.io/pause-{arch}:3.3 ({arch}: the node\'s arch)');
       const ca = vars.nomad_consul_address;
       if (ca !== 'auto' && ca !== false && (typeof ca !== 'string' || !/^[A-Za-z0-9_.:[\]-]+$/.test(ca))) at('nomad_consul_address', `nomad_consul_address must be auto, false or host:port, got ${JSON.stringify(ca)}`, 'e.g. nomad_consul_address: 127.0.0.1:8500');
-      for (const k of ['nomad_allow_quorum_loss', 'nomad_drain_before_restart']) {
+      for (const k of ['nomad_allow_quorum_loss', 'nomad_quorum_gate', 'nomad_drain_before_restart']) {
         if (typeof vars[k] !== 'boolean') at(k, `${k} must be true or false, got ${JSON.stringify(vars[k])}`, `write ${k}: true`);
       }
       if (durationNs(vars.nomad_drain_deadline) === undefined) at('nomad_drain_deadline', `nomad_drain_deadline must be a duration > 0 such as 5m, 90s or 1h30m, got ${JSON.stringify(vars.nomad_drain_deadline)}`, "e.g. nomad_drain_deadline: '5m'");
@@ -237,7 +239,7 @@ function service(ctx: Ctx, c: Computed) {
       restartDelay: 2,
       notify: v.nomad_service_notify,
     },
-    { beforeRestart: [...(server ? [gate, before] : []), ...(client ? [drain.drain] : [])], afterRestart: after },
+    { beforeRestart: [...(server ? [...(v.nomad_quorum_gate === true ? [gate] : []), before] : []), ...(client ? [drain.drain] : [])], afterRestart: after },
   );
 }
 

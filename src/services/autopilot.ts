@@ -138,6 +138,9 @@ export function restartGate(i: GateInput): GateDecision {
 
 export const AUTOPILOT_HEALTH = '/v1/operator/autopilot/health';
 
+/** How long the gate lets a degraded cluster become Healthy before it refuses a restart. */
+export const GATE_SETTLE_SECONDS = 30;
+
 /** The cluster is Healthy (autopilot health answers 200), for `if`. */
 export function autopilotHealthy(base: string): ShellCommand {
   return httpOk(`${base}${AUTOPILOT_HEALTH}`);
@@ -152,7 +155,14 @@ export function quorumGate(p: Omit<GateInput, 'response'> & { id: string; base: 
   return {
     kind: 'quorumGate',
     id: p.id,
-    probe: (ctx: OpContext) => (ctx.bake || p.skip?.() ? undefined : sh`${httpRequest('GET', `${p.base}${AUTOPILOT_HEALTH}`)} || :`),
+    // a server restarted a moment ago is not Healthy yet on every agent (real autopilot
+    // counts it only after ServerStabilizationTime, 10 s by default): the cluster gets
+    // GATE_SETTLE_SECONDS to be Healthy before the answer is judged
+    probe: (ctx: OpContext) =>
+      ctx.bake || p.skip?.()
+        ? undefined
+        : sh`i=0; while [ "$i" -lt ${GATE_SETTLE_SECONDS} ] && ! ${autopilotHealthy(p.base)} 2>/dev/null; do sleep 1; i=$((i+1)); done
+${httpRequest('GET', `${p.base}${AUTOPILOT_HEALTH}`)} || :`,
     plan(probe: CommandResult | undefined, ctx: OpContext): Plan {
       if (ctx.bake) return noop('bake mode: nothing runs');
       const skipped = p.skip?.();

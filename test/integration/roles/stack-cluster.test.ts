@@ -184,7 +184,7 @@ test.serial('one server down: a config change restarts no server (exit 1 naming 
   t.truthy((await get(s1, 8500, '/v1/status/leader')) as string, 'the two others keep a leader (majority)');
   t.is(((await get(s1, 8500, '/v1/status/peers')) as string[]).length, 3, 'peers: the raft configuration, not the live servers');
 
-  const changed = writeInventory({ consul_log_level: 'TRACE' });
+  const changed = writeInventory({ consul_log_level: 'TRACE', consul_quorum_gate: true });
   const pidOf = async (h: BedHost) => (await sshRun(h, 'pgrep -x consul')).stdout.trim();
   const pids = await Promise.all([s1, s3].map(pidOf));
   const r = await cairn(['apply', '-i', changed, '--json', '--limit', `${s1.name},${s3.name}`]);
@@ -194,7 +194,7 @@ test.serial('one server down: a config change restarts no server (exit 1 naming 
   t.true(refused.length >= 1, JSON.stringify([s1, s3].map((h) => j.hosts[h.name]!.ops.filter((o) => o.role === 'consul' && o.status !== 'ok'))));
   t.regex(refused[0]!.error ?? '', new RegExp(`consul server ${s2.name}\\b.*is not healthy.*restarting \\S+ would lose the quorum; bring ${s2.name} back or pass --allow-quorum-loss`));
   t.deepEqual(await Promise.all([s1, s3].map(pidOf)), pids, 'no server was restarted');
-  for (const h of [s1, s3]) t.regex((await sshRun(h, 'cat /etc/consul.d/consul.hcl')).stdout, /log_level = "TRACE"/, `${h.name}: the file is written`);
+  for (const h of [s1, s3]) t.regex((await sshRun(h, 'cat /etc/consul.d/consul.hcl')).stdout, /log_level\s+= "TRACE"/, `${h.name}: the file is written`);
   const check = await cairn(['check', '-i', changed, '--json', '--limit', `${s1.name},${s3.name}`]);
   t.is(check.code, 2, 'the restart is pending: drift');
   const pending = jsonOf(check).hosts[s1.name]!.ops.find((o) => o.role === 'consul' && /is pending: notified by consul\/config/.test(o.reason));
