@@ -49,6 +49,8 @@ export { group } from './operations/group.ts';
 export { sysctl } from './operations/sysctl.ts';
 export { kernelModule } from './operations/kernel-module.ts';
 export { service, restartService, daemonReload } from './operations/service.ts';
+export { runningCurrent } from './operations/running-current.ts';
+export type { RunningCurrentParams } from './operations/running-current.ts';
 export { artifact } from './operations/artifact.ts';
 export { kernelCmdline } from './operations/cmdline.ts';
 export { dnsCheck, dnsQueryCommand, readQueryOutput, DNS_NAME } from './operations/dns-query.ts';
@@ -79,7 +81,7 @@ export type { NodeState, DrainDecision, DrainParams } from './services/index.ts'
 // --- HashiCorp agents (the consul and nomad roles): clusters, shared checks -----
 export { NOMAD_CLUSTER, CONSUL_CLUSTER, clusterOf, clusterProblems, members, isServer, isServerByGroups, hostRuns, joinAddress, advertiseAddress } from './services/index.ts';
 export type { ClusterKind, ClusterInfo, Member } from './services/index.ts';
-export { agentVarProblems, binaryReplaced, emptyDataDir, logTail } from './services/index.ts';
+export { agentVarProblems, emptyDataDir, logTail } from './services/index.ts';
 
 // --- Image bake: host identity cleanup (the bake-cleanup role) ------------------
 export { IDENTITY_ITEMS, skippedItems, extraSelections } from './bake/identity.ts';

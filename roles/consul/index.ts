@@ -16,7 +16,6 @@ import {
   CONSUL_CLUSTER,
   advertiseAddress,
   agentVarProblems,
-  binaryReplaced,
   clusterOf,
   clusterProblems,
   emptyDataDir,
@@ -153,7 +152,8 @@ export default defineRole<ConsulVars>({
       directory({ id: 'data-dir', path: dataDir, mode: '0750', owner: u, group: g }),
       directory({ id: 'config-dir', path: confDir, mode: '0750', owner: 'root', group: g }),
       file({ id: 'config', path: `${confDir}/consul.hcl`, content: configText(ctx), mode: '0640', owner: 'root', group: g, notify: [svc.restartHandler] }),
-      ...(ctx.bake ? [emptyDataDir('forget-identity', dataDir)] : [binaryReplaced('binary-replaced', 'consul', svc.restartHandler)]),
+      // a running agent older than its binary or config is restarted by svc.steps (runningCurrent)
+      ...(ctx.bake ? [emptyDataDir('forget-identity', dataDir)] : []),
       ...svc.steps,
     ];
     if (!ctx.bake) {
@@ -212,6 +212,8 @@ function service(ctx: Ctx, c: ReturnType<typeof compute>) {
       killSignal: 'SIGTERM',
       restartDelay: 2,
       notify: v.consul_service_notify,
+      // the agent reads every file of its config dir
+      configFiles: [`${v.consul_config_dir}/consul.hcl`, v.consul_config_dir],
       // like nomad: the kernel's OOM killer spares a server (systemd; OpenRC and s6 have no such knob here)
       ...(c.server ? { oomScoreAdjust: -1000 } : {}),
     },

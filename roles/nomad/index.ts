@@ -16,7 +16,6 @@ import {
   NOMAD_CLUSTER,
   advertiseAddress,
   agentVarProblems,
-  binaryReplaced,
   clusterOf,
   clusterProblems,
   emptyDataDir,
@@ -156,7 +155,8 @@ export default defineRole<NomadVars>({
       directory({ id: 'data-dir', path: dataDir, mode: '0700', owner: 'root', group: 'root' }),
       directory({ id: 'config-dir', path: confDir, mode: '0750', owner: 'root', group: 'root' }),
       file({ id: 'config', path: `${confDir}/nomad.hcl`, content: configText(ctx), mode: '0640', owner: 'root', group: 'root', notify: [svc.restartHandler] }),
-      ...(ctx.bake ? [emptyDataDir('forget-identity', dataDir)] : [binaryReplaced('binary-replaced', 'nomad', svc.restartHandler)]),
+      // a running agent older than its binary or config is restarted by svc.steps (runningCurrent)
+      ...(ctx.bake ? [emptyDataDir('forget-identity', dataDir)] : []),
       ...svc.steps,
     ];
     if (!ctx.bake) steps.push(readyWait(ctx, c, 'wait-ready', false));
@@ -238,6 +238,8 @@ function service(ctx: Ctx, c: Computed) {
       after: ['consul', 'docker'],
       restartDelay: 2,
       notify: v.nomad_service_notify,
+      // the agent reads every file of its config dir
+      configFiles: [`${v.nomad_config_dir}/nomad.hcl`, v.nomad_config_dir],
     },
     { beforeRestart: [...(server ? [...(v.nomad_quorum_gate === true ? [gate] : []), before] : []), ...(client ? [drain.drain] : [])], afterRestart: after },
   );

@@ -11,7 +11,7 @@
 // Fields: docs/roles-nomad-consul.md#supervision
 import { defineRole, describeProblems, isMap, supervisedService, supervisionVarProblems, type InputProblem, type Operation, type ServiceDescription } from 'cairn';
 
-const FIELDS = ['name', 'description', 'command', 'args', 'user', 'group', 'logDir', 'nofile', 'killSignal', 'needs', 'after', 'env', 'restartDelay', 'notify'];
+const FIELDS = ['name', 'description', 'command', 'args', 'user', 'group', 'logDir', 'nofile', 'killSignal', 'needs', 'after', 'env', 'restartDelay', 'notify', 'configFiles'];
 
 /** The vars the steps read, as validate() leaves them: every entry a valid description. */
 type SupervisionVars = { readonly supervision_services: readonly ServiceDescription[] };

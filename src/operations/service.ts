@@ -35,10 +35,11 @@ export interface ServiceParams extends ServiceTarget {
 }
 
 const PATH = /^\/[A-Za-z0-9_.\/+@-]+$/;
-const TARGET_PARAMS = paramNames<ServiceTarget>({ id: true, name: true, supervisor: true, runlevel: true, scanDir: true, serviceDir: true, notify: true });
+export const TARGET_PARAMS = paramNames<ServiceTarget>({ id: true, name: true, supervisor: true, runlevel: true, scanDir: true, serviceDir: true, notify: true });
 const SERVICE_PARAMS = paramNames<ServiceParams>({ id: true, name: true, supervisor: true, runlevel: true, scanDir: true, serviceDir: true, notify: true, enabled: true, state: true });
 
-function checkTarget(kind: string, p: ServiceTarget, allowed: readonly string[]): { id: string; drivers: (facts: Facts) => { supervisor: Supervisor; driver: ServiceDriver } | { error: string } } {
+/** Checks a target's params; `drivers` picks the supervisor and its driver for a host's facts. */
+export function checkTarget(kind: string, p: ServiceTarget, allowed: readonly string[]): { id: string; scanDir: string; drivers: (facts: Facts) => { supervisor: Supervisor; driver: ServiceDriver } | { error: string } } {
   const id = checkId(kind, p.id);
   rejectUnknownParams(kind, id, p, allowed);
   if (typeof p.name !== 'string' || !SERVICE_NAME.test(p.name)) {
@@ -57,6 +58,7 @@ function checkTarget(kind: string, p: ServiceTarget, allowed: readonly string[])
   const name = p.name;
   return {
     id,
+    scanDir,
     drivers(facts) {
       const supervisor = p.supervisor ?? (facts.init === 'unknown' ? undefined : facts.init);
       if (!supervisor) return { error: `${kind} ${name}: the host's init system is unknown; set supervisor: openrc, s6 or systemd` };

@@ -68,16 +68,6 @@ export function validGossipKey(key: string): boolean {
   return bytes === 16 || bytes === 24 || bytes === 32;
 }
 
-/**
- * A step that reports a change (and so notifies `handler`) when a running
- * `name` process executes a binary that was replaced on disk since it started
- * (/proc/<pid>/exe ends in " (deleted)" after the artifact's atomic rename).
- */
-export function binaryReplaced(id: string, name: string, handler: string): Operation {
-  const stale: ShellCommand = sh`for p in $(pidof ${name} 2>/dev/null); do case "$(readlink /proc/$p/exe 2>/dev/null)" in *' (deleted)') exit 1 ;; esac; done; exit 0`;
-  return command({ id, run: sh`echo ${`the running ${name} executes a binary replaced since it started: restart it`}`, unless: stale, notify: [handler] });
-}
-
 /** Bake mode: an image must not carry node identity; the data dir is emptied when it is not. */
 export function emptyDataDir(id: string, dir: string): Operation {
   return command({ id, run: sh`find ${dir} -mindepth 1 -maxdepth 1 -exec rm -rf {} +`, unless: sh`[ -z "$(ls -A ${dir} 2>/dev/null)" ]` });

@@ -49,6 +49,12 @@ export interface ServiceDescription {
   readonly oomScoreAdjust?: number;
   /** No process / task count limit: systemd LimitNPROC=infinity + TasksMax=infinity. */
   readonly unlimitedProcesses?: boolean;
+  /**
+   * Files the daemon reads when it starts (a directory: with the entries directly in
+   * it), besides its binary (`command`): a daemon that started before one of them last
+   * changed is restarted (runningCurrent).
+   */
+  readonly configFiles?: readonly string[];
 }
 
 /** A description with every default filled in. */
@@ -70,6 +76,7 @@ export interface ResolvedDescription {
   readonly killMode: 'control-group' | 'mixed' | 'process' | undefined;
   readonly oomScoreAdjust: number | undefined;
   readonly unlimitedProcesses: boolean;
+  readonly configFiles: readonly string[];
 }
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -134,6 +141,9 @@ export function describeProblems(input: ServiceDescription | Readonly<Record<str
   if (d.oomScoreAdjust !== undefined && (!Number.isInteger(d.oomScoreAdjust) || d.oomScoreAdjust < -1000 || d.oomScoreAdjust > 1000)) {
     bad('oomScoreAdjust', `must be a whole number -1000..1000, got ${JSON.stringify(d.oomScoreAdjust)}`, 'e.g. -1000');
   }
+  if (d.configFiles !== undefined && (!Array.isArray(d.configFiles) || d.configFiles.some((f) => typeof f !== 'string' || !ABS.test(f)))) {
+    bad('configFiles', `must be a list of absolute paths, got ${JSON.stringify(d.configFiles)}`, 'e.g. configFiles: [/etc/exporter.yml]');
+  }
   if (d.killMode !== undefined && !['control-group', 'mixed', 'process'].includes(d.killMode)) bad('killMode', `must be control-group, mixed or process, got ${JSON.stringify(d.killMode)}`, 'e.g. process');
   return out;
 }
@@ -161,5 +171,6 @@ export function resolveDescription(d: ServiceDescription): ResolvedDescription {
     killMode: d.killMode,
     oomScoreAdjust: d.oomScoreAdjust,
     unlimitedProcesses: d.unlimitedProcesses ?? false,
+    configFiles: d.configFiles ?? [],
   };
 }

@@ -5,6 +5,7 @@ import { file } from '../operations/file.ts';
 import { command } from '../operations/command.ts';
 import { sh } from '../shell/sh.ts';
 import { service, restartService, daemonReload, type ServiceTarget } from '../operations/service.ts';
+import { runningCurrent } from '../operations/running-current.ts';
 import { resolveDescription, type ResolvedDescription, type ServiceDescription } from './description.ts';
 import { renderService, type ServiceFile } from './render.ts';
 import { resolveSupervision, type Supervision } from './supervisor.ts';
@@ -21,7 +22,11 @@ export interface SupervisedOptions {
 }
 
 export interface SupervisedService {
-  /** Log directory, supervisor files, then the service op (enabled + started; bake: enabled). */
+  /**
+   * Log directory, supervisor files, then the service op (enabled + started; bake:
+   * enabled), then (live only) `<prefix>-running-current`: a running process older
+   * than its binary, its configFiles or the supervisor files notifies the restart handler.
+   */
   readonly steps: Operation[];
   /** Handlers in run order: `reload units for <name>` (systemd), `restart <name>`. */
   readonly handlers: Record<string, Operation[]>;
@@ -96,6 +101,11 @@ export function supervisedService(ctx: RoleContext, desc: ServiceDescription, op
   }
   const target = serviceTarget(d.name, sup);
   steps.push(service({ id: p, ...target, enabled: true, state: 'started' }));
+  if (!ctx.bake) {
+    // what the process runs: its binary, the config it reads, what the supervisor passes it
+    const runs = [d.command, ...d.configFiles, ...files.filter((f) => f.restart).map((f) => f.path)];
+    steps.push(runningCurrent({ id: `${p}-running-current`, ...target, files: runs, restart: 'handler', notify: [restart] }));
+  }
   const handlers: Record<string, Operation[]> = {
     [reload]: sup.kind === 'systemd' ? [daemonReload({ id: `${p}-daemon-reload` })] : [],
     [restart]: [...(opts.beforeRestart ?? []), restartService({ id: `${p}-restart`, ...target }), ...(opts.afterRestart ?? [])],

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { runHost, type HostJob } from '../../../src/engine/host-run.ts';
 import { UnreachableError } from '../../../src/core/errors.ts';
 import { change, upload } from '../../../src/operations/operation.ts';
@@ -14,11 +15,17 @@ const facts = readFileSync(new URL('../../fixtures/facts/alpine319-amd64-openrc-
 const host: HostSpec = { name: 'web1', connection: 'ssh', address: '10.0.0.1', become: false, vars: {}, groups: [], location: { file: 'inv.yml' } };
 
 function connector(uploadError: Error): Connector {
+  let calls = 0;
   return {
     host: 'web1',
     kind: 'ssh',
     connect: async () => undefined,
-    run: async (cmd) => ({ command: cmd.display, exitCode: 0, stdout: facts, stderr: '', durationMs: 0 }),
+    // facts first; then the up-front probe (only the read-only pending-handler notes probe), run by a real shell
+    run: async (cmd) => {
+      if (++calls === 1) return { command: cmd.display, exitCode: 0, stdout: facts, stderr: '', durationMs: 0 };
+      const r = spawnSync('/bin/sh', ['-c', cmd.text], { encoding: 'utf8' });
+      return { command: cmd.display, exitCode: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, durationMs: 0 };
+    },
     upload: async () => {
       throw uploadError;
     },

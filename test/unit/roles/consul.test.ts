@@ -55,7 +55,7 @@ test('client config: server = false, no bootstrap_expect, joins the servers; adv
   t.regex(hcl, /ui_config \{\n  enabled = false/);
   t.deepEqual(
     ops.map((o) => o.id),
-    ['group', 'user', 'data-dir', 'config-dir', 'config', 'binary-replaced', 'service-log-dir', 'service-unit', 'service', 'wait-api'],
+    ['group', 'user', 'data-dir', 'config-dir', 'config', 'service-log-dir', 'service-unit', 'service', 'service-running-current', 'wait-api'],
   );
 });
 
@@ -140,7 +140,7 @@ test('single server: waits for a leader after the first start; bake mode: no wai
   const bake = r.def.steps(ctxFor(r, inv, 's1', FACTS.alpine, { bake: true }));
   t.falsy(bake.find((o) => o.kind === 'wait'));
   t.truthy(bake.find((o) => o.id === 'forget-identity'));
-  t.falsy(bake.find((o) => o.id === 'binary-replaced'));
+  t.falsy(bake.find((o) => o.id === 'service-running-current'));
 });
 
 test('consul servers get the OOM protection nomad has (systemd OOMScoreAdjust=-1000); clients do not', async (t) => {

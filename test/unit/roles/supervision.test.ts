@@ -176,14 +176,14 @@ test('supervision role: one service per description; files notify restart; syste
   t.deepEqual(r.def.validate!(validationCtx(r, inv)), []);
   const ctx = ctxFor(r, inv, 'a', FACTS.debian);
   const ops = r.def.steps(ctx);
-  t.deepEqual(ops.map((o) => o.id), ['hello-log-dir', 'hello-unit', 'hello']);
+  t.deepEqual(ops.map((o) => o.id), ['hello-log-dir', 'hello-unit', 'hello', 'hello-running-current']);
   t.deepEqual([...step(ops, 'hello-unit').notify!], ['reload units for hello', 'restart hello']);
   t.regex(wantedContent(step(ops, 'hello-unit'), FACTS.debian), /ExecStart=\/usr\/local\/bin\/hello --port 8080/);
   const h = r.def.handlers!(ctx);
   t.deepEqual(Object.keys(h), ['reload units for hello', 'restart hello']);
   t.deepEqual(h['reload units for hello']!.map((o) => o.kind), ['daemonReload']);
   const s6 = r.def.steps(ctxFor(r, inv, 'a', FACTS.alpineS6, { extra: { cairn_supervisor: 's6' } }));
-  t.deepEqual(s6.map((o) => o.id), ['hello-log-dir', 'hello-s6-dir', 'hello-s6-log-dir', 'hello-handover', 'hello-s6-run', 'hello-s6-finish', 'hello-s6-log-run', 'hello-s6-down-signal', 'hello-s6-timeout-kill', 'hello-initd', 'hello-s6-no-lock-fd', 'hello']);
+  t.deepEqual(s6.map((o) => o.id), ['hello-log-dir', 'hello-s6-dir', 'hello-s6-log-dir', 'hello-handover', 'hello-s6-run', 'hello-s6-finish', 'hello-s6-log-run', 'hello-s6-down-signal', 'hello-s6-timeout-kill', 'hello-initd', 'hello-s6-no-lock-fd', 'hello', 'hello-running-current']);
 });
 
 test('supervision role: bad descriptions are refused before connecting', async (t) => {
@@ -210,7 +210,7 @@ test('supervisedService for consul: log dir owned by the user; service op last',
   const r = await role('supervision');
   const ctx = ctxFor(r, inventory(SUP_INV), 'a', FACTS.alpine);
   const s = supervisedService(ctx, consul);
-  t.deepEqual(s.steps.map((o) => `${o.kind}:${o.id}`), ['directory:service-log-dir', 'service-handover:service-handover', 'file:service-initd', 'file:service-confd', 'service:service']);
+  t.deepEqual(s.steps.map((o) => `${o.kind}:${o.id}`), ['directory:service-log-dir', 'service-handover:service-handover', 'file:service-initd', 'file:service-confd', 'service:service', 'runningCurrent:service-running-current']);
   t.is(s.restartHandler, 'restart consul');
   t.deepEqual(s.handlers['reload units for consul'], []);
 });

@@ -40,6 +40,7 @@ function hostile(dir: string, over: Partial<ResolvedDescription> = {}): Resolved
     killMode: undefined,
     oomScoreAdjust: undefined,
     unlimitedProcesses: false,
+    configFiles: [],
     ...over,
   };
 }
