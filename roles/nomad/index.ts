@@ -36,7 +36,7 @@ import {
   supervisedService,
   supervisionVarProblems,
   waitReady,
-} from 'cairn';
+} from 'cairn-provision';
 
 const DEFAULTS = {
   nomad_bin: '/usr/local/bin/nomad',
