@@ -64,6 +64,18 @@ export default defineRole({
 `,
   );
   files.set('roles/hello/templates/motd.hbs', '{{host.name}}: {{hello_text}}\n{{facts.os.prettyName}} on {{facts.machine}}\n');
+  // for editors (and `npx tsc` after `npm i -D typescript @types/node`): roles are checked against the package's types
+  files.set(
+    'tsconfig.json',
+    `${JSON.stringify(
+      {
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, allowImportingTsExtensions: true, skipLibCheck: true },
+        include: ['roles'],
+      },
+      null,
+      2,
+    )}\n`,
+  );
   files.set('.gitignore', 'node_modules/\n*.log\n');
   files.set('known_hosts', '');
   return files;
@@ -94,7 +106,7 @@ export function addInitCommand(program: Command, io: { out: (s: string) => void 
   program
     .command('init')
     .argument('[dir]', 'the project folder (created when missing)', '.')
-    .description(`start a project: package.json depending on ${CAIRN_PACKAGE}, an inventory, a sample role, .gitignore, an empty known_hosts`)
+    .description(`start a project: package.json depending on ${CAIRN_PACKAGE}, an inventory, a sample role, tsconfig.json, .gitignore, an empty known_hosts`)
     .action((dir: string) => {
       const written = initProject(dir);
       const rel = relative(process.cwd(), resolve(dir)) || '.';
