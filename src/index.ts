@@ -1,7 +1,7 @@
 /**
  * cairn's library API, for writing roles:
  *
- *   import { defineRole, file, packages, service, sh } from 'cairn';
+ *   import { defineRole, file, packages, service, sh } from 'cairn-provision';
  *
  * The built-in roles (roles/) import nothing else: what they need is here.
  */

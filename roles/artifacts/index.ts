@@ -2,7 +2,7 @@
 // (libc, arch), fetched once by the controller (sha256-verified, cached),
 // uploaded, verified again on the host, installed atomically, then `<bin>
 // version` checked. Vars: docs/roles-nomad-consul.md#artifacts.
-import { artifact, defineRole, fail, failStep, noop, sh, type InputProblem, type Operation, type Plan } from 'cairn';
+import { artifact, defineRole, fail, failStep, noop, sh, type InputProblem, type Operation, type Plan } from 'cairn-provision';
 import { parseArtifacts, pickArtifact, PRODUCTS, type Product } from './lookup.ts';
 
 const DEFAULTS = {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
-import type { Facts, Vars } from 'cairn';
+import type { Facts, Vars } from 'cairn-provision';
 
 /**
  * The artifacts contract (docs/roles-nomad-consul.md):

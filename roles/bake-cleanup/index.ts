@@ -18,7 +18,7 @@ import {
   service,
   skippedItems,
   type Operation,
-} from 'cairn';
+} from 'cairn-provision';
 
 export default defineRole({
   name: 'bake-cleanup',

@@ -22,7 +22,7 @@ import {
   type Operation,
   type VarProblem,
   type Vars,
-} from 'cairn';
+} from 'cairn-provision';
 
 /** Kernel modules cairn can tell are built in from the kernel config (module -> CONFIG_ option). */
 export const MODULE_OPTIONS: Readonly<Record<string, string>> = {

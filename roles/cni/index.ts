@@ -5,7 +5,7 @@
 // Vars and behaviour: docs/roles-host.md.
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
-import { archive, artifact, checkVars, cniPlugins, defineRole, fail, isMap, stringList, type Operation, type VarProblem, type Vars } from 'cairn';
+import { archive, artifact, checkVars, cniPlugins, defineRole, fail, isMap, stringList, type Operation, type VarProblem, type Vars } from 'cairn-provision';
 
 export const MIN_BRIDGE_VERSION = '1.3.0';
 

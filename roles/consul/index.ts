@@ -34,7 +34,7 @@ import {
   supervisedService,
   supervisionVarProblems,
   waitReady,
-} from 'cairn';
+} from 'cairn-provision';
 
 const DEFAULTS = {
   consul_bin: '/usr/local/bin/consul',

@@ -39,7 +39,7 @@ import {
   type Plan,
   type VarProblem,
   type Vars,
-} from 'cairn';
+} from 'cairn-provision';
 
 export const DEFAULTS = {
   /** The resolver. Only unbound (by package) is supported. */

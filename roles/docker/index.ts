@@ -28,7 +28,7 @@ import {
   type Plan,
   type VarProblem,
   type Vars,
-} from 'cairn';
+} from 'cairn-provision';
 import { DEFAULT_INFRA_IMAGE, infraImage, infraImageProblems } from './infra-image.ts';
 
 export { DEFAULT_INFRA_IMAGE, infraImage } from './infra-image.ts';

@@ -6,7 +6,7 @@
  * the docker role (which checks the cached image) and the nomad role (which
  * writes it into the client's docker plugin config): import these from there.
  */
-import { renderTemplateSource, type Facts, type Vars } from 'cairn';
+import { renderTemplateSource, type Facts, type Vars } from 'cairn-provision';
 
 /** The default: Kubernetes' pause image for the node's arch (what newer Nomad defaults to). */
 export const DEFAULT_INFRA_IMAGE = 'registry.k8s.io/pause-{{facts.arch}}:3.3';

@@ -35,7 +35,7 @@ import {
   supervisedService,
   supervisionVarProblems,
   waitReady,
-} from 'cairn';
+} from 'cairn-provision';
 
 const DEFAULTS = {
   nomad_bin: '/usr/local/bin/nomad',

@@ -2,7 +2,7 @@
 // kernel can run Nomad's drivers and networking: the kernel config options from
 // moby's check-config.sh and the cgroup controllers. Never changes the host.
 // Vars and behaviour: docs/roles-host.md.
-import { KERNEL_FEATURES, boolean, checkVars, defineRole, fail, missingKernelFeatures, noop, oneOf, stringList, warn, type Facts, type Operation, type Plan, type VarProblem, type Vars } from 'cairn';
+import { KERNEL_FEATURES, boolean, checkVars, defineRole, fail, missingKernelFeatures, noop, oneOf, stringList, warn, type Facts, type Operation, type Plan, type VarProblem, type Vars } from 'cairn-provision';
 
 export const DEFAULTS = {
   /** fail: a missing feature stops the host's run; warn: reported, the run goes on. */

@@ -10,7 +10,7 @@
 //   cairn apply -i inventory.yml --limit rpi3 -e 'recover=true'   (with the role in a group)
 //
 // Vars: nomad_data_dir, nomad_bin... as the nomad role (docs/roles-nomad-consul.md#recover-nomad-client)
-import { command, defineRole, durationNs, failStep, nodeDrain, httpOk, isMap, localHttpBase, logTail, port, resolveSupervision, service, serviceTarget, sh, waitReady, type InputProblem, type Operation } from 'cairn';
+import { command, defineRole, durationNs, failStep, nodeDrain, httpOk, isMap, localHttpBase, logTail, port, resolveSupervision, service, serviceTarget, sh, waitReady, type InputProblem, type Operation } from 'cairn-provision';
 
 const DEFAULTS = {
   nomad_data_dir: '/var/lib/nomad',

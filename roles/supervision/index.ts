@@ -9,7 +9,7 @@
 //       user: nobody
 //
 // Fields: docs/roles-nomad-consul.md#supervision
-import { defineRole, describeProblems, isMap, supervisedService, supervisionVarProblems, type InputProblem, type Operation, type ServiceDescription } from 'cairn';
+import { defineRole, describeProblems, isMap, supervisedService, supervisionVarProblems, type InputProblem, type Operation, type ServiceDescription } from 'cairn-provision';
 
 const FIELDS = ['name', 'description', 'command', 'args', 'user', 'group', 'logDir', 'nofile', 'killSignal', 'needs', 'after', 'env', 'restartDelay', 'notify', 'configFiles'];
 

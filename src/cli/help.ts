@@ -16,6 +16,7 @@ Environment:
   any NAME            read by !secret_env NAME in the inventory or in -e
 
 Examples:
+  cairn init my-fleet                              a new project: package.json, inventory.yml, a sample role
   cairn check -i inventory.yml                     report drift (exit 2), change nothing
   cairn apply -i inventory.yml -l 'web*' -D        apply to the web hosts, showing diffs
   cairn apply -i inventory.yml -t consul --skip-tags consul/restart

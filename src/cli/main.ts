@@ -7,6 +7,7 @@ import { ExitCode, InvalidInputError, UsageError } from '../core/errors.ts';
 import { mask, maskDeep } from '../core/secret.ts';
 import { parseExtraVars } from '../inventory/vars.ts';
 import { addInventoryCommand } from './inventory-command.ts';
+import { addInitCommand } from './init.ts';
 import { parseRolesFlag, ROLES_FLAG_HELP } from './roles-flag.ts';
 import { plainReporter } from '../report/plain.ts';
 import { listrReporter } from '../report/listr.ts';
@@ -188,6 +189,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     code = await runCommand('check', flags, io, argv);
   });
   addInventoryCommand(program, io);
+  addInitCommand(program, io);
   program
     .command('facts')
     .description('print the facts of each host as JSON')

@@ -42,6 +42,18 @@ export function uniqueProblems(problems: readonly InputProblem[]): InputProblem[
   });
 }
 
+/** The brand every InvalidInputError carries, shared by every copy of cairn loaded in the process. */
+const INVALID_INPUT: unique symbol = Symbol.for('cairn.InvalidInputError');
+
+/**
+ * Is `v` an InvalidInputError, from this copy of cairn or another one: a role of a
+ * project imports the project's copy, which may not be the running cairn (a global
+ * install), and the errors its operations throw cross over.
+ */
+export function isInvalidInputError(v: unknown): v is InvalidInputError {
+  return v instanceof Error && (v as { [INVALID_INPUT]?: unknown })[INVALID_INPUT] === true && Array.isArray((v as { problems?: unknown }).problems);
+}
+
 /** Bad inventory, vars, role or template: all problems at once, exit 65, before any connection. */
 export class InvalidInputError extends Error {
   readonly problems: InputProblem[];
@@ -49,6 +61,13 @@ export class InvalidInputError extends Error {
     super(mask(problems.map(formatProblem).join('\n')));
     this.name = 'InvalidInputError';
     this.problems = problems;
+  }
+  get [INVALID_INPUT](): true {
+    return true;
+  }
+  /** `instanceof` accepts an InvalidInputError of another copy of cairn too. */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return isInvalidInputError(v);
   }
 }
 

@@ -15,12 +15,15 @@ export interface ArtifactParams extends ArtifactSource {
   readonly dest: string;
   /** Octal mode, default 0755. */
   readonly mode?: string;
+  /** Owner of the installed file (a user name); unset: the connecting user. */
   readonly owner?: string;
+  /** Group of the installed file (a group name). */
   readonly group?: string;
   /** Run `<dest> ...args` after install (fail the op when it fails) and in the probe to report the version. */
   readonly versionCommand?: readonly string[];
   /** What the build links against; checked against the binary (ELF) and the host. */
   readonly libc?: 'musl' | 'glibc' | 'static';
+  /** The architecture the build is for; checked against the binary (ELF) and the host. */
   readonly arch?: 'amd64' | 'arm64' | 'arm';
   /** Controller cache directory (default: $CAIRN_CACHE_DIR, $XDG_CACHE_HOME/cairn, ~/.cache/cairn). */
   readonly cacheDir?: string;

@@ -17,7 +17,9 @@ export interface BlockParams {
    * `# {mark} CAIRN MANAGED BLOCK`; give each block of one file a marker of its own.
    */
   readonly marker?: string;
+  /** The `{mark}` of the first marker line. */
   readonly markerBegin?: string;
+  /** The `{mark}` of the last marker line. */
   readonly markerEnd?: string;
   /** Where a new block goes: 'EOF' (default), or after the last line matching this pattern. */
   readonly insertAfter?: string | RegExp;
@@ -44,6 +46,9 @@ type Where = { at: 'EOF' } | { at: 'BOF' } | { after: RegExp } | { before: RegEx
  * A block of lines between two marker lines, inserted, updated or removed as one unit
  * (Ansible's blockinfile). A file with the markers gets its block replaced in place;
  * one without gets it where insertAfter / insertBefore say.
+ *
+ * @example
+ * block({ id: 'hosts', path: '/etc/hosts', marker: '# {mark} cluster hosts', block: '10.0.0.11 pi1\n10.0.0.12 pi2' })
  */
 export function block(params: BlockParams): Operation {
   const id = checkId(KIND, params.id);

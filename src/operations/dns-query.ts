@@ -166,9 +166,11 @@ export interface DnsCheckParams {
   readonly id: string;
   /** The server asked (an IP address). */
   readonly server: string;
+  /** The server's port. */
   readonly port?: number;
   /** The name asked for. */
   readonly name: string;
+  /** The record type asked for. */
   readonly type?: DnsType;
   /**
    * What counts as a pass. 'answer' (default): NOERROR with at least one record of

@@ -6,7 +6,9 @@ import { checkId, paramError, parseSections, probeOf, section, paramNames, rejec
 
 export interface GroupParams {
   readonly id: string;
+  /** The group name. */
   readonly name: string;
+  /** Numeric group id; unset: the system picks one when creating. */
   readonly gid?: number;
   /** A system group (gid from the system range). Only used when creating. */
   readonly system?: boolean;

@@ -60,11 +60,21 @@ export function rejectUnknownParams(kind: string, id: string, params: unknown, a
   throw new UnknownParamError(`${kind} '${id}': unknown params ${list}; fix: rename or remove them (${takes})`);
 }
 
+/** The brand every UnknownParamError carries, shared by every copy of cairn loaded in the process. */
+const UNKNOWN_PARAM: unique symbol = Symbol.for('cairn.UnknownParamError');
+
 /** An operation was given a param it does not take (a fault of the role's code, whatever the host). */
 export class UnknownParamError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UnknownParamError';
+  }
+  get [UNKNOWN_PARAM](): true {
+    return true;
+  }
+  /** `instanceof` accepts an UnknownParamError of another copy of cairn too (a project's copy, imported by its roles). */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return v instanceof Error && (v as { [UNKNOWN_PARAM]?: unknown })[UNKNOWN_PARAM] === true;
   }
 }
 

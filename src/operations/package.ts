@@ -7,6 +7,7 @@ export interface PackagesParams {
   readonly id: string;
   /** Package names (apk or Debian names; no versions, no options). */
   readonly names: readonly string[];
+  /** present: every name installed; absent: none of them installed. */
   readonly state: 'present' | 'absent';
   /** Refresh the package index first — only when something is to be installed. */
   readonly update?: boolean;

@@ -36,6 +36,9 @@ const KIND = 'replace';
  * Every match of a regular expression in a text file, replaced (Ansible's replace).
  * The match runs on the controller on the file's content; a file without a match is
  * left alone. The file must exist (an earlier step of the same run may create it).
+ *
+ * @example
+ * replace({ id: 'no-password-login', path: '/etc/ssh/sshd_config', regexp: '^#?PasswordAuthentication .*$', replace: 'PasswordAuthentication no', notify: ['restart sshd'] })
  */
 export function replace(params: ReplaceParams): Operation {
   const id = checkId(KIND, params.id);

@@ -22,6 +22,9 @@ const PARAMS = paramNames<SymlinkParams>({ id: true, path: true, target: true, f
  * A symbolic link `path -> target`. A link with another target is repointed
  * (`ln -sfn`, which does not follow an existing link to a directory). A file at
  * `path` is replaced only with `force`; a directory never.
+ *
+ * @example
+ * symlink({ id: 'nomad-bin', path: '/usr/bin/nomad', target: '/usr/local/bin/nomad' })
  */
 export function symlink(params: SymlinkParams): Operation {
   const id = checkId(KIND, params.id);

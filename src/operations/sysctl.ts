@@ -8,6 +8,7 @@ export interface SysctlParams {
   readonly id: string;
   /** Dotted key, e.g. net.bridge.bridge-nf-call-iptables */
   readonly name: string;
+  /** The wanted value, compared as the kernel prints it (fields separated by one space). */
   readonly value: string | number;
   /**
    * Where it is persisted. Default /etc/sysctl.d/90-cairn-<name>.conf (one file a key,

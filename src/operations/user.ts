@@ -8,15 +8,19 @@ import { accountLine, checkAccountName, checkNumericId, createGroupCommand, pars
 
 export interface UserParams {
   readonly id: string;
+  /** The account name. */
   readonly name: string;
+  /** Numeric user id; unset: the system picks one when creating. An existing user with another uid fails the step (cairn does not renumber: files keep the old uid). */
   readonly uid?: number;
   /** Primary group. Default: a group named like the user, created with it when missing. */
   readonly group?: string;
   /** Supplementary groups the user must belong to (membership elsewhere is left alone). */
   readonly groups?: readonly string[];
+  /** Home directory (absolute); unset: the tool's default. cairn does not move an existing home (a warning). */
   readonly home?: string;
   /** Login shell. Default for system users: nologin; otherwise the tool's default and not managed. */
   readonly shell?: string;
+  /** A system account (uid from the system range, no login shell, no home by default). Only used when creating. */
   readonly system?: boolean;
   /** Create the home directory. Default: true for normal users, false for system users. */
   readonly createHome?: boolean;

@@ -9,6 +9,13 @@ import { checkAbsPath } from './path-params.ts';
  * /etc/dhcp exists, a NetworkManager drop-in only where NetworkManager is
  * installed. Elsewhere: noop with `why`. The probe is the inner op's probe inside
  * `if [ -e path ]`; kind, id, notify, barrier and afterChange are the inner op's.
+ *
+ * @param path absolute path on the host: the op runs only where it exists
+ * @param op the operation to run there
+ * @param why the reason reported where it does not exist
+ *
+ * @example
+ * whenExists('/etc/dhcp', file({ id: 'dhclient-hook', path: '/etc/dhcp/dhclient-enter-hooks.d/cairn', content: hook }), 'no dhclient here')
  */
 export function whenExists(path: string, op: Operation, why?: string): Operation {
   const p = checkAbsPath(op.kind, op.id, 'whenExists', path);

@@ -1,3 +1,4 @@
+/// <reference types="handlebars" preserve="true" />
 import type { InputProblem } from '../core/errors.ts';
 import { didYouMean, listChoices } from '../inventory/suggest.ts';
 

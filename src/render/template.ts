@@ -1,3 +1,4 @@
+/// <reference types="handlebars" preserve="true" />
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Handlebars from 'handlebars';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { packagePath } from '../core/package-root.ts';
 import type { Facts } from '../facts/types.ts';
 import type { HostSpec, Inventory, Vars } from '../inventory/types.ts';
 import type { LoadedRole } from './loader.ts';
@@ -9,7 +10,7 @@ import type { RoleContext } from './role.ts';
 export type TemplateRenderer = (file: string, context: Vars) => string;
 
 /** Project-level templates folder. */
-export const projectTemplatesDir = new URL('../../templates/', import.meta.url).pathname;
+export const projectTemplatesDir = packagePath('templates');
 
 export function findTemplate(role: LoadedRole, name: string): string {
   const candidates = [join(role.dir, 'templates', name), join(projectTemplatesDir, name)];

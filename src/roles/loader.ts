@@ -1,11 +1,15 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { InputProblem } from '../core/errors.ts';
+import { CAIRN_PACKAGE, compiled, packagePath } from '../core/package-root.ts';
 import type { RoleDefinition } from './role.ts';
 
-/** cairn's built-in roles: <repo>/roles/<name>/index.ts */
-export const builtinRolesDir = fileURLToPath(new URL('../../roles/', import.meta.url));
+/**
+ * cairn's built-in roles: <package>/roles/<name>/index.ts, their templates beside them.
+ * The installed package runs them compiled, from <package>/dist/roles/<name>/index.js.
+ */
+export const builtinRolesDir = packagePath('roles');
 
 export interface LoadedRole {
   def: RoleDefinition;
@@ -58,9 +62,60 @@ function isEsm(file: string): boolean {
   }
 }
 
+/** The module to import for a role: a built-in role's compiled JavaScript when cairn runs compiled. */
+function moduleOf(dir: string, file: string, builtin: boolean): string {
+  if (!builtin || !compiled) return file;
+  const js = packagePath('dist', 'roles', relative(builtinRolesDir, dir), 'index.js');
+  return existsSync(js) ? js : file;
+}
+
+let tsxRegistered = false;
+/**
+ * TypeScript roles need tsx when cairn itself runs compiled (the installed package);
+ * a git checkout runs under tsx already. Registered once, on the first .ts role.
+ */
+async function loadTypeScript(file: string): Promise<void> {
+  if (!compiled || tsxRegistered || !/\.[mc]?ts$/.test(file)) return;
+  const { register } = await import('tsx/esm/api');
+  register();
+  tsxRegistered = true;
+}
+
+/** The package a failed import could not find: `Cannot find package 'x' imported from ...`. */
+function missingPackage(err: unknown): string | undefined {
+  const e = err as { code?: unknown; message?: unknown };
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND' || typeof e.message !== 'string') return undefined;
+  return /^Cannot find package '([^']+)'/.exec(e.message)?.[1];
+}
+
+/** The problem of a role whose import of cairn's package (or another one) cannot be resolved. */
+function missingPackageProblem(name: string, file: string, pkg: string): InputProblem {
+  const shown = relative(process.cwd(), file) || file;
+  const from = dirname(file);
+  if (pkg === CAIRN_PACKAGE) {
+    return {
+      location: { file },
+      message: `role '${name}': ${shown} imports '${pkg}', which cannot be found from ${from}`,
+      fix: `run \`npm i -D ${pkg}\` in the project holding the role (or start one with \`cairn init\`)`,
+    };
+  }
+  if (pkg === 'cairn') {
+    return {
+      location: { file },
+      message: `role '${name}': ${shown} imports 'cairn', which is not this package: cairn is published as '${CAIRN_PACKAGE}'`,
+      fix: `import from '${CAIRN_PACKAGE}' (and \`npm i -D ${CAIRN_PACKAGE}\` in the project holding the role)`,
+    };
+  }
+  return {
+    location: { file },
+    message: `role '${name}': ${shown} imports '${pkg}', which cannot be found from ${from}`,
+    fix: `run \`npm i ${pkg}\` in the project holding the role`,
+  };
+}
+
 /**
  * Load roles by name. User roles are TypeScript modules loaded without a build
- * step (cairn runs under tsx). Problems are returned, not thrown, so they can be
+ * step (through tsx, registered when the first one loads). Problems are returned, not thrown, so they can be
  * reported together with every other input problem.
  */
 export async function loadRoles(
@@ -90,8 +145,11 @@ export async function loadRoles(
       });
       continue;
     }
+    const builtin = dir.startsWith(builtinRolesDir + sep);
     try {
-      const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: RoleDefinition };
+      const module = moduleOf(dir, file, builtin);
+      await loadTypeScript(module);
+      const mod = (await import(pathToFileURL(resolve(module)).href)) as { default?: RoleDefinition };
       const def = mod.default;
       if (!def || typeof def.steps !== 'function' || typeof def.name !== 'string') {
         problems.push({
@@ -101,9 +159,11 @@ export async function loadRoles(
         });
         continue;
       }
-      roles.set(name, { def, dir, file, builtin: dir.startsWith(builtinRolesDir) });
+      roles.set(name, { def, dir, file, builtin });
     } catch (err) {
-      problems.push({ location: { file }, message: `role '${name}' failed to load: ${(err as Error).message}`, fix: 'fix the error in the role module' });
+      const pkg = missingPackage(err);
+      if (pkg) problems.push(missingPackageProblem(name, file, pkg));
+      else problems.push({ location: { file }, message: `role '${name}' failed to load: ${(err as Error).message}`, fix: 'fix the error in the role module' });
     }
   }
   return { roles, problems };

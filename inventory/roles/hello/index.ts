@@ -1,6 +1,6 @@
 // Demo role: a small daemon under the host's own init system (OpenRC or systemd),
 // a config file that restarts it through a handler, and a wait for its port.
-import { defineRole, packages, directory, file, service, restartService, daemonReload, wait } from '../../../src/index.ts';
+import { defineRole, packages, directory, file, service, restartService, daemonReload, wait } from 'cairn-provision';
 
 export default defineRole({
   name: 'hello',

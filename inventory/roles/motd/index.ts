@@ -1,5 +1,5 @@
 // Demo role: a file rendered from a template.
-import { defineRole, file } from '../../../src/index.ts';
+import { defineRole, file } from 'cairn-provision';
 
 export default defineRole({
   name: 'motd',

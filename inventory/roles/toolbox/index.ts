@@ -1,5 +1,5 @@
 // Demo role: packages per OS family, from the host's package manager.
-import { defineRole, packages } from '../../../src/index.ts';
+import { defineRole, packages } from 'cairn-provision';
 
 export default defineRole({
   name: 'toolbox',

@@ -1,5 +1,5 @@
 // Demo role: a sysctl, persisted and live.
-import { defineRole, sysctl } from '../../../src/index.ts';
+import { defineRole, sysctl } from 'cairn-provision';
 
 export default defineRole({
   name: 'tuning',

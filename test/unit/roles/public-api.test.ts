@@ -1,6 +1,6 @@
 /**
  * The built-in roles are written as a user writes a role: every import comes
- * from the public API ('cairn', src/index.ts), from node: builtins, or from a
+ * from the public API ('cairn-provision', src/index.ts), from node: builtins, or from a
  * file of the same role folder. A deep import (../../src/...) or one into
  * another role fails here.
  */
@@ -27,12 +27,12 @@ function specifiers(file: string): string[] {
 
 /** Why a specifier of `file` is not allowed, or undefined. */
 function refusal(file: string, spec: string): string | undefined {
-  if (spec === 'cairn' || spec.startsWith('node:')) return undefined;
-  if (!spec.startsWith('.')) return `'${spec}': import from 'cairn' (or a node: builtin)`;
+  if (spec === 'cairn-provision' || spec.startsWith('node:')) return undefined;
+  if (!spec.startsWith('.')) return `'${spec}': import from 'cairn-provision' (or a node: builtin)`;
   const roleFolder = join(rolesDir, relative(rolesDir, file).split(sep)[0]!);
   const target = resolve(dirname(file), spec);
   if (target === roleFolder || target.startsWith(roleFolder + sep)) return undefined;
-  return `'${spec}' leaves the role folder: import from 'cairn'`;
+  return `'${spec}' leaves the role folder: import from 'cairn-provision'`;
 }
 
 test('every role file imports only from cairn, node: builtins or its own role folder', (t) => {
@@ -47,12 +47,12 @@ test('every role file imports only from cairn, node: builtins or its own role fo
 
 test('the check refuses deep and cross-role imports', (t) => {
   const file = join(rolesDir, 'dns', 'index.ts');
-  t.is(refusal(file, 'cairn'), undefined);
+  t.is(refusal(file, 'cairn-provision'), undefined);
   t.is(refusal(file, 'node:net'), undefined);
   t.is(refusal(file, './lookup.ts'), undefined);
   t.truthy(refusal(file, '../../src/operations/kit.ts'));
   t.truthy(refusal(file, '../base/index.ts'));
   t.truthy(refusal(file, '../dns-extra/x.ts'));
   t.truthy(refusal(file, 'yaml'));
-  t.deepEqual(specifiers(file).filter((s) => s !== 'cairn' && !s.startsWith('node:')), []);
+  t.deepEqual(specifiers(file).filter((s) => s !== 'cairn-provision' && !s.startsWith('node:')), []);
 });

@@ -55,3 +55,27 @@ test('ShellCommand cannot be constructed from outside, not even by casting the p
   t.throws(() => new Ctor('rm -rf /', 'rm -rf /'), { instanceOf: TypeError, message: /sh tag/ });
   t.throws(() => new Ctor(Symbol('ShellCommand constructor'), 'rm -rf /', 'x'), { instanceOf: TypeError });
 });
+
+type ErrorsModule = typeof import('../../../src/core/errors.ts');
+type KitModule = typeof import('../../../src/operations/kit.ts');
+
+test("errors thrown by another copy's operations are recognised: InvalidInputError, UnknownParamError", async (t) => {
+  const { InvalidInputError, isInvalidInputError } = await import('../../../src/core/errors.ts');
+  const { UnknownParamError } = await import('../../../src/operations/kit.ts');
+  const other = await copy<ErrorsModule>('../../../src/core/errors.ts');
+  t.not(other.InvalidInputError, InvalidInputError);
+  const foreign = new other.InvalidInputError([{ location: { file: 'roles/x/index.ts' }, message: 'bad' }]);
+  t.true(foreign instanceof InvalidInputError);
+  t.true(isInvalidInputError(foreign));
+  t.true(new InvalidInputError([]) instanceof other.InvalidInputError);
+  t.false(new Error('x') instanceof InvalidInputError);
+  t.false(new UnknownParamError('x') instanceof InvalidInputError);
+  t.false({ problems: [] } instanceof InvalidInputError, 'a look-alike without the brand');
+
+  const otherKit = await copy<KitModule>('../../../src/operations/kit.ts');
+  t.not(otherKit.UnknownParamError, UnknownParamError);
+  const err = t.throws(() => otherKit.rejectUnknownParams('file', 'x', { id: 'x', colour: 'red' }, ['id']));
+  t.true(err instanceof UnknownParamError, 'the engine tells an unknown param of a role built with a project copy');
+  t.false(err instanceof InvalidInputError);
+  t.false(new Error('x') instanceof UnknownParamError);
+});
