@@ -7,8 +7,8 @@
 import test from 'ava';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { claimHosts, type Claim } from '../helpers/claim.ts';
-import { fleetInventory } from '../helpers/inventory.ts';
+import { claimHosts, type Claim } from '../../helpers/claim.ts';
+import { fleetInventory } from '../../helpers/inventory.ts';
 import { sshRun } from '../../bed/fleet.ts';
 import { hostsOf, installGlobal, installProject, packedTarball, run, scratch, TOKEN, writeGreetingRole } from './project.ts';
 
