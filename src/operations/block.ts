@@ -1,6 +1,6 @@
 import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import type { Operation, Plan } from './operation.ts';
-import { checkAbsPath, checkAttributes, checkBoolean } from './path-params.ts';
+import { checkAbsPath, checkAttributes, checkBoolean, checkState } from './path-params.ts';
 import { holdsSecret } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
 import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
@@ -54,10 +54,7 @@ export function block(params: BlockParams): Operation {
   const id = checkId(KIND, params.id);
   rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
-  const state = params.state ?? 'present';
-  if (state !== 'present' && state !== 'absent') {
-    throw paramError(KIND, id, 'state', `must be present or absent, got ${JSON.stringify(state)}`, 'write state: present or state: absent');
-  }
+  const state = checkState(KIND, id, params.state ?? 'present');
   const text = params.block ?? '';
   if (typeof text !== 'string') throw paramError(KIND, id, 'block', `must be text, got ${typeof text}`, 'give the lines of the block as one string');
   rejectCoercedSecret(KIND, id, 'block', text);

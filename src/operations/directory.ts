@@ -1,7 +1,7 @@
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
-import { checkAbsPath, checkAttributes } from './path-params.ts';
+import { checkAbsPath, checkAttributes, checkState } from './path-params.ts';
 import { attributeDrift, fixAttributes } from './attributes.ts';
 import { pathOperation } from './path-operation.ts';
 import { attributesEffect, attributesPatch, PREDICTED_ABSENT } from './predict.ts';
@@ -30,10 +30,7 @@ export function directory(params: DirectoryParams): Operation {
   const id = checkId(KIND, params.id);
   rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
-  const state = params.state ?? 'present';
-  if (state !== 'present' && state !== 'absent') {
-    throw paramError(KIND, id, 'state', `must be present or absent, got ${JSON.stringify(state)}`, 'write state: present or state: absent');
-  }
+  const state = checkState(KIND, id, params.state ?? 'present');
   const want = checkAttributes(KIND, id, params);
   if (state === 'absent') {
     if (path.split('/').filter(Boolean).length < 2) {

@@ -5,7 +5,7 @@ import { sh } from '../shell/sh.ts';
 import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
-import { checkAbsPath, checkBoolean, checkAttributes } from './path-params.ts';
+import { checkAbsPath, checkBoolean, checkAttributes, checkState } from './path-params.ts';
 import { attributeDrift, fixAttributes, keepAttributes, type Attributes } from './attributes.ts';
 import { DIFF_MAX_BYTES, asText, holdsSecret, writeFileCommands } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
@@ -55,10 +55,7 @@ export function file(params: FileParams): Operation {
   const id = checkId(KIND, params.id);
   rejectUnknownParams(KIND, id, params, PARAMS);
   const path = checkAbsPath(KIND, id, 'path', params.path);
-  const state = params.state ?? 'present';
-  if (state !== 'present' && state !== 'absent') {
-    throw paramError(KIND, id, 'state', `must be present or absent, got ${JSON.stringify(state)}`, 'write state: present or state: absent');
-  }
+  const state = checkState(KIND, id, params.state ?? 'present');
   const want = checkAttributes(KIND, id, params);
   const backup = checkBoolean(KIND, id, 'backup', params.backup) ?? true;
   if (state === 'absent') {

@@ -1,7 +1,7 @@
 import { isSecret, type Secret } from '../core/secret.ts';
 import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
 import type { Operation, Plan } from './operation.ts';
-import { checkAbsPath, checkAttributes, checkBoolean } from './path-params.ts';
+import { checkAbsPath, checkAttributes, checkBoolean, checkState } from './path-params.ts';
 import { holdsSecret } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
 import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
@@ -54,10 +54,7 @@ export function line(params: LineParams): Operation {
     throw paramError(KIND, id, 'line', `must be one line of text, got ${got}`, 'give a single line without newlines, or use the file operation');
   }
   rejectCoercedSecret(KIND, id, 'line', wantedLine);
-  const state = params.state ?? 'present';
-  if (state !== 'present' && state !== 'absent') {
-    throw paramError(KIND, id, 'state', `must be present or absent, got ${JSON.stringify(state)}`, 'write state: present or state: absent');
-  }
+  const state = checkState(KIND, id, params.state ?? 'present');
   const re = checkRegexp(id, params.regexp);
   const create = checkBoolean(KIND, id, 'create', params.create) ?? false;
   const backup = checkBoolean(KIND, id, 'backup', params.backup) ?? true;

@@ -52,3 +52,12 @@ export function checkBoolean(kind: string, id: string, param: string, value: unk
   if (value === undefined || typeof value === 'boolean') return value;
   throw paramError(kind, id, param, `must be true or false, got ${JSON.stringify(value)}`, `write ${param}: true or leave it out`);
 }
+
+/** `state`: present (the default) or absent. */
+export function checkState(kind: string, id: string, value: unknown): 'present' | 'absent' {
+  const state = value;
+  if (state !== 'present' && state !== 'absent') {
+    throw paramError(kind, id, 'state', `must be present or absent, got ${JSON.stringify(state)}`, 'write state: present or state: absent');
+  }
+  return state;
+}

@@ -1,3 +1,4 @@
+import { sh } from '../../../src/shell/sh.ts';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 
@@ -49,3 +50,25 @@ export const hostile: fc.Arbitrary<string> = fc
     { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
   )
   .map((s) => s.replace(/\0/g, ''));
+
+/**
+ * The property over one connection: every payload and `runs` generated hostile values
+ * pass through `printf` unchanged (and as separate words), exit 0.
+ */
+export async function hostileRoundTrips(c: { run(cmd: ReturnType<typeof sh>): Promise<{ exitCode: number; stdout: string }> }, runs: number, is: (a: string, b: string) => void): Promise<void> {
+  for (const p of PAYLOADS) is((await c.run(sh`printf %s ${p}`)).stdout, p);
+  await fc.assert(
+    fc.asyncProperty(hostile, async (v) => {
+      const r = await c.run(sh`printf %s ${v}`);
+      return r.exitCode === 0 && r.stdout === v;
+    }),
+    { numRuns: runs },
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(hostile, { maxLength: 5 }), async (words) => {
+      const r = await c.run(sh`for w in ${words}; do printf '[%s]' "$w"; done`);
+      return r.exitCode === 0 && r.stdout === words.map((w) => `[${w}]`).join('');
+    }),
+    { numRuns: Math.ceil(runs / 3) },
+  );
+}
