@@ -30,11 +30,12 @@ import {
   readQueryOutput,
   renderResolvConf,
   resolvConf,
-  runningCurrent,
   section,
   service,
   sh,
   whenExists,
+  withoutTerminal,
+  type Facts,
   type Operation,
   type Plan,
   type VarProblem,
@@ -143,6 +144,39 @@ export function unboundConfig(vars: DnsVars, opts: { main: boolean }): string {
   ];
   if (forwarders.length) lines.push('', 'forward-zone:', '    name: "."', ...forwarders.map((f) => `    forward-addr: ${f}`));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Restart Unbound when its configuration changed since cairn last (re)started it:
+ * the hash of every config file against a stamp written after each restart. A
+ * handler would come too late (handlers run at the end of the role, after the
+ * resolv.conf switch this restart must precede).
+ */
+function restartOnChange(alpine: boolean, init: Facts['init']): Operation {
+  const stamp = `${STATE_DIR}/unbound.conf.sha256`;
+  // every file unbound reads (Debian: the main file and the conf.d drop-ins, a glob the host expands)
+  const hash = alpine
+    ? sh`cat /etc/unbound/unbound.conf 2>/dev/null | sha256sum | cut -c1-64`
+    : sh`cat /etc/unbound/unbound.conf /etc/unbound/unbound.conf.d/*.conf 2>/dev/null | sha256sum | cut -c1-64`;
+  const restart = init === 'systemd' ? sh`systemctl restart unbound` : sh`rc-service unbound restart`;
+  return {
+    kind: 'restartOnChange',
+    id: 'restart',
+    barrier: true,
+    probe: (ctx) => (ctx.bake ? undefined : probeOf(section('hash', hash), sh`if [ -f ${stamp} ]; then ${section('stamp', sh`cat ${stamp}`)}
+fi`)),
+    plan(probe, ctx): Plan {
+      if (ctx.bake) return noop('bake mode: unbound starts with the written configuration at boot');
+      const s = parseSections(probe?.stdout ?? '');
+      const now = s.get('hash')?.trim();
+      if (!now) return fail(`cannot hash the unbound configuration: ${probe?.stderr.trim() ?? 'no probe'}`);
+      if (s.get('stamp')?.trim() === now) return noop('unbound runs the current configuration');
+      return change(`restart unbound: its configuration changed${s.has('stamp') ? '' : ' (or was never applied by cairn)'}`, [
+        withoutTerminal(restart),
+        sh`mkdir -p ${STATE_DIR} && printf '%s\\n' "$(${hash})" > ${stamp}`,
+      ]);
+    },
+  };
 }
 
 /** `unbound-checkconf` on the whole configuration (every drop-in together), before any (re)start. */
@@ -267,18 +301,7 @@ export default defineRole({
       checkedFile({ id: 'config', path: configPath, mode: '0644', content: unboundConfig(v, { main: alpine }), validate: (tmp) => sh`unbound-checkconf ${tmp}` }),
       checkconf(),
       service({ id: 'service', name: 'unbound', enabled: true, state: 'started' }),
-      // the running unbound must be the configured one before the checks and the switch
-      // below use it: restarted right here (a handler would run after the switch) when it
-      // started before its configuration last changed (written above, or behind cairn's back)
-      runningCurrent({
-        id: 'restart',
-        name: 'unbound',
-        // every file unbound reads (Debian: the main file and the conf.d drop-ins)
-        files: alpine ? [UNBOUND_MAIN] : [UNBOUND_MAIN, '/etc/unbound/unbound.conf.d'],
-        restart: 'direct',
-        // Alpine's init script runs unbound with start-stop-daemon; the config above names the pid file
-        ...(alpine ? { pidfile: '/run/unbound.pid' } : {}),
-      }),
+      restartOnChange(alpine, f.init),
     );
     const answering = listen.map((a) =>
       dnsCheck({ id: `answers-${a}`, server: a, port: dnsPort, name: checkName, expect: checkAddress, waitSeconds: 20, onlyIf: '/usr/sbin/unbound', label: 'unbound' }),
