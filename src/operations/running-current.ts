@@ -240,6 +240,9 @@ fi`;
  * so the probe sees its new time; the restart it notifies already is the one this
  * step notifies (handlers run once). In check, a file an earlier step would write
  * (`paths`) counts as changed now. Bake mode: nothing (nothing runs).
+ *
+ * @example
+ * runningCurrent({ id: 'app-current', name: 'app', files: ['/usr/local/bin/app', '/etc/app.conf'], restart: 'handler', notify: ['restart app'] })
  */
 export function runningCurrent(params: RunningCurrentParams): Operation {
   const { id, scanDir, drivers } = checkTarget(KIND, params, PARAMS);
