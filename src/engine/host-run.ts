@@ -155,7 +155,7 @@ class HostRunner {
       const parts = b.parse(res.stdout);
       chunk.forEach(({ step, cmd }, i) => {
         const part = parts[i];
-        if (!part) throw new Error(`probe output of ${step.role.def.name}/${step.op.id} is missing from the batch (output cut short?)`);
+        if (!part) throw new Error(`probe output of ${stepPath(step)} is missing from the batch (output cut short?)`);
         // one round trip carried every probe of the chunk: each has its duration
         out.set(step, { command: cmd.display, durationMs: res.durationMs, ...part });
       });
@@ -266,7 +266,7 @@ class HostRunner {
 
   changed(step: Step, plan: ChangePlan): void {
     if (this.opts.mode === 'apply') this.dirty = true;
-    if (this.opts.mode === 'check') this.ledger.record(`${step.role.def.name}/${step.op.id}`, plan.effects ?? []);
+    if (this.opts.mode === 'check') this.ledger.record(stepPath(step), plan.effects ?? []);
     this.record(step, {
       status: 'changed',
       reason: plan.reason,
@@ -362,7 +362,7 @@ class HostRunner {
         for (const n of step.op.notify ?? []) notified.add(n);
       } else {
         queue.push({ step, plan: this.withNotes(step, plan) });
-        this.ledger.record(`${step.role.def.name}/${step.op.id}`, plan.effects ?? []);
+        this.ledger.record(stepPath(step), plan.effects ?? []);
         for (const n of step.op.notify ?? []) notified.add(n);
       }
     }

@@ -1,3 +1,4 @@
+import { readFailure } from './read-failure.ts';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -20,8 +21,7 @@ export function loadVarsFile(path: string, env: NodeJS.ProcessEnv = process.env)
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    const reason = readFailure(err);
     throw new InvalidInputError([{ location: { file }, message: `cannot read the vars file of -e @${path}: ${reason}`, fix: 'pass the path of a YAML or JSON file: -e @vars.yml' }]);
   }
   const lineCounter = new LineCounter();

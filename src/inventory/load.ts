@@ -1,3 +1,4 @@
+import { readFailure } from './read-failure.ts';
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { InvalidInputError, type InputProblem } from '../core/errors.ts';
@@ -37,8 +38,7 @@ export function loadInventory(file: string, opts: LoadInventoryOptions = {}): In
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    const reason = readFailure(err);
     throw new InvalidInputError([
       { location: { file }, message: `cannot read the inventory: ${reason}`, fix: 'pass the path of an inventory file with -i: cairn YAML, or an Ansible INI or YAML inventory (its host_vars/ and group_vars/ are read from beside it)' },
     ]);

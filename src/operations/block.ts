@@ -3,11 +3,9 @@ import type { Operation, Plan } from './operation.ts';
 import { checkAbsPath, checkAttributes, checkBoolean, checkState } from './path-params.ts';
 import { holdsSecret } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
-import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
+import { TEXT_PROBE, currentText, isPlan, rewrite, type TextEditParams } from './text-edit.ts';
 
-export interface BlockParams {
-  readonly id: string;
-  readonly path: string;
+export interface BlockParams extends TextEditParams {
   /** The lines between the markers. Empty (or state: absent): the block is removed. */
   readonly block?: string;
   /** present (default) or absent: the block with its markers is removed. */
@@ -27,13 +25,6 @@ export interface BlockParams {
   readonly insertBefore?: string | RegExp;
   /** Create the file (with just the block) when it does not exist (default false: fail). */
   readonly create?: boolean;
-  readonly mode?: string;
-  readonly owner?: string | number;
-  readonly group?: string | number;
-  /** Keep the replaced file as `<path>.cairn-bak.<epoch>` (default true). */
-  readonly backup?: boolean;
-  readonly secret?: boolean;
-  readonly notify?: readonly string[];
 }
 
 const PARAMS = paramNames<BlockParams>({ id: true, path: true, block: true, state: true, marker: true, markerBegin: true, markerEnd: true, insertAfter: true, insertBefore: true, create: true, mode: true, owner: true, group: true, backup: true, secret: true, notify: true });

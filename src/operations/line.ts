@@ -4,11 +4,9 @@ import type { Operation, Plan } from './operation.ts';
 import { checkAbsPath, checkAttributes, checkBoolean, checkState } from './path-params.ts';
 import { holdsSecret } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
-import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
+import { TEXT_PROBE, currentText, isPlan, rewrite, type TextEditParams } from './text-edit.ts';
 
-export interface LineParams {
-  readonly id: string;
-  readonly path: string;
+export interface LineParams extends TextEditParams {
   /**
    * The whole line (no newline). A Secret (or secretText`pw=${secret}`) is written
    * unmasked and never shown. Text holding the mask alone ('pw=' + secret) is refused.
@@ -23,15 +21,6 @@ export interface LineParams {
   readonly state?: 'present' | 'absent';
   /** Create the file (with just the line) when it does not exist (default false: fail). */
   readonly create?: boolean;
-  /** Attributes of the file (a created one gets 0644 unless mode is given). */
-  readonly mode?: string;
-  readonly owner?: string | number;
-  readonly group?: string | number;
-  /** Keep the replaced file as `<path>.cairn-bak.<epoch>` (default true). */
-  readonly backup?: boolean;
-  /** Never show the file's content (diff hidden). Implied when the new content holds secret text. */
-  readonly secret?: boolean;
-  readonly notify?: readonly string[];
 }
 
 const KIND = 'line';

@@ -3,11 +3,9 @@ import type { Operation, Plan } from './operation.ts';
 import { checkAbsPath, checkAttributes, checkBoolean } from './path-params.ts';
 import { holdsSecret } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
-import { TEXT_PROBE, currentText, isPlan, rewrite } from './text-edit.ts';
+import { TEXT_PROBE, currentText, isPlan, rewrite, type TextEditParams } from './text-edit.ts';
 
-export interface ReplaceParams {
-  readonly id: string;
-  readonly path: string;
+export interface ReplaceParams extends TextEditParams {
   /**
    * Every match of it in the whole file is replaced. A string is compiled with the
    * `m` flag (`^`/`$` match at each line, as in Ansible's replace); a RegExp keeps its
@@ -19,14 +17,6 @@ export interface ReplaceParams {
    * `$&` (JavaScript) insert groups; `\\` and `$$` are a literal `\` and `$`. Default ''.
    */
   readonly replace?: string;
-  readonly mode?: string;
-  readonly owner?: string | number;
-  readonly group?: string | number;
-  /** Keep the replaced file as `<path>.cairn-bak.<epoch>` (default true). */
-  readonly backup?: boolean;
-  /** Never show the file's content (diff hidden). */
-  readonly secret?: boolean;
-  readonly notify?: readonly string[];
 }
 
 const PARAMS = paramNames<ReplaceParams>({ id: true, path: true, regexp: true, replace: true, mode: true, owner: true, group: true, backup: true, secret: true, notify: true });

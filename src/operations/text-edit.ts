@@ -13,6 +13,21 @@ import { attributesEffect, predictFile } from './predict.ts';
  * so later steps of the run on the same file build on it.
  */
 
+/** The params every text edit (line, replace, block) takes besides its own. */
+export interface TextEditParams {
+  readonly id: string;
+  readonly path: string;
+  /** Attributes of the file (a created one gets 0644 unless mode is given). */
+  readonly mode?: string;
+  readonly owner?: string | number;
+  readonly group?: string | number;
+  /** Keep the replaced file as `<path>.cairn-bak.<epoch>` (default true). */
+  readonly backup?: boolean;
+  /** Never show the file's content (diff hidden). Implied when the new content holds secret text. */
+  readonly secret?: boolean;
+  readonly notify?: readonly string[];
+}
+
 /** Files larger than this are not edited (the whole content travels in the probe). */
 export const TEXT_MAX_BYTES = 1024 * 1024;
 

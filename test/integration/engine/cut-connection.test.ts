@@ -8,7 +8,7 @@ import test from 'ava';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { claimHosts, type Claim } from '../../helpers/claim.ts';
@@ -64,9 +64,6 @@ function throughProxies(file: string, ports: Map<string, number>): string {
   const out = join(dirname(file), `through-proxy-${Math.random().toString(36).slice(2)}.yml`);
   writeFileSync(out, stringify(doc));
   return out;
-}
-function dirname(p: string): string {
-  return p.slice(0, p.lastIndexOf('/'));
 }
 
 let claim: Claim;
