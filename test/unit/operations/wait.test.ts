@@ -86,8 +86,12 @@ function serve(create: string): { port: number; stop: () => void } {
     port,
     stop: () => {
       child.kill('SIGKILL');
-      // wait until the port is really closed
-      while (spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { shell: false }).status === 0 && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+      // wait until the port is really closed: a deadline of its own (a slow start under a
+      // loaded CI must not leave a killed-but-still-listening server to the next assertion)
+      const until = Date.now() + 10_000;
+      const open = () => spawnSync('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { shell: false }).status === 0;
+      while (open() && Date.now() < until) spawnSync('sleep', ['0.05']);
+      if (open()) throw new Error(`test server on port ${port} still answers 10 s after SIGKILL`);
     },
   };
 }
