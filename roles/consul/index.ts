@@ -58,10 +58,10 @@ const DEFAULTS = {
   consul_allow_quorum_loss: false,
   /**
    * Gate every server restart on autopilot health (refuse when the cluster is degraded).
-   * Off by default for now: on a cluster's first bring-up a server restarted right after
-   * it was started waits for servers the rollout has not reached yet (see the docs).
+   * A server started from stopped in this run is not restarted at all (the service step
+   * satisfies the restart), so a cluster's first bring-up never reaches the gate.
    */
-  consul_quorum_gate: false,
+  consul_quorum_gate: true,
 };
 
 /**
@@ -127,7 +127,7 @@ export default defineRole<ConsulVars>({
         if (typeof vars[k] !== 'string') problems.push({ location: ctx.locate(host, k), message: `${k} must be an address, got ${JSON.stringify(vars[k])}`, fix: `e.g. ${k}: ${DEFAULTS[k]}` });
       }
       if (typeof vars.consul_quorum_gate !== 'boolean') {
-        problems.push({ location: ctx.locate(host, 'consul_quorum_gate'), message: `consul_quorum_gate must be true or false, got ${JSON.stringify(vars.consul_quorum_gate)}`, fix: 'consul_quorum_gate: true gates server restarts on autopilot health' });
+        problems.push({ location: ctx.locate(host, 'consul_quorum_gate'), message: `consul_quorum_gate must be true or false, got ${JSON.stringify(vars.consul_quorum_gate)}`, fix: 'consul_quorum_gate: true (the default) gates server restarts on autopilot health' });
       }
       if (typeof vars.consul_allow_quorum_loss !== 'boolean') {
         problems.push({ location: ctx.locate(host, 'consul_allow_quorum_loss'), message: `consul_allow_quorum_loss must be true or false, got ${JSON.stringify(vars.consul_allow_quorum_loss)}`, fix: 'consul_allow_quorum_loss: true (or --allow-quorum-loss) restarts a server of a degraded cluster' });
@@ -217,7 +217,7 @@ function service(ctx: Ctx, c: ReturnType<typeof compute>) {
       // like nomad: the kernel's OOM killer spares a server (systemd; OpenRC and s6 have no such knob here)
       ...(c.server ? { oomScoreAdjust: -1000 } : {}),
     },
-    { beforeRestart: c.server ? [...(v.consul_quorum_gate === true ? [gate] : []), before] : [], afterRestart: after },
+    { beforeRestart: c.server ? [...(v.consul_quorum_gate !== false ? [gate] : []), before] : [], afterRestart: after },
   );
 }
 

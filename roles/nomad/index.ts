@@ -58,8 +58,8 @@ const DEFAULTS = {
   allow_even_servers: false,
   /** Restart a server even when autopilot says the cluster is degraded (the CLI's --allow-quorum-loss sets it). */
   nomad_allow_quorum_loss: false,
-  /** Gate every server restart on autopilot health; off by default for now (see consul_quorum_gate). */
-  nomad_quorum_gate: false,
+  /** Gate every server restart on autopilot health (as consul_quorum_gate). */
+  nomad_quorum_gate: true,
   /** Drain a client that runs allocations before its agent restarts, make it eligible again after. */
   nomad_drain_before_restart: true,
   /** How long a drain may migrate allocations before Nomad force-stops them (Go duration). */
@@ -241,7 +241,7 @@ function service(ctx: Ctx, c: Computed) {
       // the agent reads every file of its config dir
       configFiles: [`${v.nomad_config_dir}/nomad.hcl`, v.nomad_config_dir],
     },
-    { beforeRestart: [...(server ? [...(v.nomad_quorum_gate === true ? [gate] : []), before] : []), ...(client ? [drain.drain] : [])], afterRestart: after },
+    { beforeRestart: [...(server ? [...(v.nomad_quorum_gate !== false ? [gate] : []), before] : []), ...(client ? [drain.drain] : [])], afterRestart: after },
   );
 }
 

@@ -359,9 +359,10 @@ class HostRunner {
         this.#stopped = true;
       } else if (this.opts.mode === 'check') {
         this.changed(step, plan);
+        for (const n of plan.satisfies ?? []) notified.delete(n);
         for (const n of step.op.notify ?? []) notified.add(n);
       } else {
-        queue.push({ step, plan: this.withNotes(step, plan) });
+        queue.push({ step, plan: this.withNotes(step, this.satisfying(step, plan, notified)) });
         this.ledger.record(stepPath(step), plan.effects ?? []);
         for (const n of step.op.notify ?? []) notified.add(n);
       }
@@ -369,6 +370,26 @@ class HostRunner {
     if (queue.length > 0 && !this.#stopped) await this.flush(queue);
     else for (const q of queue) this.record(q.step, { status: 'skipped', reason: NOT_RUN_AFTER_FAILURE });
     return notified;
+  }
+
+  /**
+   * A change that leaves handlers nothing to do (a service started from stopped):
+   * they leave this run, and their notes (this run's and earlier runs') are removed
+   * in the change's own command, after it.
+   */
+  satisfying(step: Step, plan: ChangePlan, notified: Set<string>): ChangePlan {
+    const role = step.role.def.name;
+    const names = (plan.satisfies ?? []).filter((n) => notified.has(n));
+    if (names.length === 0) return plan;
+    for (const n of names) notified.delete(n);
+    const done = [...this.pending, ...this.#noted].filter((p) => p.role === role && names.includes(p.handler));
+    this.pending = this.pending.filter((p) => !done.includes(p));
+    for (const p of done) {
+      const i = this.#noted.indexOf(p);
+      if (i >= 0) this.#noted.splice(i, 1);
+    }
+    const reason = `${plan.reason} (${names.map((n) => `'${n}'`).join(', ')} not needed: it starts with what the steps before wrote)`;
+    return { ...plan, reason, commands: done.length > 0 && !this.opts.bake ? [...plan.commands, clearNotes(done)] : plan.commands };
   }
 
   /** A notifying change also notes, on the host and in the same command, the handlers it notifies. */

@@ -38,6 +38,14 @@ export interface ChangePlan {
    * the engine then re-probes, after applying, only the later steps reading it.
    */
   readonly effects?: readonly PathEffect[];
+  /**
+   * Handlers this change leaves nothing to do: notified earlier in the run (or pending
+   * from an earlier one), they are dropped and their notes on the host removed in the
+   * same command, after the change. A service started from stopped reads the config the
+   * notifying steps wrote, so its restart handler (with its quorum gate and drain) has
+   * no process to restart.
+   */
+  readonly satisfies?: readonly string[];
 }
 
 /**

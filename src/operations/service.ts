@@ -32,11 +32,17 @@ export interface ServiceParams extends ServiceTarget {
   readonly enabled: boolean;
   /** Running now (ignored in bake mode: services are never started there). */
   readonly state: 'started' | 'stopped';
+  /**
+   * Handlers a start of this (stopped) service makes unnecessary, e.g. its restart
+   * handler: the process it starts reads the files written before it. Ignored when the
+   * service is running already (its restart stays due) or only enabled.
+   */
+  readonly satisfies?: readonly string[];
 }
 
 const PATH = /^\/[A-Za-z0-9_.\/+@-]+$/;
 export const TARGET_PARAMS = paramNames<ServiceTarget>({ id: true, name: true, supervisor: true, runlevel: true, scanDir: true, serviceDir: true, notify: true });
-const SERVICE_PARAMS = paramNames<ServiceParams>({ id: true, name: true, supervisor: true, runlevel: true, scanDir: true, serviceDir: true, notify: true, enabled: true, state: true });
+const SERVICE_PARAMS = paramNames<ServiceParams>({ id: true, name: true, supervisor: true, runlevel: true, scanDir: true, serviceDir: true, notify: true, enabled: true, state: true, satisfies: true });
 
 /** Checks a target's params; `drivers` picks the supervisor and its driver for a host's facts. */
 export function checkTarget(kind: string, p: ServiceTarget, allowed: readonly string[]): { id: string; scanDir: string; drivers: (facts: Facts) => { supervisor: Supervisor; driver: ServiceDriver } | { error: string } } {
@@ -69,10 +75,13 @@ export function checkTarget(kind: string, p: ServiceTarget, allowed: readonly st
   };
 }
 
-function toPlan(label: string, o: Outcome): Plan {
+function toPlan(label: string, o: Outcome, satisfies: readonly string[] = []): Plan {
   if ('fail' in o) return fail(o.fail);
   if (o.cmds.length === 0) return noop(`${label}: ${o.done.join(', ')}`);
-  return change(`${label}: ${o.what.join(', ')}`, o.cmds);
+  const plan = change(`${label}: ${o.what.join(', ')}`, o.cmds);
+  // every driver says 'start…' when its commands start a process that was not running
+  const starts = o.what.some((w) => w.startsWith('start'));
+  return starts && satisfies.length > 0 ? { ...plan, satisfies } : plan;
 }
 
 /**
@@ -89,6 +98,10 @@ export function service(params: ServiceParams): Operation {
   if (params.state !== 'started' && params.state !== 'stopped') {
     throw paramError(KIND, id, 'state', `must be 'started' or 'stopped', got ${JSON.stringify(params.state)}`, "state: 'started' runs it now");
   }
+  const satisfies = params.satisfies ?? [];
+  if (!Array.isArray(satisfies) || satisfies.some((n) => typeof n !== 'string' || n === '')) {
+    throw paramError(KIND, id, 'satisfies', `must be a list of handler names, got ${JSON.stringify(params.satisfies)}`, "e.g. satisfies: ['restart nomad']");
+  }
   const want = { enabled: params.enabled, state: params.state };
   return {
     kind: KIND,
@@ -103,7 +116,7 @@ export function service(params: ServiceParams): Operation {
       const d = drivers(ctx.facts);
       if ('error' in d) return fail(d.error);
       if (!probe) return fail(`service ${params.name}: no probe result`);
-      return toPlan(`${params.name} (${d.supervisor})`, d.driver.plan(parseSections(probe.stdout), want, ctx.bake, ctx.host));
+      return toPlan(`${params.name} (${d.supervisor})`, d.driver.plan(parseSections(probe.stdout), want, ctx.bake, ctx.host), satisfies);
     },
   };
 }

@@ -100,7 +100,8 @@ export function supervisedService(ctx: RoleContext, desc: ServiceDescription, op
     steps.push(command({ id: `${p}-s6-no-lock-fd`, run: sh`rm -f ${`${sup.serviceDir}/lock-fd`}`, unless: sh`[ ! -e ${`${sup.serviceDir}/lock-fd`} ]`, notify: [restart] }));
   }
   const target = serviceTarget(d.name, sup);
-  steps.push(service({ id: p, ...target, enabled: true, state: 'started' }));
+  // a service started from stopped runs the files written above: no restart left to do
+  steps.push(service({ id: p, ...target, enabled: true, state: 'started', satisfies: [restart] }));
   if (!ctx.bake) {
     // what the process runs: its binary, the config it reads, what the supervisor passes it
     const runs = [d.command, ...d.configFiles, ...files.filter((f) => f.restart).map((f) => f.path)];

@@ -4,7 +4,7 @@
 // changed=0. Real shell, local host.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,4 +82,74 @@ test.serial('the controller killed with -9 between the change and its handler: t
   t.is(next.code, 0, next.stdout + next.stderr);
   t.is(restarts(out), 'v1\n', 'the restart was not lost');
   t.is(jsonOf(await cairn(['apply', '-i', inv, '--json'], env)).hosts.me!.changed, 0);
+});
+
+/**
+ * conf (notifies 'restart svc'), a user-written start step that satisfies the restart
+ * when it starts the "service" (a file recording the config it started with), then a
+ * gate failing until `ok` exists.
+ */
+function setupStart(): { inv: string; out: string; env: Record<string, string> } {
+  const s = setup();
+  const out = s.out;
+  writeFileSync(
+    join(out, '..', 'roles', 'svc', 'index.ts'),
+    `import { defineRole, file, command, sh } from ${JSON.stringify(srcIndex)};
+const out = ${JSON.stringify(out)};
+const start = {
+  kind: 'start', id: 'start',
+  probe: () => sh\`if [ -e \${out + '/running'} ]; then echo up; else echo down; fi\`,
+  plan: (p) => p.stdout.trim() === 'up'
+    ? { kind: 'noop', reason: 'running' }
+    : { kind: 'change', reason: 'start svc', commands: [sh\`cat \${out + '/svc.conf'} > \${out + '/running'}\`], satisfies: ['restart svc'] },
+};
+export default defineRole({
+  name: 'svc',
+  defaults: { svc_conf: 'v1' },
+  steps: (ctx) => [
+    file({ id: 'conf', path: out + '/svc.conf', content: String(ctx.vars.svc_conf) + '\\n', notify: ['restart svc'] }),
+    start,
+    command({ id: 'gate', run: sh\`test -e \${out + '/ok'} && touch \${out + '/gate-done'}\`, creates: out + '/gate-done' }),
+  ],
+  handlers: () => ({ 'restart svc': [command({ id: 'restart', run: sh\`cat \${out + '/svc.conf'} > \${out + '/running'} && cat \${out + '/svc.conf'} >> \${out + '/restarts.log'}\`, notIdempotent: true })] }),
+});
+`,
+  );
+  return s;
+}
+
+test.serial('a step that starts the stopped service satisfies its restart: no restart, no note left; a config change while it runs restarts it', async (t) => {
+  const { inv, out, env } = setupStart();
+  writeFileSync(join(out, 'ok'), '');
+  const first = await cairn(['apply', '-i', inv, '--json'], env);
+  t.is(first.code, 0, first.stdout + first.stderr);
+  t.is(readFileSync(join(out, 'running'), 'utf8'), 'v1\n', 'started with the config written before it');
+  t.is(restarts(out), '', 'no restart after a fresh start');
+  t.regex(jsonOf(first).hosts.me!.ops.find((o) => o.id === 'start')?.reason ?? '', /'restart svc' not needed/);
+  t.is((await cairn(['check', '-i', inv], env)).code, 0, 'no pending note left behind');
+
+  // running: a config change restarts it
+  const v2 = inv.replace(/inventory\.yml$/, 'v2.yml');
+  writeFileSync(v2, readFileSync(inv, 'utf8').replace('roles: [svc] }', 'roles: [svc], vars: { svc_conf: v2 } }'));
+  const changed = await cairn(['apply', '-i', v2, '--json'], env);
+  t.is(changed.code, 0, changed.stdout + changed.stderr);
+  t.is(restarts(out), 'v2\n');
+  t.is(readFileSync(join(out, 'running'), 'utf8'), 'v2\n');
+});
+
+test.serial('a restart pending from a failed run is satisfied by a start of the stopped service in the next run (note removed)', async (t) => {
+  const { inv, out, env } = setupStart();
+  writeFileSync(join(out, 'running'), 'v0\n'); // running with an old config
+  const failed = await cairn(['apply', '-i', inv, '--json'], env);
+  t.is(failed.code, 1, 'the gate fails: the restart stays pending');
+  t.is((await cairn(['check', '-i', inv], env)).code, 2);
+  // the service stops meanwhile (a reboot, say); the next apply starts it with v1
+  rmSync(join(out, 'running'));
+  writeFileSync(join(out, 'ok'), '');
+  const next = await cairn(['apply', '-i', inv, '--json'], env);
+  t.is(next.code, 0, next.stdout + next.stderr);
+  t.is(readFileSync(join(out, 'running'), 'utf8'), 'v1\n');
+  t.is(restarts(out), '', 'started, not restarted');
+  const check = await cairn(['check', '-i', inv, '--json'], env);
+  t.is(check.code, 0, JSON.stringify(jsonOf(check).hosts.me!.ops.filter((o) => o.status !== 'ok')));
 });

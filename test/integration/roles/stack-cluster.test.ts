@@ -184,7 +184,7 @@ test.serial('one server down: a config change restarts no server (exit 1 naming 
   t.truthy((await get(s1, 8500, '/v1/status/leader')) as string, 'the two others keep a leader (majority)');
   t.is(((await get(s1, 8500, '/v1/status/peers')) as string[]).length, 3, 'peers: the raft configuration, not the live servers');
 
-  const changed = writeInventory({ consul_log_level: 'TRACE', consul_quorum_gate: true });
+  const changed = writeInventory({ consul_log_level: 'TRACE' });
   const pidOf = async (h: BedHost) => (await sshRun(h, 'pgrep -x consul')).stdout.trim();
   const pids = await Promise.all([s1, s3].map(pidOf));
   const r = await cairn(['apply', '-i', changed, '--json', '--limit', `${s1.name},${s3.name}`]);

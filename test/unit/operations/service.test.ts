@@ -261,3 +261,18 @@ true || ${section('c', sh`echo three`)}`;
     t.is(r.stdout, '');
   });
 }
+
+test('service satisfies: only a start of a stopped service carries the handlers it makes unnecessary', (t) => {
+  const p = sv({ satisfies: ['restart nomad'] });
+  const of = (probe: Record<string, string>, f = alpine) => planCase(service(p), { title: '', params: p, probe, facts: f, expect: { kind: 'change' } });
+  const start = of({ script: 'yes', enabled: 'yes', ...stopped });
+  t.deepEqual(start.kind === 'change' ? start.satisfies : 'not a change', ['restart nomad']);
+  const enableOnly = of({ script: 'yes', ...started });
+  t.is(enableOnly.kind === 'change' ? enableOnly.satisfies : 'not a change', undefined, 'running: the restart stays due');
+  t.is(of({ script: 'yes', enabled: 'yes', ...started }).kind, 'noop');
+  const systemd = of({ active: 'inactive', enabled: 'enabled' }, debian);
+  t.deepEqual(systemd.kind === 'change' ? systemd.satisfies : 'not a change', ['restart nomad']);
+  const s6 = planCase(service({ ...p, supervisor: 's6' }), { title: '', params: p, probe: { servicedir: 'yes', link: '/etc/s6/sv/nomad', svstat: 'down (exitcode 0) 3 seconds' }, expect: { kind: 'change' } });
+  t.deepEqual(s6.kind === 'change' ? s6.satisfies : 'not a change', ['restart nomad']);
+  t.throws(() => service(sv({ satisfies: 'restart nomad' as unknown as string[] })), { message: /satisfies.*must be a list of handler names/ });
+});

@@ -118,15 +118,15 @@ test('a bad secret key is refused without showing it', async (t) => {
 test('handlers: servers observe the leader, restart, wait for the API and the cluster; serial only for servers', async (t) => {
   const r = await role('consul');
   const inv = inventory(INV(['s1', 's2', 's3']));
-  const h = r.def.handlers!(ctxFor(r, inv, 's1', FACTS.alpine, { extra: { consul_quorum_gate: true } }));
+  const h = r.def.handlers!(ctxFor(r, inv, 's1', FACTS.alpine));
   t.deepEqual(h['restart consul']!.map((o) => o.id), ['quorum-before-restart', 'leader-before-restart', 'service-restart', 'wait-api-after-restart', 'wait-cluster-after-restart']);
-  // the gate is opt-in (consul_quorum_gate) for now
-  const ungated = r.def.handlers!(ctxFor(r, inv, 's1', FACTS.alpine));
+  // the gate is on by default; consul_quorum_gate: false leaves it out
+  const ungated = r.def.handlers!(ctxFor(r, inv, 's1', FACTS.alpine, { extra: { consul_quorum_gate: false } }));
   t.deepEqual(ungated['restart consul']!.map((o) => o.id), ['leader-before-restart', 'service-restart', 'wait-api-after-restart', 'wait-cluster-after-restart']);
   t.true(h['restart consul']!.slice(3).every((o) => o.barrier === true));
   t.regex(h['restart consul']![4]!.probe({ host: 's1', facts: FACTS.alpine, bake: false })!.text, /\/v1\/operator\/autopilot\/health/, 'after the restart: wait for Healthy too');
   // a single server is not gated: it has no quorum to keep
-  const solo = r.def.handlers!(ctxFor(r, inventory(INV(['s1'])), 's1', FACTS.alpine, { extra: { consul_quorum_gate: true } }))['restart consul']![0]!;
+  const solo = r.def.handlers!(ctxFor(r, inventory(INV(['s1'])), 's1', FACTS.alpine))['restart consul']![0]!;
   t.is(solo.probe({ host: 's1', facts: FACTS.alpine, bake: false }), undefined);
   t.like(solo.plan(undefined, { host: 's1', facts: FACTS.alpine, bake: false }), { kind: 'noop' });
   const hc = r.def.handlers!(ctxFor(r, inv, 'c1', FACTS.alpine));

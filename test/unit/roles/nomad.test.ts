@@ -101,16 +101,16 @@ test('two Nomad servers -> refused with the location and the fix; four per regio
 test('handlers and waits: servers wait for leader + peers after a restart; a forming multi-server cluster waits for the API only', async (t) => {
   const r = await role('nomad');
   const inv = inventory(INV);
-  const h = r.def.handlers!(ctxFor(r, inv, 'n1', FACTS.alpine, { extra: { nomad_client: false, nomad_quorum_gate: true } }));
+  const h = r.def.handlers!(ctxFor(r, inv, 'n1', FACTS.alpine, { extra: { nomad_client: false } }));
   t.deepEqual(h['restart nomad']!.map((o) => o.id), ['quorum-before-restart', 'leader-before-restart', 'service-restart', 'wait-ready-after-restart', 'wait-cluster-after-restart']);
-  // the gate is opt-in (nomad_quorum_gate) for now
-  const ungated = r.def.handlers!(ctxFor(r, inv, 'n1', FACTS.alpine, { extra: { nomad_client: false } }));
+  // the gate is on by default; nomad_quorum_gate: false leaves it out
+  const ungated = r.def.handlers!(ctxFor(r, inv, 'n1', FACTS.alpine, { extra: { nomad_client: false, nomad_quorum_gate: false } }));
   t.deepEqual(ungated['restart nomad']!.map((o) => o.id), ['leader-before-restart', 'service-restart', 'wait-ready-after-restart', 'wait-cluster-after-restart']);
   // a client: drained (when it runs allocations) before, eligible again after
   const hc = r.def.handlers!(ctxFor(r, inv, 'pi1', FACTS.alpine));
   t.deepEqual(hc['restart nomad']!.map((o) => o.id), ['drain-before-restart', 'service-restart', 'wait-ready-after-restart', 'eligible-after-restart']);
   // a server that is a client too: the gate first, then the drain
-  const both = r.def.handlers!(ctxFor(r, inv, 'n1', FACTS.alpine, { extra: { nomad_quorum_gate: true } }));
+  const both = r.def.handlers!(ctxFor(r, inv, 'n1', FACTS.alpine));
   t.deepEqual(both['restart nomad']!.slice(0, 3).map((o) => o.id), ['quorum-before-restart', 'leader-before-restart', 'drain-before-restart']);
   const gate = h['restart nomad']![0]!;
   t.regex(gate.probe({ host: 'n1', facts: FACTS.alpine, bake: false })!.text, /\/v1\/operator\/autopilot\/health/);
