@@ -162,6 +162,10 @@ test.serial('a config change restarts the agent through the handler (rolling: se
     vars: { nomad_log_level: 'DEBUG', supervision_services: [{ name: 'cairn-sleeper', command: '/bin/sleep', args: ['1000000'], user: 'nobody' }] },
     hostVars: (h) => ({ node_address: h.address, ...(h.kind === 'alpine-arm' ? { openrc_need_net: false } : {}), consul_datacenter: `dc-${h.name}`, nomad_region: `r-${h.name}`, ...(h.name === s6Host ? { cairn_supervisor: 's6' } : {}) }),
   });
+  // one client runs (stand-in) allocations: its restart must drain it first
+  const busy = hosts.find((x) => x.kind === 'alpine' && x.name !== s6Host) ?? hosts[0]!;
+  t.is((await sshRun(busy, 'mkdir -p /var/lib/nomad/alloc && echo 2 > /var/lib/nomad/alloc/standin-allocs')).code, 0);
+  const mark = Number((await sshRun(busy, 'wc -l < /var/log/nomad/nomad.log')).stdout.trim());
   const r = await run(['apply', '-i', changed, '--json', '--diff']);
   const j = jsonOf(r);
   t.is(r.code, 0, r.stderr);
@@ -172,7 +176,15 @@ test.serial('a config change restarts the agent through the handler (rolling: se
     t.is(by('service-restart')?.status, 'changed', `${h.name}: ${JSON.stringify(ops)}`);
     t.truthy(by('wait-cluster-after-restart'), `${h.name}: waited for the cluster`);
     t.not(by('wait-cluster-after-restart')?.status, 'failed');
+    t.is(by('drain-before-restart')?.status, h === busy ? 'changed' : 'ok', `${h.name}: drained only with allocations: ${JSON.stringify(by('drain-before-restart'))}`);
   }
+  // on the busy client: the drain completed (allocations migrated) before the agent shut down, eligible again after
+  const log = (await sshRun(busy, `tail -n +${mark + 1} /var/log/nomad/nomad.log`)).stdout.split('\n');
+  const at = (re: RegExp) => log.findIndex((l) => re.test(l));
+  t.true(at(/drained 2 allocations \(migrated\)/) >= 0, log.join('\n').slice(-3000));
+  t.true(at(/drained 2 allocations/) < at(/agent: requesting shutdown/), 'drained before the restart');
+  t.true(at(/agent: requesting shutdown/) < log.findIndex((l, i) => i > at(/agent: requesting shutdown/) && /eligibility set: .*eligibility=eligible/.test(l)), 'eligible again after the restart');
+  t.is((await sshRun(busy, 'cat /var/lib/nomad/alloc/standin-allocs')).stdout.trim(), '0');
   const again = await run(['apply', '-i', changed, '--json']);
   for (const h of hosts) t.is(jsonOf(again).hosts[h.name]?.changed, 0);
   // back to the first configuration for later tests
