@@ -153,11 +153,12 @@ test('append keeps old content, mode, adds a newline if missing, and is idempote
   const file = join(dir, 'known_hosts');
   writeFileSync(file, `old.example ssh-ed25519 ${K2}`); // no trailing newline
   chmodSync(file, 0o640);
-  const line = await appendKnownHost(file, '10.0.0.5', 2222, k1);
+  const { line, hashed } = await appendKnownHost(file, '10.0.0.5', 2222, k1);
   t.is(line, 2);
+  t.false(hashed);
   t.is(readFileSync(file, 'utf8'), `old.example ssh-ed25519 ${K2}\n[10.0.0.5]:2222 ssh-ed25519 ${K1}\n`);
   t.is(statSync(file).mode & 0o777, 0o640);
-  t.is(await appendKnownHost(file, '10.0.0.5', 2222, k1), 2, 'already there: nothing written');
+  t.is((await appendKnownHost(file, '10.0.0.5', 2222, k1)).line, 2, 'already there: nothing written');
   t.is(readFileSync(file, 'utf8').split('\n').length, 3);
   t.deepEqual(readdirSync(dir), ['known_hosts'], 'no temp files left');
 });
