@@ -114,9 +114,13 @@ function runSshG(ssh: string, args: string[]): string {
     return execFileSync(ssh, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
   } catch (err) {
     const e = err as Error & { status?: number | null; stderr?: string };
-    const stderr = (e.stderr ?? '').split('\n').filter((l) => l.trim() !== '' && !/^Pseudo-terminal will not be allocated/.test(l));
+    const stderr = (e.stderr ?? '').split(/\r?\n/).map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '' && !/^Pseudo-terminal will not be allocated/.test(l));
     const how = e.status != null ? `exit ${e.status}` : e.message;
-    throw new Error(`OpenSSH refused the ssh config: ${ssh} ${args.join(' ')} failed (${how})${stderr.length ? `: ${stderr.join('; ')}` : ''}. Fix the config file (OpenSSH would not connect either).`, { cause: err });
+    throw new Error(
+      `OpenSSH refused the ssh settings: ${ssh} ${args.join(' ')} failed (${how})${stderr.length ? `: ${stderr.join('; ')}` : ''}. ` +
+        'OpenSSH would not connect either: fix what it names (the ssh config file, or the host name, port or user in the inventory).',
+      { cause: err },
+    );
   }
 }
 
