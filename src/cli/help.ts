@@ -3,10 +3,10 @@ export const HELP_AFTER = `
 Exit codes:
   0   success; for check: no drift
   1   a host failed or was unreachable; for exec: a host's command did not exit 0
-  N   for ssh: ssh's own exit code (the remote shell's, 255 when ssh failed)
   2   check found drift (something would change)
   64  bad usage (flags, -e, an unknown tag), before any connection
   65  invalid inventory, vars, role or template, before any connection
+  N   cairn ssh: ssh's own exit code (the remote shell's; 255 when ssh itself failed)
 
 Environment:
   CI                  set: plain lines instead of the interactive progress on a TTY
