@@ -8,6 +8,8 @@ import { mask, maskDeep } from '../core/secret.ts';
 import { parseExtraVars } from '../inventory/vars.ts';
 import { addInventoryCommand } from './inventory-command.ts';
 import { addInitCommand } from './init.ts';
+import { addExecCommand } from './exec-command.ts';
+import { addSshCommand } from './ssh-command.ts';
 import { parseRolesFlag, ROLES_FLAG_HELP } from './roles-flag.ts';
 import { plainReporter } from '../report/plain.ts';
 import { listrReporter } from '../report/listr.ts';
@@ -190,6 +192,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   });
   addInventoryCommand(program, io);
   addInitCommand(program, io);
+  addExecCommand(program, io, (c) => (code = c));
+  addSshCommand(program, io, (c) => (code = c));
   program
     .command('facts')
     .description('print the facts of each host as JSON')

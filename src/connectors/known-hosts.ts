@@ -182,7 +182,7 @@ export function knownKeyTypes(known: KnownHosts, host: string, port: number): st
   return types;
 }
 
-/** One known_hosts line in OpenSSH format (plain host name). */
+/** One known_hosts line in OpenSSH format (plain host name, or hashed with `hash`). */
 export function formatKnownHostsLine(host: string, port: number, key: Buffer, options: { hash?: boolean } = {}): string {
   const type = keyTypeOf(key);
   if (!type) throw new Error('not an SSH public key blob');
@@ -229,9 +229,11 @@ async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
  * content plus the new line is written to a temp file in the same directory,
  * then renamed over it, keeping the file's mode). If the same key is already
  * recorded for the host (e.g. by a concurrent connection), nothing is written.
- * Returns the line number of the key in the file.
+ * The name is hashed (`|1|salt|hash`, as OpenSSH's HashKnownHosts) when
+ * `hash` is set or when the file already holds a hashed name, plain otherwise.
+ * Returns the line number of the key in the file, and whether it is hashed.
  */
-export async function appendKnownHost(file: string, host: string, port: number, key: Buffer): Promise<number> {
+export async function appendKnownHost(file: string, host: string, port: number, key: Buffer, options: { hash?: boolean } = {}): Promise<{ line: number; hashed: boolean }> {
   const abs = path.resolve(file);
   return withFileLock(abs, async () => {
     let old = '';
@@ -243,10 +245,12 @@ export async function appendKnownHost(file: string, host: string, port: number, 
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await fsp.mkdir(path.dirname(abs), { recursive: true, mode: 0o700 });
     }
-    const existing = checkHostKey(parseKnownHosts(old, abs), host, port, key);
-    if (existing.status === 'known') return existing.entry.line;
+    const parsed = parseKnownHosts(old, abs);
+    const existing = checkHostKey(parsed, host, port, key);
+    if (existing.status === 'known') return { line: existing.entry.line, hashed: existing.entry.names.kind === 'hashed' };
+    const hashed = !!options.hash || parsed.entries.some((e) => e.names.kind === 'hashed');
     const prefix = old === '' || old.endsWith('\n') ? old : `${old}\n`;
-    const content = `${prefix}${formatKnownHostsLine(host, port, key)}\n`;
+    const content = `${prefix}${formatKnownHostsLine(host, port, key, { hash: hashed })}\n`;
     const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.cairn-${process.pid}-${randomBytes(4).toString('hex')}`);
     const fh = await fsp.open(tmp, 'wx', mode);
     try {
@@ -265,7 +269,7 @@ export async function appendKnownHost(file: string, host: string, port: number, 
       await fsp.rm(tmp, { force: true });
       throw err;
     }
-    return prefix.split('\n').length;
+    return { line: prefix.split('\n').length, hashed };
   });
 }
 

@@ -6,12 +6,13 @@ import { patternListMatches } from './known-hosts.ts';
 import { globMatch, hasWildcard } from '../core/glob.ts';
 
 /**
- * A subset of the OpenSSH client configuration (ssh_config(5)) that cairn
- * honours: Host blocks (`*`, `?`, `!` patterns), Include, and the keys HostName,
- * Port, User, IdentityFile, ProxyJump, UserKnownHostsFile,
- * StrictHostKeyChecking and ConnectTimeout. Like OpenSSH, the first value
- * obtained for a key wins (IdentityFile accumulates). `Match` blocks are skipped
- * (with a note); other keywords are ignored.
+ * cairn's own reader of the OpenSSH client configuration (ssh_config(5)), used
+ * when the OpenSSH client is not installed (otherwise `ssh -G` answers, see
+ * ssh-g.ts). It honours Host blocks (`*`, `?`, `!` patterns), Include, and the
+ * keys in HONOURED_KEYWORDS. Like OpenSSH, the first value obtained for a key
+ * wins (IdentityFile and CertificateFile accumulate; ProxyCommand and ProxyJump
+ * exclude each other). `Match` blocks and every other keyword are not honoured:
+ * each one is a note with file:line (printed once per run, config-notes.ts).
  */
 
 export interface SshConfigDirective {
@@ -19,6 +20,8 @@ export interface SshConfigDirective {
   /** Lower-cased keyword. */
   keyword: string;
   args: string[];
+  /** The rest of the line after the keyword, as written (ProxyCommand keeps its quotes). */
+  raw: string;
   file: string;
   line: number;
 }
@@ -64,12 +67,29 @@ export interface SshConfigParseOptions {
   glob?: (pattern: string) => string[];
 }
 
+/** Keywords the built-in reader acts on (lower case); Host, Match and Include are handled by the parser. */
+export const HONOURED_KEYWORDS: ReadonlySet<string> = new Set([
+  'hostname',
+  'port',
+  'user',
+  'identityfile',
+  'identitiesonly',
+  'identityagent',
+  'certificatefile',
+  'proxyjump',
+  'proxycommand',
+  'userknownhostsfile',
+  'stricthostkeychecking',
+  'hashknownhosts',
+  'connecttimeout',
+]);
+
 /** Split a config line into words: whitespace separated, "double quotes" group, `#` starts a comment. */
-export function splitConfigLine(text: string): { keyword: string; args: string[] } | undefined {
+export function splitConfigLine(text: string): { keyword: string; args: string[]; raw: string } | undefined {
   const s = text.trim();
   if (s === '' || s.startsWith('#')) return undefined;
   const m = /^([A-Za-z][A-Za-z0-9]*)(\s*=\s*|\s+|$)(.*)$/.exec(s);
-  if (!m) return { keyword: s, args: [] };
+  if (!m) return { keyword: s, args: [], raw: '' };
   const keyword = m[1]!;
   const rest = m[3] ?? '';
   const args: string[] = [];
@@ -94,7 +114,7 @@ export function splitConfigLine(text: string): { keyword: string; args: string[]
     }
     args.push(word);
   }
-  return { keyword, args };
+  return { keyword, args, raw: rest.trim() };
 }
 
 function expandTildePath(p: string, home: string): string {
@@ -174,7 +194,7 @@ function parseFile(text: string, file: string, opts: Required<SshConfigParseOpti
     if (keyword === 'match') {
       current = { condition: { kind: 'match', criteria: parsed.args.join(' ') }, file, line, items: [] };
       sections.push(current);
-      notes.push(`${file}:${line}: "Match ${parsed.args.join(' ')}" is not supported by cairn; the block was skipped`);
+      notes.push(`${file}:${line}: "Match ${parsed.args.join(' ')}" is not supported by cairn's own ssh_config reader; the block was skipped`);
       return;
     }
     if (keyword === 'include') {
@@ -202,7 +222,8 @@ function parseFile(text: string, file: string, opts: Required<SshConfigParseOpti
       current.items.push({ kind: 'include', files, file, line });
       return;
     }
-    current.items.push({ kind: 'directive', keyword, args: parsed.args, file, line });
+    if (!HONOURED_KEYWORDS.has(keyword)) notes.push(`${file}:${line}: ${parsed.keyword} is not honoured by cairn's own ssh_config reader; ignored`);
+    current.items.push({ kind: 'directive', keyword, args: parsed.args, raw: parsed.raw, file, line });
   });
   return { file, sections };
 }
@@ -231,8 +252,16 @@ export interface SshConfigValues {
   port?: number;
   user?: string;
   identityFiles: string[];
-  /** Raw ProxyJump value ('none' included). */
+  /** Raw ProxyJump value ('none' included). Only one of proxyJump and proxyCommand: the first obtained. */
   proxyJump?: string;
+  /** Raw ProxyCommand value, tokens not expanded ('none' included). */
+  proxyCommand?: string;
+  identitiesOnly?: boolean;
+  /** Raw IdentityAgent value: a socket path, SSH_AUTH_SOCK or none. */
+  identityAgent?: string;
+  /** CertificateFile entries (cairn refuses them: ssh2 cannot log in with a certificate). */
+  certificateFiles: string[];
+  hashKnownHosts?: boolean;
   userKnownHostsFiles?: string[];
   strictHostKeyChecking?: StrictHostKeyChecking;
   connectTimeoutSec?: number;
@@ -248,7 +277,7 @@ export function hostPatternsMatch(host: string, patterns: readonly string[]): bo
 
 /** Collect ssh_config values for `host` (the name as typed: inventory address or alias). First value wins. */
 export function lookupSshConfig(config: SshConfig, host: string): SshConfigValues {
-  const out: SshConfigValues = { identityFiles: [], origins: {}, notes: [...config.notes] };
+  const out: SshConfigValues = { identityFiles: [], certificateFiles: [], origins: {}, notes: [...config.notes] };
   const walk = (file: SshConfigFile): void => {
     for (const section of file.sections) {
       const c = section.condition;
@@ -292,8 +321,33 @@ function apply(out: SshConfigValues, d: SshConfigDirective): void {
       }
       break;
     case 'proxyjump':
-      first('proxyJump', arg);
+      // OpenSSH: ProxyJump and ProxyCommand exclude each other, the first obtained wins ('none' too)
+      if (out.proxyCommand === undefined) first('proxyJump', arg);
       break;
+    case 'proxycommand':
+      if (out.proxyJump === undefined && d.raw !== '') first('proxyCommand', d.raw);
+      break;
+    case 'identitiesonly': {
+      const v = yesNo(arg);
+      if (v !== undefined) first('identitiesOnly', v);
+      else out.notes.push(`${where}: bad IdentitiesOnly ${arg ?? ''}; ignored`);
+      break;
+    }
+    case 'identityagent':
+      first('identityAgent', arg);
+      break;
+    case 'certificatefile':
+      if (arg !== undefined) {
+        out.certificateFiles.push(arg);
+        out.origins[`certificateFile:${arg}`] = where;
+      }
+      break;
+    case 'hashknownhosts': {
+      const v = yesNo(arg);
+      if (v !== undefined) first('hashKnownHosts', v);
+      else out.notes.push(`${where}: bad HashKnownHosts ${arg ?? ''}; ignored`);
+      break;
+    }
     case 'userknownhostsfile':
       if (d.args.length) first('userKnownHostsFiles', d.args);
       break;
@@ -313,6 +367,13 @@ function apply(out: SshConfigValues, d: SshConfigDirective): void {
     default:
       break;
   }
+}
+
+function yesNo(v: string | undefined): boolean | undefined {
+  const s = (v ?? '').toLowerCase();
+  if (s === 'yes' || s === 'true') return true;
+  if (s === 'no' || s === 'false') return false;
+  return undefined;
 }
 
 /** One hop of a ProxyJump chain as written: [user@]host[:port] or ssh://[user@]host[:port]. */
@@ -355,6 +416,21 @@ export interface ResolveEnv {
   settings?: Pick<ConnectionSettings, 'knownHosts' | 'connectTimeoutMs'>;
   /** Check that default identity files exist (default: fs.existsSync). */
   exists?: (file: string) => boolean;
+  /** Environment for IdentityAgent ${VAR} and SSH_AUTH_SOCK (default process.env). */
+  environ?: Record<string, string | undefined>;
+}
+
+/**
+ * Where ssh_config values for a name come from: cairn's own reader over a
+ * parsed SshConfig, or OpenSSH itself (`ssh -G`, ssh-g.ts), which is given the
+ * inventory's port and user as OpenSSH's command line would be (-p, -l), so
+ * `Match user` and %r see them.
+ */
+export type SshConfigLookup = (alias: string, given: { port?: number; user?: string }) => SshConfigValues;
+
+/** The built-in reader as a lookup. */
+export function builtinLookup(config: SshConfig): SshConfigLookup {
+  return (alias) => lookupSshConfig(config, alias);
 }
 
 /** Where a connection goes and how, after merging inventory, ssh_config and defaults. */
@@ -371,6 +447,14 @@ export interface SshTarget {
   strictHostKeyChecking: StrictHostKeyChecking;
   /** undefined: use the caller's default. */
   connectTimeoutMs?: number;
+  /** ProxyCommand (tokens expanded) run instead of a TCP connection; only the first hop may have one. */
+  proxyCommand?: string;
+  /** IdentitiesOnly yes: offer only the identity files' keys (from the agent too, none other). */
+  identitiesOnly: boolean;
+  /** IdentityAgent: a socket path or 'none'; undefined: the connector's default ($SSH_AUTH_SOCK). */
+  identityAgent?: string;
+  /** HashKnownHosts yes: a new host key is recorded with a hashed name. */
+  hashKnownHosts: boolean;
   /** Where values came from, for messages: e.g. { user: 'inventory', port: '~/.ssh/config:4' }. */
   origins: Record<string, string>;
   notes: string[];
@@ -383,8 +467,17 @@ export interface ResolvedSshTarget extends SshTarget {
   jumps: SshTarget[];
 }
 
-function expandTokens(value: string, tokens: Record<string, string>): string {
+export function expandTokens(value: string, tokens: Record<string, string>): string {
   return value.replace(/%(.)/g, (all, c: string) => (c === '%' ? '%' : (tokens[c] ?? all)));
+}
+
+/** `${VAR}` environment references, as OpenSSH expands them in IdentityAgent, IdentityFile and the like. */
+function expandEnv(value: string, environ: Record<string, string | undefined>, what: string): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_all, name: string) => {
+    const v = environ[name];
+    if (v === undefined) throw new Error(`${what}: environment variable ${name} is not set`);
+    return v;
+  });
 }
 
 const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_dsa'];
@@ -392,12 +485,16 @@ const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', '
 function resolveOne(
   alias: string,
   given: { port?: number; user?: string; identity?: string[] },
-  config: SshConfig | undefined,
+  lookup: SshConfigLookup | undefined,
   env: Required<Omit<ResolveEnv, 'settings'>> & { settings?: ResolveEnv['settings'] },
   givenOrigin: string,
   fallbackIdentity: readonly string[] = [],
-): SshTarget & { proxyJump?: string } {
-  const values = config ? lookupSshConfig(config, alias) : { identityFiles: [], origins: {}, notes: [] as string[] } as SshConfigValues;
+): SshTarget & { proxyJump?: string; proxyCommandRaw?: string } {
+  const lookupGiven: { port?: number; user?: string } = {};
+  if (given.port !== undefined) lookupGiven.port = given.port;
+  if (given.user !== undefined) lookupGiven.user = given.user;
+  const values: SshConfigValues = lookup ? lookup(alias, lookupGiven) : { identityFiles: [], certificateFiles: [], origins: {}, notes: [] };
+  if (values.certificateFiles.length > 0) throw new Error(certificateRefusal(alias, values));
   const origins: Record<string, string> = {};
   const hostname = values.hostname !== undefined ? expandTokens(values.hostname, { h: alias }) : alias;
   origins.hostname = values.hostname !== undefined ? values.origins.hostname! : 'name';
@@ -456,6 +553,16 @@ function resolveOne(
     knownHostsFiles = [path.join(env.home, '.ssh', 'known_hosts')];
     origins.knownHosts = 'default';
   }
+  let identityAgent: string | undefined;
+  if (values.identityAgent !== undefined) {
+    const raw = values.identityAgent;
+    const what = `IdentityAgent ${raw} (${values.origins.identityAgent})`;
+    if (raw.toLowerCase() === 'none') identityAgent = 'none';
+    else if (raw === 'SSH_AUTH_SOCK') identityAgent = env.environ.SSH_AUTH_SOCK ?? 'none';
+    else if (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(raw)) identityAgent = env.environ[raw.slice(1)] ?? 'none';
+    else identityAgent = expandPath(expandEnv(raw, env.environ, what));
+    origins.identityAgent = values.origins.identityAgent!;
+  }
   const strictHostKeyChecking = values.strictHostKeyChecking ?? 'yes';
   origins.strictHostKeyChecking = values.origins.strictHostKeyChecking ?? 'default';
   let connectTimeoutMs: number | undefined;
@@ -466,7 +573,7 @@ function resolveOne(
     connectTimeoutMs = values.connectTimeoutSec * 1000;
     origins.connectTimeout = values.origins.connectTimeoutSec!;
   }
-  const t: SshTarget & { proxyJump?: string } = {
+  const t: SshTarget & { proxyJump?: string; proxyCommandRaw?: string } = {
     alias,
     hostname,
     port,
@@ -474,15 +581,63 @@ function resolveOne(
     identityFiles,
     knownHostsFiles,
     strictHostKeyChecking,
+    identitiesOnly: values.identitiesOnly ?? false,
+    hashKnownHosts: values.hashKnownHosts ?? false,
     origins,
     notes: values.notes,
   };
+  if (values.identitiesOnly !== undefined) origins.identitiesOnly = values.origins.identitiesOnly!;
+  if (values.hashKnownHosts !== undefined) origins.hashKnownHosts = values.origins.hashKnownHosts!;
+  if (identityAgent !== undefined) t.identityAgent = identityAgent;
   if (connectTimeoutMs !== undefined) t.connectTimeoutMs = connectTimeoutMs;
   if (values.proxyJump !== undefined) {
     t.proxyJump = values.proxyJump;
     origins.proxyJump = values.origins.proxyJump!;
   }
+  if (values.proxyCommand !== undefined) {
+    t.proxyCommandRaw = values.proxyCommand;
+    origins.proxyCommand = values.origins.proxyCommand!;
+  }
   return t;
+}
+
+/** Why a host with CertificateFile is refused, where it is set, and what to do. */
+function certificateRefusal(alias: string, values: SshConfigValues): string {
+  const list = values.certificateFiles.map((f) => `${f} (${values.origins[`certificateFile:${f}`] ?? 'ssh_config'})`).join(', ');
+  return (
+    `CertificateFile ${list} applies to ${alias}, but cairn's SSH library (ssh2) cannot log in with an OpenSSH user certificate. ` +
+    `Refusing to connect rather than log in some other way. Fix: remove the CertificateFile line for this host (or put it in a Host block that does not match ${alias}), ` +
+    'and authorize a plain key for cairn (its public key in ~/.ssh/authorized_keys on the host, or an AuthorizedKeysCommand), set as identity in the inventory or IdentityFile.'
+  );
+}
+
+/**
+ * A ProxyCommand with its tokens expanded as OpenSSH does (%h host name,
+ * %p port, %r remote user, %n the name as given, %%), substituted raw like
+ * OpenSSH. Any other token is an error (OpenSSH refuses them too), and so is a
+ * substituted host or user name with characters a shell would act on: cairn
+ * does not send those into /bin/sh.
+ */
+export function expandProxyCommand(command: string, t: Pick<SshTarget, 'hostname' | 'port' | 'user' | 'alias'>, origin: string): string {
+  const values: Record<string, [string, string]> = {
+    h: [t.hostname, 'host name'],
+    p: [String(t.port), 'port'],
+    r: [t.user, 'user'],
+    n: [t.alias, 'host alias'],
+  };
+  return command.replace(/%(.?)/g, (_all, c: string) => {
+    if (c === '%') return '%';
+    const v = values[c];
+    if (!v) throw new Error(`ProxyCommand ${command} (${origin}): unknown token %${c}; OpenSSH's ProxyCommand accepts %%, %h, %n, %p and %r`);
+    const [value, what] = v;
+    if (!/^[A-Za-z0-9_.:@+-]+$/.test(value) || value.startsWith('-')) {
+      throw new Error(
+        `ProxyCommand ${command} (${origin}): the ${what} ${JSON.stringify(value)} for %${c} has characters a shell would act on (OpenSSH puts it in raw); ` +
+          'cairn refuses to run it. Use a plain host name, address and user (letters, digits, . _ - : @ +).',
+      );
+    }
+    return value;
+  });
 }
 
 /**
@@ -499,33 +654,52 @@ function resolveOne(
  * in the same way (their own ProxyJump is ignored); they try their ssh_config
  * keys first, then the host's inventory keys.
  */
-export function resolveSshTarget(host: HostSpec, config: SshConfig | undefined, env: ResolveEnv = {}): ResolvedSshTarget {
+export function resolveSshTarget(host: HostSpec, config: SshConfig | SshConfigLookup | undefined, env: ResolveEnv = {}): ResolvedSshTarget {
   const full = {
     home: env.home ?? os.homedir(),
     localUser: env.localUser ?? safeUserName(),
     exists: env.exists ?? ((f: string) => fs.existsSync(f)),
+    environ: env.environ ?? process.env,
     ...(env.settings ? { settings: env.settings } : {}),
   };
+  const lookup = config === undefined ? undefined : typeof config === 'function' ? config : builtinLookup(config);
   const given: { port?: number; user?: string; identity?: string[] } = {};
   if (host.port !== undefined) given.port = host.port;
   if (host.user !== undefined) given.user = host.user;
   if (host.identity !== undefined) given.identity = host.identity;
-  const main = resolveOne(host.address, given, config, full, 'inventory');
-  let jumpValue: string | undefined;
-  if (host.proxyJump !== undefined) {
+  const main = resolveOne(host.address, given, lookup, full, 'inventory');
+  // the inventory's proxy_jump / proxy_command is obtained before ssh_config's, like ssh's command line (-J, -o ProxyCommand=)
+  let jumpValue: string | undefined = main.proxyJump;
+  let commandValue: string | undefined = main.proxyCommandRaw;
+  if (host.proxyJump !== undefined || host.proxyCommand !== undefined) {
     jumpValue = host.proxyJump;
-    main.origins.proxyJump = 'inventory';
-  } else jumpValue = main.proxyJump;
-  const jumps = parseProxyJump(jumpValue).map((j) => {
+    commandValue = host.proxyCommand;
+    delete main.origins.proxyJump;
+    delete main.origins.proxyCommand;
+    if (host.proxyJump !== undefined) main.origins.proxyJump = 'inventory';
+    if (host.proxyCommand !== undefined) main.origins.proxyCommand = 'inventory';
+  }
+  const jumps = parseProxyJump(jumpValue).map((j, i) => {
     const g: { port?: number; user?: string } = {};
     if (j.port !== undefined) g.port = j.port;
     if (j.user !== undefined) g.user = j.user;
-    const r = resolveOne(j.host, g, config, full, 'ProxyJump', host.identity ?? []);
-    delete r.proxyJump;
-    return r as SshTarget;
+    const r = resolveOne(j.host, g, lookup, full, 'ProxyJump', host.identity ?? []);
+    // the first hop is reached the way its own config says (its ProxyCommand, like `ssh -W` would);
+    // later hops go through the ones before them (OpenSSH's -J on the command line wins there)
+    const raw = i === 0 ? r.proxyCommandRaw : undefined;
+    const { proxyJump: _j, proxyCommandRaw: _c, ...hop } = r;
+    void _j;
+    void _c;
+    if (raw !== undefined && raw.toLowerCase() !== 'none') hop.proxyCommand = expandProxyCommand(raw, hop, hop.origins.proxyCommand ?? 'ssh_config');
+    else delete hop.origins.proxyCommand;
+    return hop as SshTarget;
   });
-  const { proxyJump: _unused, ...rest } = main;
+  const { proxyJump: _unused, proxyCommandRaw: _raw, ...rest } = main;
   void _unused;
+  void _raw;
+  if (commandValue !== undefined && commandValue.toLowerCase() !== 'none' && jumps.length === 0) {
+    rest.proxyCommand = expandProxyCommand(commandValue, rest, rest.origins.proxyCommand ?? 'ssh_config');
+  }
   return { ...rest, name: host.name, jumps };
 }
 
@@ -535,4 +709,19 @@ function safeUserName(): string {
   } catch {
     return process.env.USER ?? 'root';
   }
+}
+
+/** file:line of every `keyword` line in the config and its includes, in any block (for messages). */
+export function directiveLocations(config: SshConfig, keyword: string): string[] {
+  const out: string[] = [];
+  const walk = (file: SshConfigFile): void => {
+    for (const section of file.sections) {
+      for (const item of section.items) {
+        if (item.kind === 'include') item.files.forEach(walk);
+        else if (item.keyword === keyword) out.push(`${item.file}:${item.line}`);
+      }
+    }
+  };
+  walk(config.root);
+  return out;
 }

@@ -67,6 +67,7 @@ function buildHost(name: string, h: RawHost, groups: string[], source: Inventory
   if (identity) host.identity = identity.map((p) => resolveUserPath(p, dir));
   if (h.root !== undefined) host.root = h.root;
   if (h.proxy_jump !== undefined) host.proxyJump = h.proxy_jump;
+  if (h.proxy_command !== undefined) host.proxyCommand = h.proxy_command;
   return host;
 }
 

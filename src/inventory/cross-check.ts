@@ -81,6 +81,13 @@ function checkHost(name: string, host: Record<string, unknown>, groupNames: stri
       fix: 'add connection: chroot, or remove root:',
     });
   }
+  if (host['proxy_jump'] !== undefined && host['proxy_command'] !== undefined) {
+    problems.push({
+      location: source.locateKey(['hosts', name], 'proxy_command'),
+      message: `host '${name}' has both proxy_jump: and proxy_command:; OpenSSH uses only the one it reads first, and an inventory entry has no order`,
+      fix: 'keep one of them (proxy_jump: bastion is the same as proxy_command: ssh -W %h:%p bastion)',
+    });
+  }
   asList(host['groups']).forEach((g, i) => {
     if (typeof g !== 'string' || groupNames.includes(g)) return;
     const hint = didYouMean(g, groupNames);

@@ -95,6 +95,11 @@ export const FIELD_HELP = {
     expected: 'OpenSSH ProxyJump text: [user@]host[:port], comma separated',
     example: 'proxy_jump: admin@bastion.example:22',
   },
+  proxy_command: {
+    description: 'OpenSSH ProxyCommand: a command (run with /bin/sh) whose stdin/stdout reach the host\'s sshd; %h %p %r %n %% as in OpenSSH, or none. Not together with proxy_jump.',
+    expected: 'a command line, e.g. ssh -W %h:%p bastion',
+    example: 'proxy_command: ssh -W %h:%p admin@bastion.example',
+  },
   host_groups: {
     description: 'Groups this host joins (in addition to the groups that list it).',
     expected: 'a list of group names',

@@ -52,6 +52,7 @@ export const HostSchema = z
     connection: z.enum(['ssh', 'local', 'chroot']).optional().meta(described('connection_kind')),
     root: z.string().regex(/^\//).optional().meta(described('root')),
     proxy_jump: z.string().regex(new RegExp(PROXY_JUMP_PATTERN)).optional().meta(described('proxy_jump')),
+    proxy_command: z.string().min(1).optional().meta(described('proxy_command')),
     vars: VarsSchema.optional(),
     groups: z.array(Name).optional().meta(described('host_groups')),
   })

@@ -21,6 +21,8 @@ export interface HostSpec {
   root?: string;
   /** ProxyJump as in OpenSSH: user@host:port[,...] */
   proxyJump?: string;
+  /** ProxyCommand as in OpenSSH (%h %p %r %n %%), run with /bin/sh; not with proxyJump. */
+  proxyCommand?: string;
   /** Host's own vars (not merged). */
   vars: Vars;
   /** Where each of `vars` was defined: dotted key path ('consul.datacenter') -> location. */

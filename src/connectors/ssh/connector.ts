@@ -5,8 +5,10 @@ import { CommandFailedError, UnreachableError } from '../../core/errors.ts';
 import type { ConnectionSettings, HostSpec } from '../../inventory/types.ts';
 import { becomeFailure, wrapBecome } from '../become.ts';
 import { Semaphore } from '../../core/semaphore.ts';
+import { mask } from '../../core/secret.ts';
 import { toCommandResult, type RawOutput } from '../process.ts';
-import { loadSshConfig, resolveSshTarget, type ResolvedSshTarget } from '../ssh-config.ts';
+import { resolveSshTarget, type ResolvedSshTarget } from '../ssh-config.ts';
+import { sshConfigSource } from './config-source.ts';
 import { catDownloadCommand, catUploadCommand, MISSING_FILE_EXIT } from '../transfer.ts';
 import { closeConnection } from './close.ts';
 import type { Connection } from './connection.ts';
@@ -17,6 +19,11 @@ import { emptyStats, type SshConnectorOptions, type SshStats } from './options.t
 import { sftpRead, sftpSession, sftpWrite, type SftpSession } from './sftp.ts';
 
 export type { SshConnectorOptions, SshStats } from './options.ts';
+
+/** A ProxyCommand's stderr, like OpenSSH shows it: on the terminal, here with the host in front and secrets masked. */
+function proxyStderrToConsole(host: string, line: string): void {
+  process.stderr.write(`${mask(`[${host}] ProxyCommand: ${line}`)}\n`);
+}
 
 /**
  * Agentless SSH over one ssh2 connection per host (through ProxyJump hops if
@@ -51,8 +58,8 @@ export class SshConnector implements Connector {
 
   #resolve(): ResolvedSshTarget {
     const home = this.#opts.home;
-    const config = this.#opts.sshConfig ?? loadSshConfig(this.#settings.sshConfig, home ? { home } : {});
     try {
+      const config = sshConfigSource(this.#settings.sshConfig, this.#opts);
       return resolveSshTarget(this.#spec, config, {
         ...(home ? { home } : {}),
         settings: this.#settings,
@@ -104,7 +111,8 @@ export class SshConnector implements Connector {
       host: this.host,
       connectTimeoutMs: this.#settings.connectTimeoutMs,
       acceptNewHostKeys: !!this.#opts.acceptNewHostKeys,
-      agent: this.#opts.agent === null ? undefined : (this.#opts.agent ?? process.env.SSH_AUTH_SOCK),
+      agent: this.#opts.agent === null ? null : (this.#opts.agent ?? process.env.SSH_AUTH_SOCK),
+      onProxyStderr: (line) => (this.#opts.onProxyStderr ?? proxyStderrToConsole)(this.host, line),
       keepaliveIntervalMs: this.#opts.keepaliveIntervalMs ?? 15_000,
       onRecordedHostKey: (what) => this.stats.recordedHostKeys.push(what),
       stats: this.stats,

@@ -25,8 +25,8 @@ export interface HandshakeOptions {
   connectTimeoutMs: number;
   /** --accept-new-host-keys (StrictHostKeyChecking accept-new or no also accepts). */
   acceptNewHostKeys: boolean;
-  /** ssh-agent socket, undefined: none. */
-  agent: string | undefined;
+  /** ssh-agent socket by default (ssh_config IdentityAgent wins); undefined: none; null: never, whatever ssh_config says. */
+  agent: string | null | undefined;
   keepaliveIntervalMs: number;
   onRecordedHostKey: (what: string) => void;
 }
@@ -47,12 +47,12 @@ export async function handshake(t: SshTarget, link: Link, o: HandshakeOptions): 
     throw new UnreachableError(
       host,
       `${prefix}no SSH key to log in as ${t.user} at ${hopLabel(t)}: ${tried.map((a) => `${a.what}: ${a.note}`).join('; ')}. ` +
-        'Set identity for the host in the inventory, IdentityFile in the ssh config, or start ssh-agent with the key loaded.',
+        `Set identity for the host in the inventory, IdentityFile in the ssh config, or start ssh-agent with the key loaded${t.identitiesOnly ? ' (IdentitiesOnly yes: the agent is only asked for the identity files\' keys)' : ''}.`,
     );
   }
   const agentNotes: string[] = [];
   const client = new Client();
-  const verifier = hostVerifier(t, { known, acceptNew, prefix, onRecorded: o.onRecordedHostKey });
+  const verifier = hostVerifier(t, { known, acceptNew, prefix, onRecorded: o.onRecordedHostKey, hash: t.hashKnownHosts });
 
   const config: ConnectConfig = {
     sock: sock as ConnectConfig['sock'],

@@ -19,6 +19,8 @@ export interface HostVerifierOptions {
   prefix: string;
   /** Called with a description of each key recorded in known_hosts. */
   onRecorded: (what: string) => void;
+  /** HashKnownHosts yes: record the name hashed (also done when the file already has hashed names). */
+  hash?: boolean;
 }
 
 /** Checks the server's host key against known_hosts: known keys pass, anything else is refused with the fix. */
@@ -69,9 +71,9 @@ export function hostVerifier(t: SshTarget, o: HostVerifierOptions): HostVerifier
           );
           return;
         }
-        appendKnownHost(file, t.hostname, t.port, key).then(
-          (line) => {
-            o.onRecorded(`${name} ${keyTypeOf(key)} ${fingerprint(key)} -> ${file}:${line}`);
+        appendKnownHost(file, t.hostname, t.port, key, { hash: !!o.hash }).then(
+          ({ line, hashed }) => {
+            o.onRecorded(`${name} ${keyTypeOf(key)} ${fingerprint(key)} -> ${file}:${line}${hashed ? ' (hashed)' : ''}`);
             done(true);
           },
           (err: Error) => fail(`${prefix}could not record the host key of ${name} in ${file}: ${err.message}`),

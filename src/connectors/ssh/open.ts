@@ -6,12 +6,15 @@ import { handshake, HandshakeLostError, type HandshakeOptions } from './handshak
 import { hopLabel } from './hop.ts';
 import { forwardTo } from './jump.ts';
 import type { Link } from './link.ts';
+import { describeExit, proxyEnded, startProxyCommand, type ProxyLink } from './proxy-command.ts';
 import type { SshStats } from './options.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, tcpConnect, tcpErrorReason } from './tcp.ts';
 
 export interface OpenOptions extends Omit<HandshakeOptions, 'prefix' | 'connectTimeoutMs'> {
   /** The inventory's connect timeout (a hop's ConnectTimeout wins). */
   connectTimeoutMs: number | undefined;
+  /** Each stderr line of a ProxyCommand. */
+  onProxyStderr: (line: string) => void;
   /** Counted: TCP connections and handshakes. */
   stats: SshStats;
 }
@@ -45,7 +48,24 @@ export async function openWithRetry(target: ResolvedSshTarget, o: OpenOptions): 
   }
 }
 
-/** TCP to the first hop, then a handshake with each hop through the one before (ProxyJump). */
+/**
+ * The handshake over a ProxyCommand failed: if the command ended, that is the
+ * error (not retried), with its exit and the tail of its stderr.
+ */
+async function proxyFailure(host: string, prefix: string, t: SshTarget, link: ProxyLink, err: unknown): Promise<unknown> {
+  const exit = await proxyEnded(link, 1000);
+  if (!exit) return err;
+  const tail = link.stderrTail();
+  const origin = t.origins.proxyCommand ? ` (${t.origins.proxyCommand})` : '';
+  return new UnreachableError(
+    host,
+    `${prefix}ProxyCommand ${link.command}${origin} ${describeExit(exit)} before the SSH handshake with ${hopLabel(t)} finished` +
+      `${tail.length ? `; its stderr: ${tail.join(' | ')}` : ' (no stderr)'}. Run the command by hand to see why.`,
+    { cause: err },
+  );
+}
+
+/** TCP to the first hop (or its ProxyCommand), then a handshake with each hop through the one before (ProxyJump). */
 export async function openConnection(target: ResolvedSshTarget, o: OpenOptions): Promise<Connection> {
   const hops: SshTarget[] = [...target.jumps, target];
   const clients: Client[] = [];
@@ -56,7 +76,10 @@ export async function openConnection(target: ResolvedSshTarget, o: OpenOptions):
       const isJump = i < hops.length - 1;
       const connectTimeout = hop.connectTimeoutMs || o.connectTimeoutMs || DEFAULT_CONNECT_TIMEOUT_MS;
       const prefix = isJump ? `jump host ${hop.user}@${hopLabel(hop)}: ` : '';
-      if (!via) {
+      if (!via && hop.proxyCommand) {
+        link = startProxyCommand(hop.proxyCommand, o.onProxyStderr);
+        o.stats.proxyCommands++;
+      } else if (!via) {
         try {
           link = await tcpConnect(hop.hostname, hop.port, connectTimeout);
           o.stats.tcpConnections++;
@@ -70,8 +93,9 @@ export async function openConnection(target: ResolvedSshTarget, o: OpenOptions):
         clients.push(await handshake(hop, link, { ...o, prefix, connectTimeoutMs: connectTimeout }));
         o.stats.handshakes++;
       } catch (err) {
+        const failure = 'exited' in link ? await proxyFailure(o.host, prefix, hop, link as ProxyLink, err) : err;
         link.sock.destroy();
-        throw err;
+        throw failure;
       }
     }
   } catch (err) {

@@ -13,14 +13,20 @@ export interface SshConnectorOptions {
   keepaliveIntervalMs?: number;
   /** Home directory for ~ and default files (default os.homedir()). */
   home?: string;
-  /** ssh-agent socket (default $SSH_AUTH_SOCK); null: never use an agent. */
+  /** ssh-agent socket (default $SSH_AUTH_SOCK; ssh_config IdentityAgent wins); null: never use an agent. */
   agent?: string | null;
+  /** The OpenSSH client asked for the effective ssh_config (`ssh -G`); default: `ssh` on PATH; null: cairn's own reader. */
+  openssh?: string | null;
+  /** Where a ProxyCommand's stderr lines go (default: cairn's stderr, prefixed with the host, secrets masked). */
+  onProxyStderr?: (host: string, line: string) => void;
 }
 
 /** Counters, mostly for tests and --verbose output. */
 export interface SshStats {
   /** TCP connections opened to the first hop. */
   tcpConnections: number;
+  /** ProxyCommands started instead of a TCP connection. */
+  proxyCommands: number;
   /** SSH handshakes completed (jump hosts included). */
   handshakes: number;
   /** Commands started. */
@@ -34,5 +40,5 @@ export interface SshStats {
 }
 
 export function emptyStats(): SshStats {
-  return { tcpConnections: 0, handshakes: 0, commands: 0, peakChannels: 0, sftp: 'unknown', recordedHostKeys: [] };
+  return { tcpConnections: 0, proxyCommands: 0, handshakes: 0, commands: 0, peakChannels: 0, sftp: 'unknown', recordedHostKeys: [] };
 }

@@ -1,6 +1,7 @@
 // Issue #3 acceptance on real hosts: an unreachable host does not stop the others;
 // a host key mismatch is refused; secrets never appear in output; become works.
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +85,8 @@ test.serial('a host key mismatch is refused, an unknown key is refused unless ac
   t.regex(unknown.stdout + unknown.stderr, /unknown|not known|accept-new-host-keys/i);
   const accepted = await cairn(['facts', '-i', inv.file, '--accept-new-host-keys']);
   t.is(accepted.code, 0, accepted.stdout + accepted.stderr);
-  t.regex(readFileSync(empty, 'utf8'), new RegExp(h.address.replace(/\./g, '\\.')));
+  // plain, or hashed when the controller's ssh config says HashKnownHosts yes (Debian's /etc/ssh/ssh_config does): OpenSSH finds it either way
+  t.regex(execFileSync('ssh-keygen', ['-F', h.address, '-f', empty], { encoding: 'utf8' }), /found: line 1/);
   const again = await cairn(['facts', '-i', inv.file]);
   t.is(again.code, 0, 'the recorded key is trusted next time');
 });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync, readdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,11 +154,12 @@ test('append keeps old content, mode, adds a newline if missing, and is idempote
   const file = join(dir, 'known_hosts');
   writeFileSync(file, `old.example ssh-ed25519 ${K2}`); // no trailing newline
   chmodSync(file, 0o640);
-  const line = await appendKnownHost(file, '10.0.0.5', 2222, k1);
+  const { line, hashed } = await appendKnownHost(file, '10.0.0.5', 2222, k1);
   t.is(line, 2);
+  t.false(hashed);
   t.is(readFileSync(file, 'utf8'), `old.example ssh-ed25519 ${K2}\n[10.0.0.5]:2222 ssh-ed25519 ${K1}\n`);
   t.is(statSync(file).mode & 0o777, 0o640);
-  t.is(await appendKnownHost(file, '10.0.0.5', 2222, k1), 2, 'already there: nothing written');
+  t.is((await appendKnownHost(file, '10.0.0.5', 2222, k1)).line, 2, 'already there: nothing written');
   t.is(readFileSync(file, 'utf8').split('\n').length, 3);
   t.deepEqual(readdirSync(dir), ['known_hosts'], 'no temp files left');
 });
@@ -181,4 +183,27 @@ test('concurrent appends to one file keep every line', async (t) => {
 test('loading skips missing files', async (t) => {
   const kh = await loadKnownHosts(['/nonexistent/cairn/known_hosts']);
   t.deepEqual(kh.entries, []);
+});
+
+test('append hashes the name when asked, or when the file already holds hashed names; ssh-keygen -F finds it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-kh-'));
+  const asked = join(dir, 'asked');
+  t.true((await appendKnownHost(asked, '10.0.0.5', 2222, k1, { hash: true })).hashed);
+  const line = readFileSync(asked, 'utf8');
+  t.regex(line, /^\|1\|[^| ]+\|[^| ]+ ssh-ed25519 /);
+  t.false(line.includes('10.0.0.5'));
+  const file = join(dir, 'known_hosts');
+  writeFileSync(file, `${hashKnownHostName('old.example')} ssh-ed25519 ${K2}\n`);
+  const r = await appendKnownHost(file, 'new.example', 22, k1);
+  t.deepEqual(r, { line: 2, hashed: true });
+  t.is((await appendKnownHost(file, 'new.example', 22, k1)).line, 2, 'a hashed entry is found again: nothing written');
+  const kh = await loadKnownHosts([file]);
+  t.is(checkHostKey(kh, 'new.example', 22, k1).status, 'known');
+  try {
+    t.regex(execFileSync('ssh-keygen', ['-F', '[10.0.0.5]:2222', '-f', asked], { encoding: 'utf8' }), /found: line 1/);
+    t.regex(execFileSync('ssh-keygen', ['-F', 'new.example', '-f', file], { encoding: 'utf8' }), /found: line 2/);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    t.log('ssh-keygen is not installed: not cross-checked');
+  }
 });

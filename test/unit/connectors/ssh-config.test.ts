@@ -34,10 +34,11 @@ function cfg(text: string, files: Record<string, string> = {}): SshConfig {
 }
 
 test('line splitting: = separator, quotes, comments, case', (t) => {
-  t.deepEqual(splitConfigLine('  HostName=example.org'), { keyword: 'HostName', args: ['example.org'] });
-  t.deepEqual(splitConfigLine('IdentityFile "~/my keys/id" # a comment'), { keyword: 'IdentityFile', args: ['~/my keys/id'] });
-  t.deepEqual(splitConfigLine('Host a b   !c'), { keyword: 'Host', args: ['a', 'b', '!c'] });
-  t.deepEqual(splitConfigLine('Port = 2222'), { keyword: 'Port', args: ['2222'] });
+  t.deepEqual(splitConfigLine('  HostName=example.org'), { keyword: 'HostName', args: ['example.org'], raw: 'example.org' });
+  t.deepEqual(splitConfigLine('IdentityFile "~/my keys/id" # a comment'), { keyword: 'IdentityFile', args: ['~/my keys/id'], raw: '"~/my keys/id" # a comment' });
+  t.deepEqual(splitConfigLine('Host a b   !c'), { keyword: 'Host', args: ['a', 'b', '!c'], raw: 'a b   !c' });
+  t.deepEqual(splitConfigLine('Port = 2222'), { keyword: 'Port', args: ['2222'], raw: '2222' });
+  t.deepEqual(splitConfigLine('ProxyCommand sh -c "nc %h %p"'), { keyword: 'ProxyCommand', args: ['sh', '-c', 'nc %h %p'], raw: 'sh -c "nc %h %p"' });
   t.is(splitConfigLine('# only a comment'), undefined);
   t.is(splitConfigLine('   '), undefined);
 });

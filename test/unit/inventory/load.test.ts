@@ -167,3 +167,11 @@ test('syntax errors stop further checks (no noise)', (t) => {
   const problems = problemsOf('hosts:\n  a:\n    prot: 1\n   port: [\n');
   t.true(problems.every((p) => p.message.startsWith('YAML syntax error')));
 });
+
+test('proxy_command: read as given; together with proxy_jump it is refused with the place and the fix', (t) => {
+  const inv = parseInventoryText("hosts:\n  a: { proxy_command: 'ssh -W %h:%p bastion' }\n", 'inv.yml');
+  t.is(inv.hosts.get('a')!.proxyCommand, 'ssh -W %h:%p bastion');
+  const err = t.throws(() => parseInventoryText("hosts:\n  a:\n    proxy_jump: bastion\n    proxy_command: 'nc %h %p'\n", 'inv.yml'), { instanceOf: InvalidInputError });
+  t.regex(err!.message, /inv\.yml:4.*has both proxy_jump: and proxy_command:/);
+  t.regex(err!.message, /fix: keep one of them/);
+});
