@@ -53,6 +53,9 @@ export async function openWithRetry(target: ResolvedSshTarget, o: OpenOptions): 
  * error (not retried), with its exit and the tail of its stderr.
  */
 async function proxyFailure(host: string, prefix: string, t: SshTarget, link: ProxyLink, err: unknown): Promise<unknown> {
+  // a handshake cairn ended itself (unknown host key, no accepted key) is its own error:
+  // the command exiting after that is the consequence, not the cause
+  if (!(err instanceof HandshakeLostError)) return err;
   const exit = await proxyEnded(link, 1000);
   if (!exit) return err;
   const tail = link.stderrTail();

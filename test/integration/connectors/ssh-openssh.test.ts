@@ -102,6 +102,7 @@ function setup(name: string, sshConfig: string, kh: string): string {
     inv,
     stringify({
       connection: { known_hosts: kh, ssh_config: join(d, 'ssh_config') },
+      vars: { site_name: 'openssh-test' },
       hosts: { tgt: { address: 'target' } },
       groups: { demo: { hosts: ['tgt'], roles: ['motd'] } },
     }),

@@ -182,7 +182,7 @@ test('authentication through ssh-agent when no key file works', async (t) => {
       await c.close();
     }
     // without any key and without an agent: a clear message
-    const none = new SshConnector(hostSpec(target, { identity: [] }), settings(target), isolated());
+    const none = new SshConnector(hostSpec(target, { identity: [] }), settings(target), isolated({ agent: undefined }));
     await t.throwsAsync(none.connect(), { message: /no SSH key to log in as root .*SSH_AUTH_SOCK is not set/ });
   } finally {
     agent.kill();
