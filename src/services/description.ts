@@ -45,7 +45,7 @@ export interface ServiceDescription {
   readonly notify?: boolean;
   /** systemd KillMode= (Nomad: `process`, so task executors survive an agent restart). */
   readonly killMode?: 'control-group' | 'mixed' | 'process';
-  /** systemd OOMScoreAdjust= (Nomad: -1000). */
+  /** OOM score of the daemon (Nomad, Consul servers: -1000): systemd OOMScoreAdjust=; OpenRC and s6 set /proc/$$/oom_score_adj before the daemon starts. */
   readonly oomScoreAdjust?: number;
   /** No process / task count limit: systemd LimitNPROC=infinity + TasksMax=infinity. */
   readonly unlimitedProcesses?: boolean;

@@ -1,3 +1,4 @@
+import { oomLine } from './render-s6.ts';
 import { comment, doubleQuoted, script, joinScripts, varName, type Script } from '../shell/script.ts';
 import { checkedServiceName, checkedStopSignal, type ResolvedDescription } from './description.ts';
 import { HEADER, type ServiceFile } from './service-file.ts';
@@ -38,7 +39,7 @@ pidfile="/run/\${RC_SVCNAME}.pid"
 ${dependBlock(d.needs, d.after, sup.needNet ?? true)}
 start_pre() {
 \tcheckpath -d -m 0750${owner ? script` -o ${owner}` : script``} ${d.logDir}
-}
+${d.oomScoreAdjust === undefined ? script`` : script`\t# inherited by supervise-daemon and the daemon it starts (every OpenRC version)\n\t${oomLine(d, outputLogPath(d))}`}}
 `;
   const log = outputLogPath(d);
   const lines = [script`# ${comment(HEADER)}`, script`# ${comment(d.description)}`];

@@ -9,6 +9,19 @@ export const S6_LOCK_FD = 3;
 export const S6_CRASH_BURST = 5;
 
 /**
+ * The OOM score of the daemon: set on this shell, kept across exec and setuid (the
+ * kernel inherits it), so the daemon starts with it. Not fatal where it cannot be set
+ * (a container without CAP_SYS_RESOURCE): said in the log (`logTo`: appended to that
+ * file as well as printed; s6's run script prints into its log pipe).
+ */
+export function oomLine(d: ResolvedDescription, logTo?: string): ReturnType<typeof script> {
+  if (d.oomScoreAdjust === undefined) return script``;
+  const say = `${d.name}: cannot set oom_score_adj ${d.oomScoreAdjust} here; starting without it`;
+  const tell = logTo ? script`{ echo ${say}; echo ${say} >> ${logTo}; }` : script`echo ${say}`;
+  return script`{ echo ${d.oomScoreAdjust} > /proc/$$/oom_score_adj; } 2>/dev/null || ${tell}\n`;
+}
+
+/**
  * An s6 service directory: run (stderr into the log pipe, limits, user, exec
  * the daemon: it never backgrounds), finish (exit 125 = permanent failure when
  * the binary cannot run or it keeps crashing, so s6 stops the restart loop),
@@ -33,7 +46,7 @@ ${lockNote}
 PATH="$PATH:/command:/usr/bin:/bin"
 exec 2>&1 </dev/null
 ulimit -n ${d.nofile}
-${env}exec ${lock}${drop}${[d.command, ...d.args]}
+${oomLine(d)}${env}exec ${lock}${drop}${[d.command, ...d.args]}
 `;
   const delay = Math.max(0, Math.min(d.restartDelay - 1, 4));
   const finish = script`#!/bin/sh

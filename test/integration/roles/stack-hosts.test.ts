@@ -128,6 +128,27 @@ echo "$p1 -> $p2"; [ -n "$p2" ] && [ "$p2" != "$p1" ] && [ "$(echo $p2 | wc -w)"
   }
 });
 
+test.serial('the agents run with oom_score_adj -1000 under every supervisor (systemd OOMScoreAdjust, OpenRC start_pre, s6 run)', async (t) => {
+  for (const h of hosts) {
+    // a bed host whose root lacks CAP_SYS_RESOURCE cannot lower a score: there the start says so in the log
+    const canLower = (await sshRun(h, 'sh -c \'echo -1000 > /proc/$$/oom_score_adj\' 2>/dev/null')).code === 0;
+    for (const p of ['nomad', 'consul']) {
+      const label = `${h.name} (${h.kind}${h.name === s6Host ? ', s6' : ''}) ${p}`;
+      const r = await sshRun(h, `pid=$(pidof ${p}); cat /proc/$pid/oom_score_adj`);
+      if (canLower) t.is(r.stdout.trim(), '-1000', `${label}: ${r.stdout}${r.stderr}`);
+      else if (h.kind.startsWith('debian')) {
+        // systemd skips an OOMScoreAdjust= the host refuses: the unit must still ask for it
+        t.is((await sshRun(h, `systemctl show -p OOMScoreAdjust ${p}`)).stdout.trim(), 'OOMScoreAdjust=-1000', label);
+        t.log(`${label}: oom_score_adj ${r.stdout.trim()} (this host's root cannot lower it; the unit asks for -1000)`);
+      } else {
+        const log = await sshRun(h, `cat /var/log/${p}/output.log /var/log/${p}/current 2>/dev/null; journalctl -u ${p} -o cat --no-pager 2>/dev/null; :`);
+        t.regex(log.stdout, new RegExp(`${p}: cannot set oom_score_adj -1000 here; starting without it`), `${label}: root cannot lower OOM scores on this host; the start must say so`);
+        t.log(`${label}: oom_score_adj ${r.stdout.trim()} (this host's root cannot lower it; the start said so)`);
+      }
+    }
+  }
+});
+
 test.serial('logs land in files: the agents log_file and the supervisor capture', async (t) => {
   for (const h of hosts) {
     const agent = await sshRun(h, 'grep -c "agent: started" /var/log/nomad/nomad.log /var/log/consul/consul.log');
