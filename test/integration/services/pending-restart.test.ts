@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { claimHosts, type Claim } from '../../helpers/claim.ts';
 import { fleetInventory } from '../../helpers/inventory.ts';
 import { cairn, jsonOf } from '../../helpers/cli.ts';
-import { sshRun, type BedHost } from '../../bed/fleet.ts';
+import { loadFleet, sshRun, type BedHost } from '../../bed/fleet.ts';
 
 const srcIndex = fileURLToPath(new URL('../../../src/index.ts', import.meta.url));
 const bin = fileURLToPath(new URL('../../../src/cli/bin.js', import.meta.url));
@@ -55,30 +55,41 @@ export default defineRole({
 
 let claim: Claim;
 let roles: string;
+/** The second Alpine host runs the daemon under s6 when the fleet has s6. */
+let s6Host: string | undefined;
 const inventory = (conf: string) => {
   const names = claim.hosts.map((h) => h.name);
-  return fleetInventory({ hosts: names, groups: { g: { hosts: names, roles: ['svc'] } }, vars: { svc_conf: conf }, rolesDir: roles }).file;
+  const hostVars = s6Host ? { [s6Host]: { cairn_supervisor: 's6' } } : {};
+  return fleetInventory({ hosts: names, groups: { g: { hosts: names, roles: ['svc'] } }, vars: { svc_conf: conf }, hostVars, rolesDir: roles }).file;
 };
+const label = (h: BedHost) => `${h.name} (${h.name === s6Host ? 's6' : h.kind.startsWith('debian') ? 'systemd' : 'openrc'})`;
 /** What the daemon printed: its output log (OpenRC's supervise-daemon), the journal (systemd). */
 const output = async (h: BedHost) =>
-  (await sshRun(h, `if command -v journalctl >/dev/null; then journalctl -u ${NAME} --since @${since.get(h.name)} -o cat --no-pager 2>/dev/null; else cat ${LOG_DIR}/output.log 2>/dev/null; fi; :`)).stdout;
+  (await sshRun(h, `if command -v journalctl >/dev/null; then journalctl -u ${NAME} --since @${since.get(h.name)} -o cat --no-pager 2>/dev/null; else cat ${LOG_DIR}/output.log ${LOG_DIR}/current 2>/dev/null; fi; :`)).stdout;
 /** Per host: when this file started (the journal keeps earlier runs' lines; the log dir is removed). */
 const since = new Map<string, number>();
 /** How many times it started with `conf` (the journal may take a moment: polled up to 5 s for the count wanted). */
 async function startsWith(h: BedHost, conf: string, want?: number): Promise<number> {
   let n = 0;
   for (let i = 0; i < 25; i++) {
-    n = (await output(h)).split('\n').filter((l) => l === `started with ${conf}`).length;
+    // s6-log puts a timestamp before each line
+    n = (await output(h)).split('\n').filter((l) => l === `started with ${conf}` || l.endsWith(` started with ${conf}`)).length;
     if (want === undefined || n === want) return n;
     await new Promise((r) => setTimeout(r, 200));
   }
   return n;
 }
-/** Stop and remove the daemon (either init), its files and the marks. */
-const CLEAN = `if command -v systemctl >/dev/null; then systemctl disable --now ${NAME} 2>/dev/null; rm -f /etc/systemd/system/${NAME}.service; systemctl daemon-reload; else rc-service ${NAME} stop 2>/dev/null; rc-update del ${NAME} default 2>/dev/null; rm -f /etc/init.d/${NAME} /etc/conf.d/${NAME}; fi; rm -rf ${ETC} ${LOG_DIR} ${MARK}-*; :`;
+/** Stop and remove the daemon (any supervisor), its files and the marks. */
+const CLEAN =
+  `if command -v systemctl >/dev/null; then systemctl disable --now ${NAME} 2>/dev/null; rm -f /etc/systemd/system/${NAME}.service; systemctl daemon-reload; ` +
+  `else rc-service ${NAME} stop 2>/dev/null; rc-update del ${NAME} default 2>/dev/null; rm -f /etc/init.d/${NAME} /etc/conf.d/${NAME}; ` +
+  `if [ -L /run/service/${NAME} ]; then s6-svc -dx /run/service/${NAME} 2>/dev/null; rm -f /run/service/${NAME}; s6-svscanctl -an /run/service 2>/dev/null; fi; rm -rf /etc/s6/sv/${NAME}; fi; ` +
+  `rm -rf ${ETC} ${LOG_DIR} ${MARK}-*; :`;
 
 test.before(async () => {
-  claim = await claimHosts({ alpine: 1, debian: 1 });
+  const s6 = loadFleet().s6;
+  claim = await claimHosts({ alpine: s6 ? 2 : 1, debian: 1 });
+  s6Host = s6 ? claim.hosts.filter((h) => h.kind === 'alpine')[1]?.name : undefined;
   roles = rolesDir();
   await Promise.all(claim.hosts.map((h) => sshRun(h, CLEAN)));
   for (const h of claim.hosts) since.set(h.name, Number((await sshRun(h, 'date +%s')).stdout.trim()) + 1);
@@ -155,4 +166,33 @@ test.serial('the controller killed with -9 after the config change and before th
   for (const h of claim.hosts) t.is(await startsWith(h, 'v3', 1), 1, `${h.name}: the restart was not lost: ${await output(h)}`);
   const again = await cairn(['apply', '-i', inv3, '--json']);
   for (const h of claim.hosts) t.is(jsonOf(again).hosts[h.name]!.changed, 0);
+});
+
+test.serial('running is not the same as written: a daemon older than its (unchanged) script is drift in check, restarted once by apply, then changed=0 (every supervisor)', async (t) => {
+  t.timeout(5 * 60_000);
+  await Promise.all(claim.hosts.map((h) => sshRun(h, `touch ${MARK}-ok ${MARK}-fast`)));
+  const inv = inventory('v4');
+  const first = await cairn(['apply', '-i', inv, '--json']);
+  t.is(first.code, 0, first.stdout.slice(0, 4000) + first.stderr);
+  t.is((await cairn(['check', '-i', inv])).code, 0, 'settled');
+  const before = await Promise.all(claim.hosts.map((h) => startsWith(h, 'v4')));
+  // a package upgrade, say: the same bytes, a newer file than the running process
+  await new Promise((r) => setTimeout(r, 1100));
+  await Promise.all(claim.hosts.map((h) => sshRun(h, `cp -p ${ETC}/run.sh ${ETC}/run.sh.new && touch ${ETC}/run.sh.new && mv ${ETC}/run.sh.new ${ETC}/run.sh`)));
+  const check = await cairn(['check', '-i', inv, '--json']);
+  t.is(check.code, 2, check.stdout.slice(0, 4000) + check.stderr);
+  for (const h of claim.hosts) {
+    const op = jsonOf(check).hosts[h.name]!.ops.find((o) => o.id === 'service-running-current');
+    t.is(op?.status, 'changed', `${label(h)}: ${JSON.stringify(op)}`);
+    t.regex(op?.reason ?? '', /run\.sh/, `${label(h)}: names the newer file`);
+  }
+  const apply = await cairn(['apply', '-i', inv, '--json']);
+  t.is(apply.code, 0, apply.stdout.slice(0, 4000) + apply.stderr);
+  for (const [i, h] of claim.hosts.entries()) {
+    const ops = jsonOf(apply).hosts[h.name]!.ops;
+    t.is(ops.filter((o) => o.id === 'service-restart' && o.status === 'changed').length, 1, `${label(h)}: ${JSON.stringify(ops.filter((o) => o.status !== 'ok'))}`);
+    t.is(await startsWith(h, 'v4', before[i]! + 1), before[i]! + 1, `${label(h)}: started again: ${await output(h)}`);
+  }
+  const again = await cairn(['apply', '-i', inv, '--json']);
+  for (const h of claim.hosts) t.is(jsonOf(again).hosts[h.name]!.changed, 0, `${label(h)}: ${JSON.stringify(jsonOf(again).hosts[h.name]!.ops.filter((o) => o.status !== 'ok'))}`);
 });
