@@ -39,7 +39,7 @@ pidfile="/run/\${RC_SVCNAME}.pid"
 ${dependBlock(d.needs, d.after, sup.needNet ?? true)}
 start_pre() {
 \tcheckpath -d -m 0750${owner ? script` -o ${owner}` : script``} ${d.logDir}
-${d.oomScoreAdjust === undefined ? script`` : script`\t# inherited by supervise-daemon and the daemon it starts (every OpenRC version)\n\t${oomLine(d, outputLogPath(d))}`}}
+${d.oomScoreAdjust === undefined ? script`` : script`\t# inherited by supervise-daemon and the daemon it starts (every OpenRC version); the log file\n\t# is made first, as the daemon's user (supervise-daemon opens it as that user)\n\tcheckpath -f -m 0640${owner ? script` -o ${owner}` : script``} ${outputLogPath(d)}\n\t${oomLine(d, outputLogPath(d))}`}}
 `;
   const log = outputLogPath(d);
   const lines = [script`# ${comment(HEADER)}`, script`# ${comment(d.description)}`];

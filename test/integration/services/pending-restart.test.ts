@@ -83,7 +83,9 @@ async function startsWith(h: BedHost, conf: string, want?: number): Promise<numb
 const CLEAN =
   `if command -v systemctl >/dev/null; then systemctl disable --now ${NAME} 2>/dev/null; rm -f /etc/systemd/system/${NAME}.service; systemctl daemon-reload; ` +
   `else rc-service ${NAME} stop 2>/dev/null; rc-update del ${NAME} default 2>/dev/null; rm -f /etc/init.d/${NAME} /etc/conf.d/${NAME}; ` +
-  `if [ -L /run/service/${NAME} ]; then s6-svc -dx /run/service/${NAME} 2>/dev/null; rm -f /run/service/${NAME}; s6-svscanctl -an /run/service 2>/dev/null; fi; rm -rf /etc/s6/sv/${NAME}; fi; ` +
+  // s6 (OpenRC's scan dir or a plain one): the supervisor exits and the link goes BEFORE the
+  // service dir (a supervised dir removed underneath leaves s6-svscan unable to start others)
+  `for scan in /run/openrc/s6-scan /run/service; do if [ -L $scan/${NAME} ]; then s6-svc -dx $scan/${NAME}/log 2>/dev/null; s6-svc -dx $scan/${NAME} 2>/dev/null; rm -f $scan/${NAME}; s6-svscanctl -an $scan 2>/dev/null; sleep 1; fi; done; rm -rf /etc/s6/sv/${NAME}; fi; ` +
   `rm -rf ${ETC} ${LOG_DIR} ${MARK}-*; :`;
 
 test.before(async () => {
