@@ -570,7 +570,8 @@ test('nomad client: node, drain with a deadline migrates the allocations, eligib
   rmSync(join(d, 'data', 'standin-drain-stuck'));
   const done = await until(node, (n) => n['DrainStrategy'] === null);
   t.like(done, { Drain: false, SchedulingEligibility: 'ineligible', LastDrain: { Status: 'complete' } });
-  t.regex(ag.stdout(), /drained 3 allocations \(migrated\)/);
+  // the agent logs before it answers with the new state, but its stdout reaches this process through a pipe: polled
+  t.regex(await until(async () => ag.stdout(), (o) => /drained 3 allocations/.test(o)), /drained 3 allocations \(migrated\)/);
   t.is(readFileSync(join(d, 'data', 'alloc', 'standin-allocs'), 'utf8').trim(), '0');
 
   // the servers keep the node: a restarted agent is still ineligible
@@ -586,7 +587,7 @@ test('nomad client: node, drain with a deadline migrates the allocations, eligib
   writeFileSync(join(d, 'data', 'standin-drain-stuck'), '');
   t.is((await post(`/v1/node/${id}/drain`, { DrainSpec: { Deadline: 1e9 } })).status, 200);
   t.like(await until(node, (n) => n['DrainStrategy'] === null, 6000), { LastDrain: { Status: 'complete' } });
-  t.regex(ag.stdout(), /drained 2 allocations \(deadline reached: force-stopped\)/);
+  t.regex(await until(async () => ag.stdout(), (o) => /drained 2 allocations/.test(o)), /drained 2 allocations \(deadline reached: force-stopped\)/);
 
   t.is((await ag.get('/v1/node/00000000-0000-4000-8000-000000000000')).status, 404);
   t.is((await ag.get(`/v1/node/${id}/drain`)).status, 405);
