@@ -124,23 +124,27 @@ function runSshG(ssh: string, args: string[]): string {
   }
 }
 
+/** OpenSSH's defaults per ssh binary: the same for every name but `host`/`hostname` (the name, lower-cased). */
 const baselines = new Map<string, SshGOutput>();
+
+function baselineFor(ssh: string, alias: string): SshGOutput {
+  let base = baselines.get(ssh);
+  if (!base) {
+    base = parseSshG(runSshG(ssh, sshGArgs('cairn-defaults', {}, '/dev/null')));
+    baselines.set(ssh, base);
+  }
+  return new Map([...base, ['host', [alias]], ['hostname', [alias.toLowerCase()]]]);
+}
 
 /**
  * A lookup that asks OpenSSH. `file`: the config (-F); undefined: what plain
  * `ssh` reads (~/.ssh/config, then /etc/ssh/ssh_config). Each call runs
- * `ssh -G` (a few milliseconds); OpenSSH's defaults are asked once per process.
+ * `ssh -G` (a few milliseconds); OpenSSH's defaults are asked once per ssh binary.
  */
 export function openSshLookup(ssh: string, file: string | undefined): SshConfigLookup {
   const origin = `ssh -G${file !== undefined ? ` -F ${file}` : ''}`;
   return (alias, given) => {
     const g = parseSshG(runSshG(ssh, sshGArgs(alias, given, file)));
-    const key = `${ssh}\0${alias}`;
-    let base = baselines.get(key);
-    if (!base) {
-      base = parseSshG(runSshG(ssh, sshGArgs(alias, {}, '/dev/null')));
-      baselines.set(key, base);
-    }
-    return sshGValues(g, base, origin);
+    return sshGValues(g, baselineFor(ssh, alias), origin);
   };
 }

@@ -79,9 +79,7 @@ function toPlan(label: string, o: Outcome, satisfies: readonly string[] = []): P
   if ('fail' in o) return fail(o.fail);
   if (o.cmds.length === 0) return noop(`${label}: ${o.done.join(', ')}`);
   const plan = change(`${label}: ${o.what.join(', ')}`, o.cmds);
-  // every driver says 'start…' when its commands start a process that was not running
-  const starts = o.what.some((w) => w.startsWith('start'));
-  return starts && satisfies.length > 0 ? { ...plan, satisfies } : plan;
+  return o.starts && satisfies.length > 0 ? { ...plan, satisfies } : plan;
 }
 
 /**

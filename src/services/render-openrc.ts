@@ -1,4 +1,4 @@
-import { oomLine } from './render-s6.ts';
+import { oomLine } from './oom-line.ts';
 import { comment, doubleQuoted, script, joinScripts, varName, type Script } from '../shell/script.ts';
 import { checkedServiceName, checkedStopSignal, type ResolvedDescription } from './description.ts';
 import { HEADER, type ServiceFile } from './service-file.ts';
@@ -20,6 +20,12 @@ export function dependBlock(needs: readonly string[], after: readonly string[], 
   return script`depend() {\n${need.length ? script`\tneed ${need}\n` : script``}${needNet ? script`` : script`\tuse net\n`}\tafter ${['firewall', ...after]}\n}\n`;
 }
 
+/** start_pre's OOM score lines (nothing without oomScoreAdjust). */
+function oomStartPre(d: ResolvedDescription, owner: string | undefined): Script {
+  if (d.oomScoreAdjust === undefined) return script``;
+  return script`\t# inherited by supervise-daemon and the daemon it starts (every OpenRC version); the log file\n\t# is made first, as the daemon's user (supervise-daemon opens it as that user)\n\tcheckpath -f -m 0640${owner ? script` -o ${owner}` : script``} ${outputLogPath(d)}\n\t${oomLine(d, outputLogPath(d))}`;
+}
+
 /**
  * OpenRC with supervise-daemon: the init script holds the shape, conf.d the
  * settings (the Alpine packages' layout). Without output_log support (OpenRC
@@ -39,7 +45,7 @@ pidfile="/run/\${RC_SVCNAME}.pid"
 ${dependBlock(d.needs, d.after, sup.needNet ?? true)}
 start_pre() {
 \tcheckpath -d -m 0750${owner ? script` -o ${owner}` : script``} ${d.logDir}
-${d.oomScoreAdjust === undefined ? script`` : script`\t# inherited by supervise-daemon and the daemon it starts (every OpenRC version); the log file\n\t# is made first, as the daemon's user (supervise-daemon opens it as that user)\n\tcheckpath -f -m 0640${owner ? script` -o ${owner}` : script``} ${outputLogPath(d)}\n\t${oomLine(d, outputLogPath(d))}`}}
+${oomStartPre(d, owner)}}
 `;
   const log = outputLogPath(d);
   const lines = [script`# ${comment(HEADER)}`, script`# ${comment(d.description)}`];

@@ -1,25 +1,13 @@
 import { comment, inDoubleQuotes, joinScripts, script, varName } from '../shell/script.ts';
 import { checkedServiceName, checkedStopSignal, type ResolvedDescription } from './description.ts';
 import { HEADER, type ServiceFile } from './service-file.ts';
+import { oomLine } from './oom-line.ts';
 import type { Supervision } from './supervisor.ts';
 
 /** The descriptor s6-supervise (>= 2.11) holds a lock on; the run script must leave it open. */
 export const S6_LOCK_FD = 3;
 /** Deaths within a minute (not by a signal) before finish declares a permanent failure. */
 export const S6_CRASH_BURST = 5;
-
-/**
- * The OOM score of the daemon: set on this shell, kept across exec and setuid (the
- * kernel inherits it), so the daemon starts with it. Not fatal where it cannot be set
- * (a container without CAP_SYS_RESOURCE): said in the log (`logTo`: appended to that
- * file as well as printed; s6's run script prints into its log pipe).
- */
-export function oomLine(d: ResolvedDescription, logTo?: string): ReturnType<typeof script> {
-  if (d.oomScoreAdjust === undefined) return script``;
-  const say = `${d.name}: cannot set oom_score_adj ${d.oomScoreAdjust} here; starting without it`;
-  const tell = logTo ? script`{ echo ${say}; echo ${say} >> ${logTo}; }` : script`echo ${say}`;
-  return script`{ echo ${d.oomScoreAdjust} > /proc/$$/oom_score_adj; } 2>/dev/null || ${tell}\n`;
-}
 
 /**
  * An s6 service directory: run (stderr into the log pipe, limits, user, exec

@@ -18,6 +18,8 @@ export type Outcome =
       readonly what: readonly string[];
       /** What already holds, for the noop reason, e.g. "enabled", "running". */
       readonly done: readonly string[];
+      /** The commands start a process that was not running (what a service step's `satisfies` needs). */
+      readonly starts?: boolean;
     };
 
 /**

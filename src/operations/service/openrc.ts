@@ -63,6 +63,7 @@ fi`,
       } else {
         done.push(enabled ? `enabled in ${runlevel}` : `not in ${runlevel}`);
       }
+      let starts = false;
       if (!bake) {
         const st = rcStatus(s);
         if (typeof st === 'object') return { fail: `cannot read the state of ${name} on ${host}: ${st.error}` };
@@ -70,9 +71,11 @@ fi`,
           if (st === 'stopped') {
             cmds.push(rc('start'));
             what.push('start');
+            starts = true;
           } else if (st === 'crashed') {
             cmds.push(sh`rc-service ${name} zap >/dev/null`, rc('start'));
             what.push('start (was crashed)');
+            starts = true;
           } else if (st === 'stopping') {
             return { fail: `${name} is stopping on ${host}; run again once it has stopped` };
           } else {
@@ -88,7 +91,7 @@ fi`,
           done.push(st);
         }
       }
-      return { cmds, what, done };
+      return { cmds, what, done, starts };
     },
     restartProbe: () => statusProbe,
     restartPlan(s, host): Outcome {

@@ -78,6 +78,7 @@ fi`,
         if (st === 'unsupervised' && linked) cmds.push(sh`s6-svscanctl -a ${scanDir}`, waitSupervised);
         cmds.push(sh`s6-svc -u ${link}`);
         what.push('start');
+        return { cmds, what, done, starts: true };
       } else if (want.state === 'stopped' && st !== 'down') {
         if (st === 'unsupervised' && linked) cmds.push(sh`s6-svscanctl -a ${scanDir}`, waitSupervised);
         cmds.push(sh`s6-svc -d ${link}`);

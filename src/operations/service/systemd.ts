@@ -76,7 +76,7 @@ export function systemdDriver(name: string): ServiceDriver {
         }
       }
       if (!start && !stop) done.push(active || 'unknown');
-      return { cmds, what, done };
+      return { cmds, what, done, starts: start };
     },
     restartProbe: () => activeProbe,
     restartPlan(s): Outcome {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { oomLine } from '../../../src/services/render-s6.ts';
+import { oomLine } from '../../../src/services/oom-line.ts';
 import { resolveDescription } from '../../../src/services/description.ts';
 
 const d = resolveDescription({ name: 'toyd', command: '/bin/true', oomScoreAdjust: -500 });
