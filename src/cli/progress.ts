@@ -28,8 +28,12 @@ export class RunProgress {
   /** The recap (or --json document) of the hosts that finished, with the ones that did not; undefined before a run began. */
   recap(): string | undefined {
     if (!this.#mode) return undefined;
-    if (this.#json) return jsonReport(this.#mode, this.#done);
     const unfinished = this.#started.filter((h) => !(h in this.#done));
+    if (this.#json) {
+      // every host of the run is in the document: the ones that did not finish failed
+      const notFinished: HostSummary = { ok: 0, changed: 0, failed: 1, skipped: 0, unreachable: false, roundTrips: 0, ops: [], error: 'not finished: cairn stopped on an internal error (see stderr)' };
+      return jsonReport(this.#mode, { ...this.#done, ...Object.fromEntries(unfinished.map((h) => [h, notFinished])) });
+    }
     return mask(recapTable(this.#done) + (unfinished.length ? `\nnot finished: ${unfinished.join(', ')}` : ''));
   }
 }

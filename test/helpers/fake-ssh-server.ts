@@ -22,6 +22,8 @@ export interface FakeSshServer {
   commands: string[];
   /** Connections accepted so far. */
   connections: number;
+  /** SFTP subsystems opened so far. */
+  sftpSessions: number;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export async function startFakeSshServer(o: FakeSshServerOptions = {}): Promise<
   const files = new Map<string, Buffer>();
   const commands: string[] = [];
   const clients = new Set<Connection>();
-  const state = { connections: 0 };
+  const state = { connections: 0, sftpSessions: 0 };
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
     state.connections++;
     clients.add(client);
@@ -68,6 +70,7 @@ export async function startFakeSshServer(o: FakeSshServerOptions = {}): Promise<
           }
         });
         session.on('sftp', (accept) => {
+          state.sftpSessions++;
           const sftp = accept();
           sftp.on('error', () => undefined);
           const open = new Map<string, { path: string; chunks: Buffer[] }>();
@@ -101,6 +104,9 @@ export async function startFakeSshServer(o: FakeSshServerOptions = {}): Promise<
     commands,
     get connections() {
       return state.connections;
+    },
+    get sftpSessions() {
+      return state.sftpSessions;
     },
     close: () =>
       new Promise<void>((r) => {

@@ -16,6 +16,9 @@ export interface SftpSession {
  */
 export function sftpSession(conn: Connection, host: string, mode: NonNullable<SshConnectorOptions['transfer']>, stats: SshStats): Promise<SftpSession | undefined> {
   if (mode === 'exec') return Promise.resolve(undefined);
+  // one session per connection: a second open would be a channel nobody uses, and its
+  // rejection (the connection lost) nobody's to catch
+  if (conn.sftp) return conn.sftp;
   const opening = new Promise<SftpSession | undefined>((resolve, reject) => {
     const onSftp = (err: Error | undefined, sftp: SFTPWrapper): void => {
       if (err) {
@@ -44,7 +47,7 @@ export function sftpSession(conn: Connection, host: string, mode: NonNullable<Ss
       reject(err);
     }
   });
-  const session = conn.sftp ?? conn.ended.race(opening);
+  const session = conn.ended.race(opening);
   conn.sftp = session;
   return session;
 }

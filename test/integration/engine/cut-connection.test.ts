@@ -95,8 +95,13 @@ for (const become of [false, true]) {
       try {
         const r = await cairn(['apply', '-i', throughProxies(inv.file, ports), '--json', '--accept-new-host-keys']);
         const doc = jsonOf(r); // always a document, even when every host was cut
+        t.notRegex(r.stderr, /internal error/, `${label}: a cut is reported, not an internal error`);
         for (const [i, h] of claim.hosts.entries()) {
-          const s = doc.hosts[h.name]!;
+          const s = doc.hosts[h.name];
+          if (!s) {
+            t.fail(`${h.name}, ${label}: not in the --json document\n${r.stderr}`);
+            continue;
+          }
           if (proxies[i]!.cuts > 0) {
             cut++;
             t.log(`${h.name}, ${label}: ${s.error}`);

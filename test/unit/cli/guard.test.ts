@@ -77,11 +77,15 @@ test('the progress recap lists finished hosts and names the unfinished ones', (t
   t.regex(recap, /\nnot finished: web2$/);
 });
 
-test('with --json the progress recap is the JSON document of the finished hosts', (t) => {
+test('with --json the progress recap is the JSON document of every host: the finished ones, and the unfinished ones failed', (t) => {
   const p = new RunProgress();
   p.begin('check', true);
+  p.track({ type: 'host:start', host: 'web1' });
+  p.track({ type: 'host:start', host: 'web2' });
   p.track({ type: 'host:end', host: 'web1', summary: { ok: 0, changed: 1, failed: 0, skipped: 0, unreachable: false, roundTrips: 1, ops: [] } });
-  const doc = JSON.parse(p.recap()!) as { mode: string; hosts: Record<string, { changed: number }> };
+  const doc = JSON.parse(p.recap()!) as { mode: string; hosts: Record<string, { changed: number; failed: number; error?: string }> };
   t.is(doc.mode, 'check');
   t.is(doc.hosts.web1!.changed, 1);
+  t.is(doc.hosts.web2!.failed, 1);
+  t.regex(doc.hosts.web2!.error ?? '', /^not finished: cairn stopped on an internal error/);
 });

@@ -33,6 +33,32 @@ for (const how of ['fin', 'rst'] as const) {
   });
 }
 
+test('uploads over one connection share one SFTP session; a cut after several is an error of the upload, never an unhandled rejection', async (t) => {
+  t.timeout(20_000);
+  const server = await startFakeSshServer();
+  // the first uploads pass, a later one is cut mid-way
+  const proxy = await startCutProxy({ target: server, count: 'up', afterBytes: 3 * BIG.length + 300 * 1024, how: 'fin' });
+  const h = fakeHost('web1', proxy.port);
+  const conn = new SshConnector(h.spec, h.settings, h.options);
+  const stray: unknown[] = [];
+  const onRejection = (err: unknown): void => void stray.push(err);
+  process.on('unhandledRejection', onRejection);
+  try {
+    await conn.connect();
+    for (let i = 0; i < 3; i++) await conn.upload(`/etc/big${i}`, BIG);
+    t.is(server.sftpSessions, 1, 'one SFTP session for three uploads');
+    const err = await t.throwsAsync(() => conn.upload('/etc/big3', BIG));
+    t.true(err instanceof UnreachableError, err!.message);
+    await new Promise((r) => setTimeout(r, 300)); // let any stray rejection surface
+    t.deepEqual(stray.map(String), [], 'no promise rejected unseen');
+  } finally {
+    process.off('unhandledRejection', onRejection);
+    await conn.close().catch(() => undefined);
+    await proxy.close();
+    await server.close();
+  }
+});
+
 for (const how of ['fin', 'rst'] as const) {
   test(`a command whose connection is cut (${how}) makes the host unreachable`, async (t) => {
     t.timeout(10_000);
