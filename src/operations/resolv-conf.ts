@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { sh, asWord, type ShellCommand } from '../shell/sh.ts';
+import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { change, fail, noop, type ApplyRuntime, type OpContext, type Operation, type Plan } from './operation.ts';
 import { checkId, paramError, parseSections, section, paramNames, rejectUnknownParams, isFail } from './kit.ts';
@@ -10,6 +10,8 @@ import { readPathProbe } from './path-operation.ts';
 import { pathStateCommand } from '../facts/path-state.ts';
 import { unifiedDiff } from './diff.ts';
 import { DNS_NAME } from './dns-query.ts';
+import { switchCommand } from './guard/switch-script.ts';
+import { confirmSwitch } from './guard/confirm.ts';
 
 /** musl (and Go's resolver) read at most this many `nameserver` lines; glibc too (MAXNS). */
 export const MAX_NAMESERVERS = 3;
@@ -83,6 +85,8 @@ export function nameserverProblems(list: unknown): string[] {
  *
  * The timer restores only if the file is still the one cairn wrote (something
  * else writing resolv.conf in between wins) and only its own switch (a token).
+ * The switch and the confirm are the guarded-change primitive (guard/), shared
+ * with every change that can cut cairn off (sshd, hostname, network).
  */
 export function resolvConf(params: ResolvConfParams): Operation {
   const id = checkId(KIND, params.id);
@@ -143,112 +147,19 @@ exit 0`;
         st.type === 'file' && st.sha256 === wantedSha
           ? `confirm the pending switch of ${path} (an earlier run did not confirm it)`
           : `switch ${path} to ${params.nameservers.join(', ')} (${was} before; rolled back after ${seconds}s unless confirmed)`;
-      return change(reason, [switchCommand(path, stateDir, wanted, wantedSha, seconds)], diff, warnings.length ? warnings : undefined);
+      return change(reason, [switchCommand({ files: [{ path, content: Buffer.from(wanted), mode: '0644' }], stateDir, seconds, timerName: 'cairn-resolv-rollback' })], diff, warnings.length ? warnings : undefined);
     },
     async afterChange(rt: ApplyRuntime): Promise<void> {
-      const pending = await rt.run(sh`cat ${`${stateDir}/pending`}`);
-      const [token, pid] = pending.stdout.trim().split(/\s+/);
-      if (pending.exitCode !== 0 || !token) throw new Error(`${path} was switched but ${stateDir}/pending cannot be read (${pending.stderr.trim()}); the host-side timer restores the old file in ${seconds}s`);
-      const problems: string[] = [];
-      if (verify) {
-        const r = await rt.run(sh`getent hosts ${verify.name} 2>&1 || { rc=$?; echo "getent exit $rc"; exit $rc; }`, { timeoutMs: 60_000 });
-        const addresses = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((a): a is string => !!a && isIP(a) !== 0);
-        if (r.exitCode !== 0 || addresses.length === 0) {
-          problems.push(`${verify.name} does not resolve through the host's resolver after the switch (getent hosts: ${(r.stdout + r.stderr).trim() || `exit ${r.exitCode}`})`);
-        } else if (verify.address !== undefined && !addresses.includes(verify.address)) {
-          problems.push(`${verify.name} resolves to ${addresses.join(', ')} after the switch, expected ${verify.address}`);
-        }
-      }
-      if (freshLogin && problems.length === 0) {
-        try {
-          await rt.freshLogin();
-        } catch (err) {
-          problems.push(`a fresh SSH login fails after the switch: ${(err as Error).message}`);
-        }
-      }
-      if (problems.length === 0) {
-        // the confirm marker (mkdir: atomic) decides against the timer; the kill only ends its sleep early
-        // `kill -TERM -PGID` (not `--`: dash's kill refuses it); never group 0 or 1
-        const kill =
-          pid && /^[1-9]\d*$/.test(pid) && pid !== '1'
-            ? sh`if tr '\\000' ' ' < ${`/proc/${pid}/cmdline`} 2>/dev/null | grep -q -F -e ${token}; then kill -TERM ${`-${pid}`} 2>/dev/null || :; fi`
-            : sh`:`;
-        const c = await rt.run(sh`if mkdir ${`${stateDir}/confirm-${token}`} 2>/dev/null; then rm -f ${`${stateDir}/pending`}; ${kill}; else echo 'the rollback timer fired first' >&2; exit 3; fi`);
-        if (c.exitCode === 3) {
-          throw new Error(`the checks passed, but only after the ${seconds}s rollback window: ${await waitForRollback(rt, stateDir, path, token, seconds)}; raise the rollback time`);
-        }
-        if (c.exitCode !== 0) throw new Error(`checks passed but the switch could not be confirmed (${c.stderr.trim()}); the host-side timer restores the old ${path} in ${seconds}s`);
-        return;
-      }
-      throw new Error(`${problems.join('; ')}. Not confirmed: ${await waitForRollback(rt, stateDir, path, token, seconds)}`);
+      await confirmSwitch(rt, { stateDir, seconds, what: path, freshLogin, ...(verify ? { checks: (r) => resolves(r, verify) } : {}) });
     },
   };
 }
 
-/** Poll until the timer restored the file (or give up); a sentence for the error. */
-async function waitForRollback(rt: ApplyRuntime, stateDir: string, path: string, token: string, seconds: number): Promise<string> {
-  const deadline = Date.now() + (seconds + 20) * 1000;
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 2000));
-    let r: CommandResult;
-    try {
-      r = await rt.run(sh`grep -F -- ${token} ${`${stateDir}/rollback.log`} 2>/dev/null || :`, { timeoutMs: 15_000 });
-    } catch (err) {
-      return `the host-side timer restores the previous ${path} ${seconds}s after the switch (could not watch it: ${(err as Error).message})`;
-    }
-    const line = r.stdout.trim().split('\n').pop();
-    if (line) return `the host-side timer rolled back after ${seconds}s: ${line.replace(/^\S+ \S+ /, '')} (log: ${stateDir}/rollback.log)`;
-  }
-  return `the host-side timer did not report a rollback within ${seconds + 20}s; check ${path} and ${stateDir}/rollback.log on the host`;
-}
-
-/**
- * The switch (one /bin/sh -c script): stop an older pending timer, keep the current
- * file, start the timer, rename the new file into place. Prints the token.
- */
-function switchCommand(path: string, stateDir: string, wanted: string, wantedSha: string, seconds: number): ShellCommand {
-  const timer = `d=$1; p=$2; tok=$3; n=$4; want=$5
-sleep "$n"
-# the confirm marker is a directory: mkdir is atomic, so either the controller
-# confirmed (it exists) or this timer decides, never both
-mkdir "$d/confirm-$tok" 2>/dev/null || exit 0
-read -r cur _ < "$d/pending" 2>/dev/null || exit 0
-[ "$cur" = "$tok" ] || exit 0
-h=$(sha256sum < "$p" 2>/dev/null) || h=''
-set -- $h
-if [ "$1" = "$want" ]; then
-  if [ -f "$d/before.absent" ]; then rm -f "$p"
-  else cp -pP "$d/before" "$p.cairn-rollback" && mv -f "$p.cairn-rollback" "$p"; fi
-  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $tok restored the previous $p: the switch was not confirmed within $n s" >> "$d/rollback.log"
-else
-  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $tok not restored: $p changed again after the switch" >> "$d/rollback.log"
-fi
-rm -f "$d/pending"`;
-  const body = sh`set -e
-d=${stateDir}; p=${path}; t=${`${path}.cairn-tmp`}; n=${String(seconds)}
-mkdir -p "$d"
-keep=''
-if [ -f "$d/pending" ]; then
-  # an earlier switch was never confirmed (its timer died with a reboot?): stop its
-  # timer, and keep ITS copy of the file from before cairn's switch
-  read -r otok opid < "$d/pending" || :
-  # the timer's process group (setsid made it the leader), only if that pid still is
-  # our timer (its command line carries the token: after a reboot the pid may be reused)
-  case "$opid" in ''|*[!0-9]*|0|1) ;; *) if tr '\\000' ' ' < "/proc/$opid/cmdline" 2>/dev/null | grep -q -F -e "$otok"; then kill -TERM "-$opid" 2>/dev/null || :; fi ;; esac
-  rm -f "$d/pending"
-  if [ -f "$d/before" ] || [ -f "$d/before.absent" ]; then keep=yes; fi
-fi
-rm -rf "$d"/confirm-*
-if [ -z "$keep" ]; then
-  rm -f "$d/before" "$d/before.absent"
-  if [ -e "$p" ] || [ -L "$p" ]; then cp -pP "$p" "$d/before"; else : > "$d/before.absent"; fi
-fi
-tok="$(date +%s)-$$"
-printf %s ${Buffer.from(wanted).toString('base64')} | base64 -d > "$t"
-chmod 0644 "$t"
-setsid sh -c ${timer} cairn-resolv-rollback "$d" "$p" "$tok" "$n" ${wantedSha} </dev/null >/dev/null 2>&1 &
-echo "$tok $!" > "$d/pending"
-mv -f "$t" "$p"
-echo "switched $p; the previous file comes back in $n s unless confirmed (token $tok)"`;
-  return sh`/bin/sh -c ${asWord(body)} || { rm -f ${`${path}.cairn-tmp`}; exit 1; }`;
+/** The verify name resolves through the host's libc (getent: nsswitch + the new resolv.conf), to the address when given. */
+async function resolves(rt: ApplyRuntime, verify: { readonly name: string; readonly address?: string }): Promise<string[]> {
+  const r = await rt.run(sh`getent hosts ${verify.name} 2>&1 || { rc=$?; echo "getent exit $rc"; exit $rc; }`, { timeoutMs: 60_000 });
+  const addresses = r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((a): a is string => !!a && isIP(a) !== 0);
+  if (r.exitCode !== 0 || addresses.length === 0) return [`${verify.name} does not resolve through the host's resolver after the switch (getent hosts: ${(r.stdout + r.stderr).trim() || `exit ${r.exitCode}`})`];
+  if (verify.address !== undefined && !addresses.includes(verify.address)) return [`${verify.name} resolves to ${addresses.join(', ')} after the switch, expected ${verify.address}`];
+  return [];
 }

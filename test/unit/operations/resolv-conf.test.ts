@@ -142,7 +142,7 @@ for (const target of targets().filter((x) => !x.name.startsWith('alpine-3.7'))) 
     t.is(readFileSync(target.outside(path), 'utf8'), renderResolvConf({ nameservers: ['127.0.0.1'] }));
     t.is(readdirSync(target.outside(state)).filter((f) => f.startsWith('confirm-')).length, 1, 'the confirm marker');
     t.false(existsSync(target.outside(`${state}/pending`)));
-    t.is(readFileSync(target.outside(`${state}/before`), 'utf8'), 'nameserver 10.231.1.1\n');
+    t.is(readFileSync(target.outside(`${state}/before-0`), 'utf8'), 'nameserver 10.231.1.1\n');
     if (getent) t.regex(rt.ran.join('\n'), /getent hosts localhost/);
     if (target.name === 'dash' || target.name === 'busybox') t.false(await alive(pid), 'the timer was killed');
     await new Promise((res) => setTimeout(res, 6000));
