@@ -31,7 +31,7 @@ export { renderTemplateSource } from './render/template.ts';
 export type { Rendered } from './render/template.ts';
 
 // --- Operations -----------------------------------------------------------------
-export type { Operation, Plan, OpContext, Command, PathEffect, AttributePatch } from './operations/operation.ts';
+export type { Operation, Plan, OpContext, Command, PathEffect, AttributePatch, ApplyRuntime } from './operations/operation.ts';
 export type { PathState } from './facts/path-state.ts';
 export { noop, change, fail, warn, upload, leaving } from './operations/operation.ts';
 export { file } from './operations/file.ts';
@@ -56,6 +56,8 @@ export { kernelCmdline } from './operations/cmdline.ts';
 export { dnsCheck, dnsQueryCommand, readQueryOutput, DNS_NAME } from './operations/dns-query.ts';
 export type { DnsType, DnsAnswer, DnsResponse, QueryOutcome } from './operations/dns-query.ts';
 export { resolvConf, renderResolvConf, nameserverProblems, MAX_NAMESERVERS } from './operations/resolv-conf.ts';
+export { guardedFiles } from './operations/guarded-files.ts';
+export type { GuardedFilesParams, GuardedFileSpec } from './operations/guarded-files.ts';
 export { cniPlugins } from './operations/cni-plugins.ts';
 export { packagesAvailable } from './operations/package-available.ts';
 export { checkedFile } from './operations/checked-file.ts';

@@ -74,7 +74,10 @@ export function switchCommand(s: SwitchScript): ShellCommand {
   const manifest = s.files.map((f, i) => `${i} ${sha256Hex(f.content)} ${f.path}`).join('\n');
   const paths = s.files.map((f) => f.path).join('\n');
   const writes = s.files.map(
-    (f, i) => sh`if [ -z "$keep" ]; then
+    (f, i) => sh`# the file as it was before cairn first switched it, kept for good (before-N is only the last one)
+o="$d/"${`original${f.path.replaceAll('/', '%')}`}
+if [ ! -e "$o" ] && [ ! -e "$o.absent" ]; then if [ -e ${f.path} ] || [ -L ${f.path} ]; then cp -pP ${f.path} "$o"; else : > "$o.absent"; fi; fi
+if [ -z "$keep" ]; then
   rm -f "$d/before-${i}" "$d/before-${i}.absent"
   if [ -e ${f.path} ] || [ -L ${f.path} ]; then cp -pP ${f.path} "$d/before-${i}"; else : > "$d/before-${i}.absent"; fi
 fi
