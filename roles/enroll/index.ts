@@ -13,6 +13,7 @@ import {
   defineRole,
   directory,
   guardedFiles,
+  isSecret,
   isStringList,
   line,
   oneOf,
@@ -104,6 +105,7 @@ export function enrollVarProblems(vars: Vars, host: HostSpec): VarProblem[] {
   if (!isStringList(vars.enroll_sshd_extra) || vars.enroll_sshd_extra.some((l) => !SSHD_LINE.test(l))) out.push({ var: 'enroll_sshd_extra', message: `must be a list of sshd_config lines ("Keyword value"), got ${JSON.stringify(vars.enroll_sshd_extra)}`, fix: "e.g. enroll_sshd_extra: ['AllowUsers ops']" });
   const s = vars.enroll_rollback_seconds;
   if (typeof s !== 'number' || !Number.isInteger(s) || s < 5 || s > 3600) out.push({ var: 'enroll_rollback_seconds', message: `must be an integer from 5 to 3600, got ${JSON.stringify(s)}`, fix: 'e.g. enroll_rollback_seconds: 60' });
+  if (vars.enroll_password !== '' && !isSecret(vars.enroll_password)) out.push({ var: 'enroll_password', message: 'must be a secret, never plain text in the inventory', fix: 'enroll_password: !secret_env CAIRN_FACTORY_PASSWORD (or leave it out and pass --ask-pass)' });
   if (typeof vars.enroll_user !== 'string' || (vars.enroll_user !== '' && !ACCOUNT.test(vars.enroll_user))) out.push({ var: 'enroll_user', message: `must be a user name or '', got ${JSON.stringify(vars.enroll_user)}`, fix: 'e.g. enroll_user: pi' });
   return out;
 }
@@ -183,7 +185,8 @@ export default defineRole<EnrollVars>({
         // its keys. '*' is no password and not locked; a password the account has is kept.
         command({
           id: 'admin-not-locked',
-          unless: sh`test "$(awk -F: -v u=${admin} '$1 == u { print $2 }' /etc/shadow)" != '!'`,
+          // probed before the user step runs: an account not there yet needs it too
+          unless: sh`pw=$(awk -F: -v u=${admin} '$1 == u { print $2; f = 1 } END { if (!f) print "none" }' /etc/shadow) && [ "$pw" != none ] && [ "$pw" != '!' ] && [ "$pw" != '!!' ]`,
           run: sh`printf '%s:*\n' ${admin} | chpasswd -e`,
         }),
         alpine

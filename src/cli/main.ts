@@ -10,6 +10,8 @@ import { addInventoryCommand } from './inventory-command.ts';
 import { addInitCommand } from './init.ts';
 import { addExecCommand } from './exec-command.ts';
 import { addSshCommand } from './ssh-command.ts';
+import { addEnrollCommand, ENROLL_ROLE } from './enroll-command.ts';
+import { firstLogins } from '../engine/first-login.ts';
 import { parseRolesFlag, ROLES_FLAG_HELP } from './roles-flag.ts';
 import { plainReporter } from '../report/plain.ts';
 import { listrReporter } from '../report/listr.ts';
@@ -55,6 +57,8 @@ interface RunFlags {
   root?: string;
   verbose?: boolean;
   roles?: string[];
+  /** `cairn enroll`: exactly the enroll role, the factory login where the key is refused. */
+  enroll?: boolean;
 }
 
 function addRunOptions(cmd: Command): Command {
@@ -116,6 +120,7 @@ async function runLogged(mode: 'apply' | 'check', flags: RunFlags, io: Io, log: 
     bake: !!flags.bake,
     finalRoles: bakeFinalRoles(!!flags.bake),
     ...(flags.roles ? { roles: flags.roles } : {}),
+    ...(flags.enroll ? { onlyRoles: [ENROLL_ROLE] } : {}),
     ...(flags.connection ? { connection: { kind: flags.connection, ...(flags.root ? { root: flags.root } : {}) } } : {}),
   });
   const tags = { ...(flags.tags ? { tags: flags.tags } : {}), ...(flags.skipTags ? { skipTags: flags.skipTags } : {}) };
@@ -124,6 +129,7 @@ async function runLogged(mode: 'apply' | 'check', flags: RunFlags, io: Io, log: 
     for (const t of listTags(prepared.stepIds, tags)) io.out(t);
     return ExitCode.ok;
   }
+  const firstLogin = flags.enroll ? await firstLogins(prepared, { acceptNewHostKeys: !!flags.acceptNewHostKeys, forks: flags.forks, enrollRole: ENROLL_ROLE }) : undefined;
   let draw: (e: RunEvent) => void;
   let finish = async () => {};
   io.progress?.begin(mode, !!flags.json);
@@ -146,6 +152,7 @@ async function runLogged(mode: 'apply' | 'check', flags: RunFlags, io: Io, log: 
     ...(flags.serial ? { serial: flags.serial } : {}),
     acceptNewHostKeys: !!flags.acceptNewHostKeys,
     emit,
+    ...(firstLogin ? { firstLogin } : {}),
   });
   await finish();
   log?.write(recapTable(hosts));
@@ -194,6 +201,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
   addInitCommand(program, io);
   addExecCommand(program, io, (c) => (code = c));
   addSshCommand(program, io, (c) => (code = c));
+  addEnrollCommand(program, async (flags) => {
+    code = await runCommand('apply', { ...flags, enroll: true }, io, argv);
+  });
   program
     .command('facts')
     .description('print the facts of each host as JSON')

@@ -30,6 +30,8 @@ export interface PrepareOptions {
   finalRoles?: readonly string[];
   /** `--roles a,b`: roles every selected host runs after its groups' roles (before the final roles). */
   roles?: readonly string[];
+  /** Exactly these roles on every selected host, instead of the inventory's (`cairn enroll`). */
+  onlyRoles?: readonly string[];
   /** `--connection chroot --root /mnt/x`: reach every selected host this way instead. */
   connection?: { kind: HostSpec['connection']; root?: string };
 }
@@ -86,7 +88,8 @@ export async function prepareRun(opts: PrepareOptions): Promise<PreparedRun> {
   if (opts.roles?.length) checkCliRoles(opts.roles, knownRoles(dir));
   const selected = new Set(hosts.map((h) => h.name));
   const cliRoles = (h: HostSpec): readonly string[] => (selected.has(h.name) ? (opts.roles ?? []) : []);
-  const rolesOf = (h: HostSpec): string[] => withFinalRoles(withCliRoles(rolesForHost(inventory, h), cliRoles(h)), opts.finalRoles ?? []);
+  const rolesOf = (h: HostSpec): string[] =>
+    opts.onlyRoles ? (selected.has(h.name) ? [...opts.onlyRoles] : []) : withFinalRoles(withCliRoles(rolesForHost(inventory, h), cliRoles(h)), opts.finalRoles ?? []);
   const roleNamesByHost = new Map<string, string[]>(hosts.map((h) => [h.name, rolesOf(h)]));
   const { roles, problems: roleProblems } = await loadRoles([...new Set([...roleNamesByHost.values()].flat())], dir, file);
   problems.push(...roleProblems);

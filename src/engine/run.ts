@@ -1,3 +1,4 @@
+import type { HostSpec } from '../inventory/types.ts';
 import { createConnector } from '../connectors/factory.ts';
 import type { EventSink, HostSummary } from './events.ts';
 import { runHost, gatherHostFacts } from './host-run.ts';
@@ -18,6 +19,11 @@ export interface ExecuteOptions {
   serial?: number;
   acceptNewHostKeys?: boolean;
   emit?: EventSink;
+  /**
+   * How to log in first, per host, instead of the inventory's connection (enroll's
+   * factory login). Fresh logins (the guarded changes' confirm) still use the inventory's.
+   */
+  firstLogin?: ReadonlyMap<string, HostSpec>;
 }
 
 /** Apply or check every prepared host; never throws for host failures. */
@@ -35,7 +41,7 @@ export async function executeRun(prepared: PreparedRun, opts: ExecuteOptions): P
     await Promise.all(
       batchJobs.map((job) =>
         forks.use(async () => {
-          const conn = createConnector(job.host, inventory.connection, { acceptNewHostKeys: !!opts.acceptNewHostKeys });
+          const conn = createConnector(opts.firstLogin?.get(job.host.name) ?? job.host, inventory.connection, { acceptNewHostKeys: !!opts.acceptNewHostKeys });
           results[job.host.name] = await runHost(job, conn, {
             mode: opts.mode,
             bake: !!opts.bake,

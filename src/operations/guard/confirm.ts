@@ -27,11 +27,8 @@ export async function confirmSwitch(rt: ApplyRuntime, o: ConfirmOptions): Promis
   if (pending.exitCode !== 0 || !token) throw new Error(`${what} was switched but ${stateDir}/pending cannot be read (${pending.stderr.trim()}); the host-side timer restores the previous ${what} in ${seconds}s`);
   const problems = o.checks ? await o.checks(rt) : [];
   if (o.freshLogin && problems.length === 0) {
-    try {
-      await rt.freshLogin();
-    } catch (err) {
-      problems.push(`a fresh SSH login fails after the switch: ${(err as Error).message}`);
-    }
+    const error = await freshLoginWithin(rt);
+    if (error) problems.push(`a fresh SSH login fails after the switch: ${error}`);
   }
   if (problems.length > 0) throw new Error(`${problems.join('; ')}. Not confirmed: ${await waitForRollback(rt, stateDir, what, token, seconds)}`);
   // the confirm marker (mkdir: atomic) decides against the timer; the kill only ends its sleep early
@@ -45,6 +42,25 @@ export async function confirmSwitch(rt: ApplyRuntime, o: ConfirmOptions): Promis
     throw new Error(`the checks passed, but only after the ${seconds}s rollback window: ${await waitForRollback(rt, stateDir, what, token, seconds)}; raise the rollback time`);
   }
   if (c.exitCode !== 0) throw new Error(`checks passed but the switch could not be confirmed (${c.stderr.trim()}); the host-side timer restores the previous ${what} in ${seconds}s`);
+}
+
+/**
+ * A fresh login, tried 3 times over about 3 s: a reloaded daemon may be between its
+ * old and new listening socket for a moment (sshd re-executes itself on SIGHUP).
+ * The last error, or undefined when a login worked.
+ */
+async function freshLoginWithin(rt: ApplyRuntime): Promise<string | undefined> {
+  let last = '';
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 1000 * i));
+    try {
+      await rt.freshLogin();
+      return undefined;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+  }
+  return last;
 }
 
 /** Poll until the timer restored the files (or give up); a sentence for the error. */

@@ -1,0 +1,47 @@
+import { Command, InvalidArgumentError } from 'commander';
+
+/** What `cairn enroll` hands to the run (an apply of exactly the enroll role). */
+export interface EnrollFlags {
+  inventory: string;
+  limit?: string;
+  forks: number;
+  diff?: boolean;
+  json?: boolean;
+  extraVars?: string[];
+  acceptNewHostKeys?: boolean;
+  verbose?: boolean;
+  log?: string;
+  askPass?: boolean;
+}
+
+/** The role `cairn enroll` runs. */
+export const ENROLL_ROLE = 'enroll';
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--forks takes a whole number >= 1, got '${v}'`);
+  return n;
+};
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/**
+ * `cairn enroll`: from a board's factory login to the inventory's key login. Runs
+ * exactly the enroll role (roles/enroll) on the selected hosts; where the inventory's
+ * key is refused, it logs in as enroll_user with enroll_password (or --ask-pass)
+ * instead, become by sudo with that password. docs/enroll.md.
+ */
+export function addEnrollCommand(program: Command, run: (flags: EnrollFlags) => Promise<void>): void {
+  program
+    .command('enroll')
+    .description("take hosts from their factory login (a password) to the inventory's key login: admin user, keys, sudo/doas, hostname, sshd keys only (guarded: the host rolls back unless a new login works)")
+    .requiredOption('-i, --inventory <file>', 'inventory file: cairn YAML, or an Ansible INI/YAML inventory')
+    .option('-l, --limit <pattern>', 'only these hosts/groups (a,b  !x  &y  web*)')
+    .option('-f, --forks <n>', 'hosts worked on at once', positiveInt, 10)
+    .option('-D, --diff', 'show diffs of changed files')
+    .option('--json', 'print one JSON document on stdout')
+    .option('-e, --extra-vars <key=value|@file|{map}>', 'extra vars (highest precedence), repeatable', collect)
+    .option('--accept-new-host-keys', 'trust unknown SSH host keys on first use and record them (a fresh board has a new key)')
+    .option('-v, --verbose', 'also print steps that were already in the wanted state')
+    .option('--log <file>', "append every step's line and the recap to this file (secrets masked)")
+    .action(async (flags: EnrollFlags) => run(flags));
+}
