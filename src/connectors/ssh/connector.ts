@@ -14,6 +14,7 @@ import { closeConnection } from './close.ts';
 import type { Connection } from './connection.ts';
 import { execOn } from './exec.ts';
 import { hopLabel } from './hop.ts';
+import { PasswordRefusedError } from './handshake.ts';
 import { openWithRetry } from './open.ts';
 import { emptyStats, type SshConnectorOptions, type SshStats } from './options.ts';
 import { sftpRead, sftpSession, sftpWrite, type SftpSession } from './sftp.ts';
@@ -42,6 +43,8 @@ export class SshConnector implements Connector {
   #connecting?: Promise<Connection>;
   #conn?: Connection;
   #closed = false;
+  /** A refused password: every later connect fails with it at once (the password is sent once per run). */
+  #refused?: PasswordRefusedError;
 
   constructor(host: HostSpec, settings: ConnectionSettings, opts: SshConnectorOptions = {}) {
     this.host = host.name;
@@ -75,6 +78,7 @@ export class SshConnector implements Connector {
 
   async #connection(): Promise<Connection> {
     if (this.#closed) throw new Error(`connector for ${this.host} is closed`);
+    if (this.#refused) throw this.#refused;
     if (this.#conn && !this.#conn.ended.reason) return this.#conn;
     const lost = this.#conn?.ended.reason;
     if (lost) {
@@ -89,6 +93,8 @@ export class SshConnector implements Connector {
       },
       (err: unknown) => {
         this.#connecting = undefined;
+        if (err instanceof PasswordRefusedError) this.#refused = err;
+        else if (err instanceof UnreachableError && err.cause instanceof PasswordRefusedError) this.#refused = err.cause;
         throw err;
       },
     );
@@ -116,6 +122,7 @@ export class SshConnector implements Connector {
       keepaliveIntervalMs: this.#opts.keepaliveIntervalMs ?? 15_000,
       onRecordedHostKey: (what) => this.stats.recordedHostKeys.push(what),
       stats: this.stats,
+      password: this.#spec.password,
     });
   }
 
