@@ -3,9 +3,10 @@ import type { ShellCommand } from '../../shell/sh.ts';
 import type { CommandResult } from '../../core/result.ts';
 import { CommandFailedError, UnreachableError } from '../../core/errors.ts';
 import type { ConnectionSettings, HostSpec } from '../../inventory/types.ts';
-import { becomeFailure, wrapBecome } from '../become.ts';
+import { BecomeError, becomeFailure, wrapBecome } from '../become.ts';
+import { sudoMode, type SudoMode } from '../become-password.ts';
 import { Semaphore } from '../../core/semaphore.ts';
-import { mask } from '../../core/secret.ts';
+import { mask, type Secret } from '../../core/secret.ts';
 import { toCommandResult, type RawOutput } from '../process.ts';
 import { resolveSshTarget, type ResolvedSshTarget } from '../ssh-config.ts';
 import { sshConfigSource } from './config-source.ts';
@@ -43,6 +44,8 @@ export class SshConnector implements Connector {
   #connecting?: Promise<Connection>;
   #conn?: Connection;
   #closed = false;
+  /** With a become password: whether sudo needs it, found out once (a refused password rejects every later use). */
+  #sudoMode?: Promise<SudoMode>;
   /** A refused password: every later connect fails with it at once (the password is sent once per run). */
   #refused?: PasswordRefusedError;
 
@@ -132,16 +135,30 @@ export class SshConnector implements Connector {
   }
 
   /** Run a command (become applied by the caller) in its own channel, at most maxChannels at once. */
-  async #exec(command: ShellCommand, stdin: string | Buffer | undefined, timeoutMs: number, become: boolean): Promise<RawOutput> {
+  async #exec(command: ShellCommand, stdin: string | Buffer | undefined, timeoutMs: number, become: boolean, sudoPassword?: Secret): Promise<RawOutput> {
     const release = await this.#slots.acquire();
     try {
       this.stats.peakChannels = this.#slots.peak;
       const conn = await this.#connection();
       this.stats.commands++;
-      return await execOn(conn, command, { host: this.host, where: hopLabel(this.target), stdin, timeoutMs, become: become ? this.#spec.become : false });
+      return await execOn(conn, command, { host: this.host, where: hopLabel(this.target), stdin, timeoutMs, become: become ? this.#spec.become : false, sudoPassword });
     } finally {
       release();
     }
+  }
+
+  /** The sudo password to feed each become command, or undefined (none set, doas, or sudo needs none). */
+  async #sudoPassword(): Promise<Secret | undefined> {
+    const password = this.#spec.becomePassword;
+    if (!password || this.#spec.become !== 'sudo') return undefined;
+    this.#sudoMode ??= sudoMode(this.host, this.target.user, password, async (cmd, stdin) =>
+      toCommandResult(cmd, await this.#exec(cmd, stdin, this.#settings.commandTimeoutMs ?? 0, false)),
+    ).catch((err: unknown) => {
+      // kept: sudo's answer (a refused password is not tried again); not kept: a lost connection
+      if (!(err instanceof BecomeError)) this.#sudoMode = undefined;
+      throw err;
+    });
+    return (await this.#sudoMode) === 'password' ? password : undefined;
   }
 
   /** Run with the raw bytes kept (for binary output). Same rules as run(). */
@@ -150,11 +167,12 @@ export class SshConnector implements Connector {
     if (command.text.includes('\0')) throw new TypeError(`${this.host}: a command cannot contain a NUL byte: ${command.display}`);
     await this.#connection();
     const become = this.#becomes(options);
-    const wrapped = become ? wrapBecome(command, this.#spec.become) : command;
-    const raw = await this.#exec(wrapped, options.stdin, options.timeoutMs ?? this.#settings.commandTimeoutMs ?? 0, become);
+    const sudoPassword = become ? await this.#sudoPassword() : undefined;
+    const wrapped = become ? wrapBecome(command, this.#spec.become, { password: !!sudoPassword }) : command;
+    const raw = await this.#exec(wrapped, options.stdin, options.timeoutMs ?? this.#settings.commandTimeoutMs ?? 0, become, sudoPassword);
     const result = toCommandResult(command, raw);
     if (become) {
-      const failure = becomeFailure(this.host, result, this.#spec.become, this.target.user);
+      const failure = becomeFailure(this.host, result, this.#spec.become, this.target.user, { password: !!this.#spec.becomePassword });
       if (failure) throw failure;
     }
     return { ...raw, result };
