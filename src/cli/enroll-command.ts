@@ -1,4 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { UsageError } from '../core/errors.ts';
+import { Secret } from '../core/secret.ts';
+import { withOrigin } from '../core/secret-origin.ts';
+import { promptSecret } from './prompt-secret.ts';
 
 /** What `cairn enroll` hands to the run (an apply of exactly the enroll role). */
 export interface EnrollFlags {
@@ -43,5 +47,13 @@ export function addEnrollCommand(program: Command, run: (flags: EnrollFlags) => 
     .option('--accept-new-host-keys', 'trust unknown SSH host keys on first use and record them (a fresh board has a new key)')
     .option('-v, --verbose', 'also print steps that were already in the wanted state')
     .option('--log <file>', "append every step's line and the recap to this file (secrets masked)")
+    .option('-k, --ask-pass', "ask (no echo) for the factory login's password, for hosts without enroll_password")
     .action(async (flags: EnrollFlags) => run(flags));
+}
+
+/** --ask-pass of enroll: the factory login's password, asked once with no echo. */
+export async function askFactoryPassword(prompt: (q: string) => Promise<string> = promptSecret): Promise<Secret> {
+  const text = await prompt('factory login password: ');
+  if (text === '') throw new UsageError('--ask-pass: no password was typed (an empty line); run again and type it, or set enroll_password: !secret_env NAME');
+  return withOrigin(new Secret(text), 'typed at --ask-pass');
 }

@@ -10,7 +10,7 @@ import { addInventoryCommand } from './inventory-command.ts';
 import { addInitCommand } from './init.ts';
 import { addExecCommand } from './exec-command.ts';
 import { addSshCommand } from './ssh-command.ts';
-import { addEnrollCommand, ENROLL_ROLE } from './enroll-command.ts';
+import { addEnrollCommand, askFactoryPassword, ENROLL_ROLE } from './enroll-command.ts';
 import { firstLogins } from '../engine/first-login.ts';
 import { parseRolesFlag, ROLES_FLAG_HELP } from './roles-flag.ts';
 import { plainReporter } from '../report/plain.ts';
@@ -26,6 +26,7 @@ import { openRunLog, type RunLog } from './log.ts';
 import { checkOutputFile } from './output-file.ts';
 import { parseOnly, pickFacts } from './facts-only.ts';
 import { HELP_AFTER } from './help.ts';
+import { askPasswords } from './ask-passwords.ts';
 import { cairnVersion } from './version.ts';
 import type { Facts } from '../facts/types.ts';
 
@@ -57,7 +58,9 @@ interface RunFlags {
   root?: string;
   verbose?: boolean;
   roles?: string[];
-  /** `cairn enroll`: exactly the enroll role, the factory login where the key is refused. */
+  askPass?: boolean;
+  askBecomePass?: boolean;
+  /** `cairn enroll`: exactly the enroll role, the factory login where the key is refused (--ask-pass: its password). */
   enroll?: boolean;
 }
 
@@ -75,6 +78,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--json', 'print one JSON document on stdout')
     .option('-e, --extra-vars <key=value|@file|{map}>', 'extra vars (highest precedence), repeatable: key=value (text as given), @vars.yml, \'{"k": 1}\'', collect)
     .option('--accept-new-host-keys', 'trust unknown SSH host keys on first use and record them')
+    .option('-k, --ask-pass', 'ask once (no echo) for the SSH login password of every host that has none in the inventory')
+    .option('-K, --ask-become-pass', 'ask once (no echo) for the sudo password of every host that has no become_password')
     .option('--allow-quorum-loss', 'restart Consul/Nomad servers even when their cluster is degraded (sets consul_ and nomad_allow_quorum_loss)')
     .option('--bake', 'image-bake mode: enable services without starting them, leave no host identity')
     .addOption(new Option('-c, --connection <kind>', 'reach every selected host this way').choices(['ssh', 'local', 'chroot']))
@@ -129,7 +134,11 @@ async function runLogged(mode: 'apply' | 'check', flags: RunFlags, io: Io, log: 
     for (const t of listTags(prepared.stepIds, tags)) io.out(t);
     return ExitCode.ok;
   }
-  const firstLogin = flags.enroll ? await firstLogins(prepared, { acceptNewHostKeys: !!flags.acceptNewHostKeys, forks: flags.forks, enrollRole: ENROLL_ROLE }) : undefined;
+  const factoryPassword = flags.enroll && flags.askPass ? await askFactoryPassword() : undefined;
+  if (!flags.enroll) await askPasswords(flags, prepared.jobs.map((j) => j.host));
+  const firstLogin = flags.enroll
+    ? await firstLogins(prepared, { acceptNewHostKeys: !!flags.acceptNewHostKeys, forks: flags.forks, enrollRole: ENROLL_ROLE, ...(factoryPassword ? { askedPassword: factoryPassword } : {}) })
+    : undefined;
   let draw: (e: RunEvent) => void;
   let finish = async () => {};
   io.progress?.begin(mode, !!flags.json);

@@ -16,8 +16,15 @@ export function shDashC(cmd: ShellCommand): ShellCommand {
  *
  *   sudo: sudo -n -- /bin/sh -c '<command>'
  *   doas: doas -n /bin/sh -c '<command>'
+ *
+ * With `password` (sudo only, see become-password.ts): the password is the
+ * first line of the command's stdin; sudo reads that line and no more, the
+ * command gets the rest. -k: a cached timestamp never leaves the line unread.
+ *
+ *   sudo -k -S -p '' -- /bin/sh -c '<command>'
  */
-export function wrapBecome(cmd: ShellCommand, become: Become): ShellCommand {
+export function wrapBecome(cmd: ShellCommand, become: Become, o: { password?: boolean } = {}): ShellCommand {
+  if (become === 'sudo' && o.password) return sh`sudo -k -S -p '' -- /bin/sh -c ${asWord(cmd)}`;
   if (become === 'sudo') return sh`sudo -n -- /bin/sh -c ${asWord(cmd)}`;
   if (become === 'doas') return sh`doas -n /bin/sh -c ${asWord(cmd)}`;
   return cmd;
@@ -44,7 +51,7 @@ const DOAS_DENIED = /^doas: (Operation not permitted|not permitted)/m;
  * Recognise a become failure in a result: sudo/doas wrote its own refusal and
  * the command never ran. Returns an error that says what to do, or undefined.
  */
-export function becomeFailure(host: string, result: CommandResult, become: Become, user: string): BecomeError | undefined {
+export function becomeFailure(host: string, result: CommandResult, become: Become, user: string, o: { password?: boolean } = {}): BecomeError | undefined {
   if (!become || result.exitCode === 0) return undefined;
   const err = result.stderr;
   if (result.exitCode === 127 && new RegExp(`(^|\\W)${become}: (command )?not found`).test(err)) {
@@ -57,6 +64,8 @@ export function becomeFailure(host: string, result: CommandResult, become: Becom
     if (SUDO_DENIED.test(err))
       return new BecomeError(host, result, become, user, `become with sudo: user ${user} may not run commands as root with sudo on ${host} (add "${user} ALL=(ALL) NOPASSWD: ALL" to /etc/sudoers.d/${user})`);
   } else {
+    if (DOAS_PASSWORD.test(err) && o.password)
+      return new BecomeError(host, result, become, user, `become with doas: doas asks user ${user} for a password on ${host}, and doas reads a password only from a terminal, which cairn does not open (become_password is for sudo): add "permit nopass ${user} as root" to /etc/doas.conf or /etc/doas.d/${user}.conf, or use become: sudo`);
     if (DOAS_PASSWORD.test(err))
       return new BecomeError(host, result, become, user, `become with doas needs passwordless doas for user ${user} (add "permit nopass ${user} as root" to /etc/doas.conf or /etc/doas.d/${user}.conf on ${host})`);
     if (DOAS_DENIED.test(err))

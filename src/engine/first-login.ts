@@ -26,7 +26,7 @@ export function isAuthRefused(err: unknown): boolean {
 export function factorySpec(host: HostSpec, login: FactoryLogin): HostSpec {
   const user = login.user || host.user || 'root';
   const become = user === 'root' ? false : host.become || 'sudo';
-  return { ...host, user, become, password: login.password, ...(become ? { becomePassword: login.password } : {}) } as HostSpec;
+  return { ...host, user, become, password: login.password, ...(become ? { becomePassword: login.password } : {}) };
 }
 
 /**

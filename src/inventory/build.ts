@@ -65,6 +65,8 @@ function buildHost(name: string, h: RawHost, groups: string[], source: Inventory
   if (h.port !== undefined) host.port = h.port;
   if (h.user !== undefined) host.user = h.user;
   if (identity) host.identity = identity.map((p) => resolveUserPath(p, dir));
+  if (h.password !== undefined) host.password = h.password;
+  if (h.become_password !== undefined) host.becomePassword = h.become_password;
   if (h.root !== undefined) host.root = h.root;
   if (h.proxy_jump !== undefined) host.proxyJump = h.proxy_jump;
   if (h.proxy_command !== undefined) host.proxyCommand = h.proxy_command;

@@ -75,6 +75,16 @@ export const FIELD_HELP = {
     item: 'a file path',
     example: 'identity: ~/.ssh/id_ed25519',
   },
+  password: {
+    description: 'Login password, offered after the keys and the agent. Only as a secret: !secret_env NAME (or !secret "text"); a plain text is refused.',
+    expected: 'a secret: !secret_env NAME or !secret "text"',
+    example: 'password: !secret_env CAIRN_PASSWORD',
+  },
+  become_password: {
+    description: 'The password sudo asks for (become: sudo). Only as a secret: !secret_env NAME (or !secret "text"). doas reads passwords only from a terminal: use a permit nopass rule.',
+    expected: 'a secret: !secret_env NAME or !secret "text"',
+    example: 'become_password: !secret_env CAIRN_BECOME_PASSWORD',
+  },
   become: {
     description: 'Privilege escalation: false (default), true (= sudo), sudo or doas.',
     expected: 'one of false, true, sudo or doas',

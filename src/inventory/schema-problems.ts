@@ -29,6 +29,8 @@ function issueProblems(issue: z.core.$ZodIssue, data: unknown, source: YamlSourc
   }
   const value = valueAt(data, path);
   if (value === undefined && issue.code === 'invalid_type') return [missingKey(path, source)];
+  const field = fieldAt(path);
+  if (field === 'password' || field === 'become_password') return [notASecret(path, field, value, source)];
   const help = FIELD_HELP[fieldAt(path)] as FieldHelp;
   const last = path[path.length - 1];
   const expected = typeof last === 'number' && help.item ? help.item : help.expected;
@@ -39,6 +41,17 @@ function issueProblems(issue: z.core.$ZodIssue, data: unknown, source: YamlSourc
       fix: `write it like:${exampleText(help.example)}`,
     },
   ];
+}
+
+/** A password written as plain text: refused, and the text is never repeated in the message. */
+function notASecret(path: YamlPath, field: 'password' | 'become_password', value: unknown, source: YamlSource): InputProblem {
+  const what = typeof value === 'string' ? 'a plain text (not shown)' : describeValue(value);
+  const env = field === 'password' ? 'CAIRN_PASSWORD' : 'CAIRN_BECOME_PASSWORD';
+  return {
+    location: source.locate(path),
+    message: `${subjectOf(path)} must be a secret (!secret_env NAME or !secret "text"), got ${what}: a password is never read from plain inventory text`,
+    fix: `use ${field}: !secret_env ${env} and export ${env} before running cairn (or pass --ask-${field === 'password' ? 'pass' : 'become-pass'})`,
+  };
 }
 
 function unknownKey(path: YamlPath, key: string, source: YamlSource): InputProblem {

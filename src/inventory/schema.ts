@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecret, type Secret } from '../core/secret.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { FIELD_HELP, type FieldName } from './field-help.ts';
 
@@ -16,6 +17,9 @@ const HOP = String.raw`(?:ssh://)?(?:[^@\s,/]+@)?(?:\[[0-9A-Fa-f:.]+\]|[^\s,:@\[
 export const PROXY_JUMP_PATTERN = `^(?:none|${HOP}(?:,${HOP})*)$`;
 
 const described = (field: FieldName) => ({ description: FIELD_HELP[field].description });
+
+/** A value written with !secret or !secret_env (a plain text is refused: see schema-problems.ts). */
+export const SecretSchema = z.custom<Secret>((v) => isSecret(v));
 
 const Name = z.string().regex(new RegExp(NAME_PATTERN));
 const NoSpaces = z.string().regex(/^\S+$/);
@@ -45,10 +49,12 @@ export const HostSchema = z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .optional()
       .meta(described('identity')),
+    password: SecretSchema.optional().meta(described('password')),
     become: z
       .union([z.boolean(), z.enum(['sudo', 'doas'])])
       .optional()
       .meta(described('become')),
+    become_password: SecretSchema.optional().meta(described('become_password')),
     connection: z.enum(['ssh', 'local', 'chroot']).optional().meta(described('connection_kind')),
     root: z.string().regex(/^\//).optional().meta(described('root')),
     proxy_jump: z.string().regex(new RegExp(PROXY_JUMP_PATTERN)).optional().meta(described('proxy_jump')),

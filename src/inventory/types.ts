@@ -1,4 +1,5 @@
 import type { SourceLocation } from '../core/errors.ts';
+import type { Secret } from '../core/secret.ts';
 
 export type Vars = Record<string, unknown>;
 export type Become = false | 'sudo' | 'doas';
@@ -16,7 +17,11 @@ export interface HostSpec {
   user?: string;
   /** Private key files. */
   identity?: string[];
+  /** Login password (ssh): offered after the keys and the agent, by password and keyboard-interactive auth. */
+  password?: Secret;
   become: Become;
+  /** The password sudo asks for (fed on the command's stdin); doas reads one only from a terminal. */
+  becomePassword?: Secret;
   /** chroot: the mounted root filesystem. */
   root?: string;
   /** ProxyJump as in OpenSSH: user@host:port[,...] */

@@ -1,5 +1,6 @@
 import type { ScalarTag } from 'yaml';
 import { Secret, isSecret } from '../core/secret.ts';
+import { withOrigin } from '../core/secret-origin.ts';
 
 /** Message prefix of a `!secret_env` whose variable is unset (to attach the fix). */
 export const SECRET_ENV_UNSET = 'environment variable';
@@ -14,7 +15,7 @@ export function secretTags(env: NodeJS.ProcessEnv = process.env): ScalarTag[] {
   const secret: ScalarTag = {
     tag: '!secret',
     identify: (v) => isSecret(v),
-    resolve: (text) => new Secret(text),
+    resolve: (text) => withOrigin(new Secret(text), '!secret in the inventory'),
   };
   const secretEnv: ScalarTag = {
     tag: '!secret_env',
@@ -29,7 +30,7 @@ export function secretTags(env: NodeJS.ProcessEnv = process.env): ScalarTag[] {
         onError(`${SECRET_ENV_UNSET} ${name} (used by !secret_env) is not set`);
         return new Secret('');
       }
-      return new Secret(value);
+      return withOrigin(new Secret(value), `!secret_env ${name}`);
     },
   };
   return [secret, secretEnv];

@@ -24,12 +24,25 @@ export interface FakeSshServer {
   connections: number;
   /** SFTP subsystems opened so far. */
   sftpSessions: number;
+  /** Passwords checked (password and keyboard-interactive answers), by method, in order. */
+  passwordAttempts: { method: 'password' | 'keyboard-interactive'; user: string }[];
   close(): Promise<void>;
+}
+
+/** How the server logs users in; without it every key is accepted. */
+export interface FakeSshAuth {
+  /** The methods the server accepts (sent back after 'none' and refusals). */
+  methods: ('publickey' | 'password' | 'keyboard-interactive')[];
+  /** The one right password. */
+  password: string;
+  /** keyboard-interactive prompts (default ['Password: ']); each answer must be the password. */
+  prompts?: string[];
 }
 
 export interface FakeSshServerOptions {
   /** Answer an exec request; default: exit 0 with no output. */
   exec?: (command: string, ch: ServerChannel) => void;
+  auth?: FakeSshAuth;
 }
 
 /**
@@ -50,12 +63,32 @@ export async function startFakeSshServer(o: FakeSshServerOptions = {}): Promise<
   const commands: string[] = [];
   const clients = new Set<Connection>();
   const state = { connections: 0, sftpSessions: 0 };
+  const passwordAttempts: FakeSshServer['passwordAttempts'] = [];
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
     state.connections++;
     clients.add(client);
     client.on('error', () => undefined);
     client.on('close', () => clients.delete(client));
-    client.on('authentication', (ctx) => ctx.accept());
+    client.on('authentication', (ctx) => {
+      const auth = o.auth;
+      if (!auth) return ctx.accept();
+      const allowed: ssh2.AuthenticationType[] = auth.methods;
+      if (!(allowed as string[]).includes(ctx.method)) return ctx.reject(allowed);
+      if (ctx.method === 'publickey') return ctx.accept();
+      if (ctx.method === 'password') {
+        passwordAttempts.push({ method: 'password', user: ctx.username });
+        return ctx.password === auth.password ? ctx.accept() : ctx.reject(allowed);
+      }
+      if (ctx.method === 'keyboard-interactive') {
+        const prompts = (auth.prompts ?? ['Password: ']).map((prompt) => ({ prompt, echo: false }));
+        ctx.prompt(prompts, 'login', (answers) => {
+          passwordAttempts.push({ method: 'keyboard-interactive', user: ctx.username });
+          return answers.length === prompts.length && answers.every((a) => a === auth.password) ? ctx.accept() : ctx.reject(allowed);
+        });
+        return;
+      }
+      ctx.reject(allowed);
+    });
     client.on('ready', () => {
       client.on('session', (acceptSession) => {
         const session = acceptSession();
@@ -102,6 +135,7 @@ export async function startFakeSshServer(o: FakeSshServerOptions = {}): Promise<
     port,
     files,
     commands,
+    passwordAttempts,
     get connections() {
       return state.connections;
     },

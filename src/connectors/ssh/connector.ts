@@ -3,9 +3,10 @@ import type { ShellCommand } from '../../shell/sh.ts';
 import type { CommandResult } from '../../core/result.ts';
 import { CommandFailedError, UnreachableError } from '../../core/errors.ts';
 import type { ConnectionSettings, HostSpec } from '../../inventory/types.ts';
-import { becomeFailure, wrapBecome } from '../become.ts';
+import { BecomeError, becomeFailure, wrapBecome } from '../become.ts';
+import { sudoMode, type SudoMode } from '../become-password.ts';
 import { Semaphore } from '../../core/semaphore.ts';
-import { mask } from '../../core/secret.ts';
+import { mask, type Secret } from '../../core/secret.ts';
 import { toCommandResult, type RawOutput } from '../process.ts';
 import { resolveSshTarget, type ResolvedSshTarget } from '../ssh-config.ts';
 import { sshConfigSource } from './config-source.ts';
@@ -14,6 +15,7 @@ import { closeConnection } from './close.ts';
 import type { Connection } from './connection.ts';
 import { execOn } from './exec.ts';
 import { hopLabel } from './hop.ts';
+import { PasswordRefusedError } from './handshake.ts';
 import { openWithRetry } from './open.ts';
 import { emptyStats, type SshConnectorOptions, type SshStats } from './options.ts';
 import { sftpRead, sftpSession, sftpWrite, type SftpSession } from './sftp.ts';
@@ -42,6 +44,10 @@ export class SshConnector implements Connector {
   #connecting?: Promise<Connection>;
   #conn?: Connection;
   #closed = false;
+  /** With a become password: whether sudo needs it, found out once (a refused password rejects every later use). */
+  #sudoMode?: Promise<SudoMode>;
+  /** A refused password: every later connect fails with it at once (the password is sent once per run). */
+  #refused?: PasswordRefusedError;
 
   constructor(host: HostSpec, settings: ConnectionSettings, opts: SshConnectorOptions = {}) {
     this.host = host.name;
@@ -75,6 +81,7 @@ export class SshConnector implements Connector {
 
   async #connection(): Promise<Connection> {
     if (this.#closed) throw new Error(`connector for ${this.host} is closed`);
+    if (this.#refused) throw this.#refused;
     if (this.#conn && !this.#conn.ended.reason) return this.#conn;
     const lost = this.#conn?.ended.reason;
     if (lost) {
@@ -89,6 +96,8 @@ export class SshConnector implements Connector {
       },
       (err: unknown) => {
         this.#connecting = undefined;
+        if (err instanceof PasswordRefusedError) this.#refused = err;
+        else if (err instanceof UnreachableError && err.cause instanceof PasswordRefusedError) this.#refused = err.cause;
         throw err;
       },
     );
@@ -116,6 +125,7 @@ export class SshConnector implements Connector {
       keepaliveIntervalMs: this.#opts.keepaliveIntervalMs ?? 15_000,
       onRecordedHostKey: (what) => this.stats.recordedHostKeys.push(what),
       stats: this.stats,
+      password: this.#spec.password,
     });
   }
 
@@ -125,16 +135,30 @@ export class SshConnector implements Connector {
   }
 
   /** Run a command (become applied by the caller) in its own channel, at most maxChannels at once. */
-  async #exec(command: ShellCommand, stdin: string | Buffer | undefined, timeoutMs: number, become: boolean): Promise<RawOutput> {
+  async #exec(command: ShellCommand, stdin: string | Buffer | undefined, timeoutMs: number, become: boolean, sudoPassword?: Secret): Promise<RawOutput> {
     const release = await this.#slots.acquire();
     try {
       this.stats.peakChannels = this.#slots.peak;
       const conn = await this.#connection();
       this.stats.commands++;
-      return await execOn(conn, command, { host: this.host, where: hopLabel(this.target), stdin, timeoutMs, become: become ? this.#spec.become : false });
+      return await execOn(conn, command, { host: this.host, where: hopLabel(this.target), stdin, timeoutMs, become: become ? this.#spec.become : false, sudoPassword });
     } finally {
       release();
     }
+  }
+
+  /** The sudo password to feed each become command, or undefined (none set, doas, or sudo needs none). */
+  async #sudoPassword(): Promise<Secret | undefined> {
+    const password = this.#spec.becomePassword;
+    if (!password || this.#spec.become !== 'sudo') return undefined;
+    this.#sudoMode ??= sudoMode(this.host, this.target.user, password, async (cmd, stdin) =>
+      toCommandResult(cmd, await this.#exec(cmd, stdin, this.#settings.commandTimeoutMs ?? 0, false)),
+    ).catch((err: unknown) => {
+      // kept: sudo's answer (a refused password is not tried again); not kept: a lost connection
+      if (!(err instanceof BecomeError)) this.#sudoMode = undefined;
+      throw err;
+    });
+    return (await this.#sudoMode) === 'password' ? password : undefined;
   }
 
   /** Run with the raw bytes kept (for binary output). Same rules as run(). */
@@ -143,11 +167,12 @@ export class SshConnector implements Connector {
     if (command.text.includes('\0')) throw new TypeError(`${this.host}: a command cannot contain a NUL byte: ${command.display}`);
     await this.#connection();
     const become = this.#becomes(options);
-    const wrapped = become ? wrapBecome(command, this.#spec.become) : command;
-    const raw = await this.#exec(wrapped, options.stdin, options.timeoutMs ?? this.#settings.commandTimeoutMs ?? 0, become);
+    const sudoPassword = become ? await this.#sudoPassword() : undefined;
+    const wrapped = become ? wrapBecome(command, this.#spec.become, { password: !!sudoPassword }) : command;
+    const raw = await this.#exec(wrapped, options.stdin, options.timeoutMs ?? this.#settings.commandTimeoutMs ?? 0, become, sudoPassword);
     const result = toCommandResult(command, raw);
     if (become) {
-      const failure = becomeFailure(this.host, result, this.#spec.become, this.target.user);
+      const failure = becomeFailure(this.host, result, this.#spec.become, this.target.user, { password: !!this.#spec.becomePassword });
       if (failure) throw failure;
     }
     return { ...raw, result };

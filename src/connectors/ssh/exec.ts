@@ -1,6 +1,8 @@
 import type { ClientChannel } from 'ssh2';
 import { UnreachableError } from '../../core/errors.ts';
 import type { Become } from '../../inventory/types.ts';
+import type { Secret } from '../../core/secret.ts';
+import { withPasswordLine } from '../become-password.ts';
 import { sh, type ShellCommand } from '../../shell/sh.ts';
 import { shDashC } from '../become.ts';
 import { signalExitCode, timeoutNote, TIMEOUT_EXIT_CODE, type RawOutput } from '../process.ts';
@@ -23,6 +25,8 @@ export interface ExecOptions {
   timeoutMs: number;
   /** The become the command was wrapped in (false: none): the kill runs with it too. */
   become: Become;
+  /** The command was wrapped in `sudo -k -S`: the password line goes before `stdin` (and to the kill). */
+  sudoPassword?: Secret | undefined;
 }
 
 /**
@@ -38,7 +42,8 @@ ${command}` : command).text;
 
 /** Run a command (become already applied) in a new channel of `conn`: its raw output and exit code. */
 export function execOn(conn: Connection, command: ShellCommand, o: ExecOptions): Promise<RawOutput> {
-  const { stdin, timeoutMs } = o;
+  const { timeoutMs } = o;
+  const stdin = o.sudoPassword ? withPasswordLine(o.sudoPassword, o.stdin) : o.stdin;
   const withPid = timeoutMs > 0;
   const text = execText(command, withPid);
   const started = Date.now();
@@ -131,7 +136,7 @@ export function execOn(conn: Connection, command: ShellCommand, o: ExecOptions):
           // the kill script first: a signal request could kill sudo/doas alone
           // and orphan the command before its process tree can be walked
           if (pid === undefined) sendSignal(ch, 'KILL');
-          const killed = pid !== undefined ? killRemote(conn, pid, o.become) : Promise.resolve();
+          const killed = pid !== undefined ? killRemote(conn, pid, o.become, o.sudoPassword) : Promise.resolve();
           void killed.then(() => {
             try {
               ch.close();

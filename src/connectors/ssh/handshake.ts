@@ -6,9 +6,12 @@ import type { SshTarget } from '../ssh-config.ts';
 import { preferredHostKeyAlgorithms } from '../host-key.ts';
 import { knownKeyTypes, loadKnownHosts, type KnownHosts } from '../known-hosts.ts';
 import { authMethods } from './auth.ts';
+import type { Secret } from '../../core/secret.ts';
+import { originOf } from '../../core/secret-origin.ts';
 import { hopLabel } from './hop.ts';
 import { hostVerifier } from './host-verifier.ts';
 import type { Link } from './link.ts';
+import { passwordAuth, passwordFailure, passwordNotOffered } from './password-auth.ts';
 
 const { Client } = ssh2;
 
@@ -16,6 +19,9 @@ const MIN_HANDSHAKE_TIMEOUT_MS = 20_000;
 
 /** The connection closed or was cut before the handshake finished: worth another try (sshd MaxStartups drops such connections). */
 export class HandshakeLostError extends UnreachableError {}
+
+/** The password was refused (or could not be given): never tried again, not even by a later command of the run. */
+export class PasswordRefusedError extends UnreachableError {}
 
 export interface HandshakeOptions {
   /** The inventory name of the host (for errors). */
@@ -29,6 +35,8 @@ export interface HandshakeOptions {
   agent: string | null | undefined;
   keepaliveIntervalMs: number;
   onRecordedHostKey: (what: string) => void;
+  /** Login password of this hop, offered after the keys and the agent, once. */
+  password?: Secret | undefined;
 }
 
 /** SSH handshake over `sock`: host key check, then log in with the keys and agent. Errors are UnreachableErrors that say why. */
@@ -43,11 +51,11 @@ export async function handshake(t: SshTarget, link: Link, o: HandshakeOptions): 
   }
   const acceptNew = o.acceptNewHostKeys || t.strictHostKeyChecking === 'accept-new' || t.strictHostKeyChecking === 'no';
   const { methods, tried } = await authMethods(t, o.agent);
-  if (methods.length === 0) {
+  if (methods.length === 0 && !o.password) {
     throw new UnreachableError(
       host,
       `${prefix}no SSH key to log in as ${t.user} at ${hopLabel(t)}: ${tried.map((a) => `${a.what}: ${a.note}`).join('; ')}. ` +
-        `Set identity for the host in the inventory, IdentityFile in the ssh config, or start ssh-agent with the key loaded${t.identitiesOnly ? ' (IdentitiesOnly yes: the agent is only asked for the identity files\' keys)' : ''}.`,
+        `Set identity for the host in the inventory, IdentityFile in the ssh config, start ssh-agent with the key loaded, or set a password (password: !secret_env NAME, --ask-pass)${t.identitiesOnly ? ' (IdentitiesOnly yes: the agent is only asked for the identity files\' keys)' : ''}.`,
     );
   }
   const agentNotes: string[] = [];
@@ -65,9 +73,17 @@ export async function handshake(t: SshTarget, link: Link, o: HandshakeOptions): 
       serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(known, t.hostname, t.port)) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'],
     },
   };
+  // a keyboard-interactive prompt cairn cannot answer ends the handshake
+  let aborted: string | undefined;
+  const pw = o.password
+    ? passwordAuth(t.user, o.password, (why) => {
+        aborted = why;
+        client.end();
+      })
+    : undefined;
   let next = 0;
-  config.authHandler = (_left, _partial, cb) => {
-    const m = methods[next++];
+  config.authHandler = (left, _partial, cb) => {
+    const m = methods[next++] ?? pw?.next(left as string[] | null);
     (cb as (m: AnyAuthMethod | false) => void)(m ?? false);
   };
 
@@ -103,10 +119,22 @@ export async function handshake(t: SshTarget, link: Link, o: HandshakeOptions): 
     const where = `${t.user}@${hopLabel(t)}`;
     let reason: string;
     const hostKeyFailure = verifier.failure();
+    const pwFailure = pw && passwordFailure(pw.state, where, originOf(o.password));
     if (hostKeyFailure) reason = hostKeyFailure;
-    else if (level === 'client-authentication') {
+    else if (pwFailure && (aborted || level === 'client-authentication')) {
+      const before = tried.filter((a) => a.note === 'rejected' || a.note === 'no accepted key');
+      reason = `${prefix}${pwFailure}${before.length ? ` (before it: ${before.map((a) => `${a.what}: ${a.note}`).join('; ')})` : ''}`;
+      throw new PasswordRefusedError(host, reason, { cause: err });
+    } else if (pw?.state.sent && level !== 'client-timeout') {
+      // never a HandshakeLostError once the password was sent: the retry would send it again
+      reason = `${prefix}the connection to ${hopLabel(t)} was cut during the password login as ${where} (${link.ended.reason?.message ?? (err as Error).message}); not tried again, so the password is sent once`;
+      throw new PasswordRefusedError(host, reason, { cause: err });
+    } else if (level === 'client-authentication') {
       // every method was tried: report each one
-      const list = tried.map((a) => `${a.what}: ${a.note}`).concat(agentNotes.map((n) => `ssh-agent: ${n}`));
+      const list = tried
+        .map((a) => `${a.what}: ${a.note}`)
+        .concat(agentNotes.map((n) => `ssh-agent: ${n}`))
+        .concat(pw ? [`password: ${passwordNotOffered(pw.state)}`] : []);
       reason =
         `${prefix}authentication failed for user ${t.user} at ${hopLabel(t)}; tried ${list.join('; ')}. ` +
         `Fix: add one of these public keys to ~${t.user}/.ssh/authorized_keys on the host, or set the right user/identity in the inventory (or User/IdentityFile in the ssh config).`;

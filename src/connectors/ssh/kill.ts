@@ -1,7 +1,9 @@
 import type { ClientChannel } from 'ssh2';
 import { sh } from '../../shell/sh.ts';
 import type { Become } from '../../inventory/types.ts';
+import type { Secret } from '../../core/secret.ts';
 import { shDashC, wrapBecome } from '../become.ts';
+import { passwordLine } from '../become-password.ts';
 import type { Connection } from './connection.ts';
 
 /**
@@ -35,10 +37,13 @@ kill -KILL $list 2>/dev/null
 true
 `;
 
-/** Kill the process tree of a timed-out command, in a separate channel, with `become` if the command had it (best effort, at most 3 s). */
-export function killRemote(conn: Connection, pid: number, become: Become): Promise<void> {
+/**
+ * Kill the process tree of a timed-out command, in a separate channel, with `become` if the command had it
+ * (and its sudo password, when the command was fed one) (best effort, at most 3 s).
+ */
+export function killRemote(conn: Connection, pid: number, become: Become, sudoPassword?: Secret): Promise<void> {
   const kill = sh`/bin/sh -c ${KILL_TREE} cairn-kill ${pid}`;
-  const text = shDashC(wrapBecome(kill, become)).text;
+  const text = shDashC(wrapBecome(kill, become, { password: !!sudoPassword })).text;
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 3000);
     try {
@@ -55,7 +60,8 @@ export function killRemote(conn: Connection, pid: number, become: Become): Promi
           clearTimeout(timer);
           resolve();
         });
-        ch.end();
+        if (sudoPassword) ch.end(passwordLine(sudoPassword));
+        else ch.end();
       });
     } catch {
       clearTimeout(timer);

@@ -93,7 +93,7 @@ export async function openConnection(target: ResolvedSshTarget, o: OpenOptions):
         link = await forwardTo(o.host, clients[i - 1]!, via, hop, connectTimeout);
       }
       try {
-        clients.push(await handshake(hop, link, { ...o, prefix, connectTimeoutMs: connectTimeout }));
+        clients.push(await handshake(hop, link, { ...o, prefix, connectTimeoutMs: connectTimeout, password: isJump ? undefined : o.password }));
         o.stats.handshakes++;
       } catch (err) {
         const failure = 'exited' in link ? await proxyFailure(o.host, prefix, hop, link as ProxyLink, err) : err;

@@ -11,10 +11,10 @@ const MAPPED = [
 ];
 /** Connection vars cairn cannot honour: a problem, so a host is not reached differently than intended. */
 const REFUSED: Record<string, string> = {
-  ansible_password: 'cairn logs in with keys only: use ansible_ssh_private_key_file or an ssh-agent',
-  ansible_ssh_pass: 'cairn logs in with keys only: use ansible_ssh_private_key_file or an ssh-agent',
-  ansible_become_password: 'cairn runs sudo -n / doas -n: allow the user passwordless sudo or doas',
-  ansible_become_pass: 'cairn runs sudo -n / doas -n: allow the user passwordless sudo or doas',
+  ansible_password: 'cairn takes a login password only as a secret, not from inventory text: use keys (ansible_ssh_private_key_file, an ssh-agent), --ask-pass, or password: !secret_env NAME in a cairn inventory',
+  ansible_ssh_pass: 'cairn takes a login password only as a secret, not from inventory text: use keys (ansible_ssh_private_key_file, an ssh-agent), --ask-pass, or password: !secret_env NAME in a cairn inventory',
+  ansible_become_password: 'cairn takes a become password only as a secret, not from inventory text: allow passwordless sudo or doas, pass --ask-become-pass, or set become_password: !secret_env NAME in a cairn inventory',
+  ansible_become_pass: 'cairn takes a become password only as a secret, not from inventory text: allow passwordless sudo or doas, pass --ask-become-pass, or set become_password: !secret_env NAME in a cairn inventory',
 };
 /** Connection vars with no meaning for cairn (no Python, no pipelining): dropped. */
 const IGNORED = new Set([

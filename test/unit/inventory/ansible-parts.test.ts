@@ -84,7 +84,7 @@ test('connection vars: become, keys, ports, chroot, proxy jump', (t) => {
   t.deepEqual(f({ ansible_ssh_extra_args: '-J j1,j2:2222' }).fields, { proxy_jump: 'j1,j2:2222' });
   t.regex(f({ ansible_connection: 'docker' }).problems[0]!.message, /'docker' is not supported/);
   t.regex(f({ ansible_become: true, ansible_become_user: 'postgres' }).problems[0]!.message, /cairn becomes root/);
-  t.regex(f({ ansible_password: 'x' }).problems[0]!.fix!, /keys only/);
+  t.regex(f({ ansible_password: 'x' }).problems[0]!.fix!, /only as a secret.*--ask-pass/);
   t.regex(f({ ansible_port: 'abc' }).problems[0]!.message, /whole number 1-65535/);
   t.regex(f({ ansible_become: 'maybe' }).problems[0]!.message, /true or false/);
 });
