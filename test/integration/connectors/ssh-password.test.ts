@@ -39,6 +39,7 @@ test.before(async () => {
 
 test.after.always(async () => {
   try {
+    if (host) await sshRun(host, `test -e ${KBD_ONLY} && rm -f ${KBD_ONLY} && kill -HUP "$(cat /run/sshd.pid)"; true`);
     await restore?.();
   } finally {
     claim?.release();
@@ -99,6 +100,37 @@ test.serial('a wrong password: a clear error at once, and sshd saw one attempt',
   }
   await new Promise((r) => setTimeout(r, 500));
   t.is(await journalCount('sshd', since, new RegExp(`Failed password for ${USER} `)), 1, 'one password attempt reached sshd');
+});
+
+const KBD_ONLY = '/etc/ssh/sshd_config.d/04-cairn-it-kbd-only.conf';
+
+test.serial('keyboard-interactive (PAM) when sshd takes no password auth: logs in; a wrong password is one attempt', async (t) => {
+  // sorts before 05-factory.conf: sshd takes the first value it reads
+  const set = await sshRun(host, `printf 'PasswordAuthentication no\\n' > ${KBD_ONLY} && sshd -t && kill -HUP "$(cat /run/sshd.pid)"`);
+  t.is(set.code, 0, set.stderr);
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    const c = factoryConnector({ password: PASSWORD });
+    try {
+      t.is((await c.run(sh`id -un`)).stdout, `${USER}\n`);
+    } finally {
+      await c.close();
+    }
+    const since = now();
+    const bad = factoryConnector({ password: WRONG });
+    try {
+      const err = await t.throwsAsync(bad.connect(), { instanceOf: UnreachableError });
+      t.regex(err!.message, /was refused \(keyboard-interactive auth, tried once, not again\): check the password/);
+    } finally {
+      await bad.close();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    // one PAM check of the password (sshd logs no 'Failed ...' line for keyboard-interactive)
+    t.is(await journalCount('sshd', since, new RegExp(`pam_unix\\(sshd:auth\\): authentication failure;.* user=${USER}$`)), 1);
+  } finally {
+    await sshRun(host, `rm -f ${KBD_ONLY} && kill -HUP "$(cat /run/sshd.pid)"`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 });
 
 test.serial('become: sudo with become_password runs as root; stdin still reaches the command', async (t) => {
