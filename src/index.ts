@@ -20,6 +20,8 @@ export { sh, asWord, joinCommands, ShellCommand, isShellCommand } from './shell/
 export { quote } from './shell/quote.ts';
 export { Secret, isSecret, mask, secretText } from './core/secret.ts';
 export type { SecretTextValue } from './core/secret.ts';
+export { sha512Crypt, sha512CryptWithSetting, verifySha512Crypt, parseSha512Crypt, randomCryptSalt, CRYPT_ALPHABET } from './core/sha512-crypt.ts';
+export type { Sha512CryptHash } from './core/sha512-crypt.ts';
 
 // --- Facts and templates --------------------------------------------------------
 export type { Facts } from './facts/types.ts';
