@@ -55,6 +55,7 @@ export { runningCurrent } from './operations/running-current.ts';
 export type { RunningCurrentParams } from './operations/running-current.ts';
 export { artifact } from './operations/artifact.ts';
 export { kernelCmdline } from './operations/cmdline.ts';
+export { bootFile } from './operations/boot-file.ts';
 export { dnsCheck, dnsQueryCommand, readQueryOutput, DNS_NAME } from './operations/dns-query.ts';
 export type { DnsType, DnsAnswer, DnsResponse, QueryOutcome } from './operations/dns-query.ts';
 export { resolvConf, renderResolvConf, nameserverProblems, MAX_NAMESERVERS } from './operations/resolv-conf.ts';
