@@ -20,6 +20,8 @@ export { sh, asWord, joinCommands, ShellCommand, isShellCommand } from './shell/
 export { quote } from './shell/quote.ts';
 export { Secret, isSecret, mask, secretText } from './core/secret.ts';
 export type { SecretTextValue } from './core/secret.ts';
+export { sha512Crypt, sha512CryptWithSetting, verifySha512Crypt, parseSha512Crypt, randomCryptSalt, CRYPT_ALPHABET } from './core/sha512-crypt.ts';
+export type { Sha512CryptHash } from './core/sha512-crypt.ts';
 
 // --- Facts and templates --------------------------------------------------------
 export type { Facts } from './facts/types.ts';
@@ -53,6 +55,7 @@ export { runningCurrent } from './operations/running-current.ts';
 export type { RunningCurrentParams } from './operations/running-current.ts';
 export { artifact } from './operations/artifact.ts';
 export { kernelCmdline } from './operations/cmdline.ts';
+export { bootFile } from './operations/boot-file.ts';
 export { dnsCheck, dnsQueryCommand, readQueryOutput, DNS_NAME } from './operations/dns-query.ts';
 export type { DnsType, DnsAnswer, DnsResponse, QueryOutcome } from './operations/dns-query.ts';
 export { resolvConf, renderResolvConf, nameserverProblems, MAX_NAMESERVERS } from './operations/resolv-conf.ts';

@@ -15,10 +15,14 @@ want() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null | grep -q '^ii'
 #   gcc libc6-dev musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross  the stand-in agent
 #   zip unzip          release zips              packer  bake test    unbound  dns-query test
 #   ca-certificates    mmdebstrap over https mirrors
+#   fdisk  sfdisk      dosfstools  mkfs.vfat fsck.vfat    e2fsprogs  mkfs.ext4 e2fsck   (pi-image test:
+#   mtools  mtype      fusefat + fuse  fusefat fusermount (FAT without kernel vfat)      a Pi OS disk image)
+#   openssl  openssl passwd -6       perl-base  perl (crypt(3) of the C library: the SHA-512-crypt tests)
 for p in systemd-container mmdebstrap arch-test qemu-user-static binfmt-support iproute2 \
          util-linux mount bsdutils procps kmod openssh-client tar coreutils findutils \
          musl-tools dpkg-dev gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross busybox xz-utils \
-         zip unzip packer unbound ca-certificates; do want "$p"; done
+         zip unzip packer unbound ca-certificates fdisk dosfstools e2fsprogs mtools fusefat fuse \
+         openssl perl-base; do want "$p"; done
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -16,7 +16,7 @@ type Constructor = (params: Record<string, unknown>) => unknown;
 const OPS = [
   'file', 'directory', 'symlink', 'line', 'replace', 'block', 'command', 'wait', 'archive', 'packages', 'user', 'group', 'sysctl',
   'kernelModule', 'service', 'restartService', 'daemonReload', 'artifact', 'kernelCmdline', 'dnsCheck', 'resolvConf', 'cniPlugins',
-  'packagesAvailable', 'checkedFile',
+  'packagesAvailable', 'checkedFile', 'bootFile',
 ] as const;
 const ops = OPS.map((name) => [name, (api as unknown as Record<string, Constructor>)[name]!] as [string, Constructor]);
 
