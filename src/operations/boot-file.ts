@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Secret, isSecret, mask } from '../core/secret.ts';
+import { Secret, mask } from '../core/secret.ts';
 import { sh, type ShellCommand } from '../shell/sh.ts';
-import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
+import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
 import { checkAbsPath, checkBoolean } from './path-params.ts';
 import { unifiedDiff } from './diff.ts';
-import { DIFF_MAX_BYTES, INLINE_MAX_BYTES, asText, holdsSecret } from './file-content.ts';
+import { DIFF_MAX_BYTES, INLINE_MAX_BYTES, asText, holdsSecret, textContent } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
 import type { PathState } from '../facts/path-state.ts';
 
@@ -46,17 +46,10 @@ export function bootFile(params: BootFileParams): Operation {
   const path = checkAbsPath(KIND, id, 'path', params.path);
   const backup = checkBoolean(KIND, id, 'backup', params.backup) ?? true;
   let secret = checkBoolean(KIND, id, 'secret', params.secret) ?? false;
-  let wanted: Buffer;
-  if (isSecret(params.content)) {
-    rejectCoercedSecret(KIND, id, 'content', params.content.reveal());
-    wanted = Buffer.from(params.content.reveal());
-    secret = true;
-  } else if (typeof params.content === 'string') {
-    rejectCoercedSecret(KIND, id, 'content', params.content);
-    wanted = Buffer.from(params.content);
-  } else {
-    throw paramError(KIND, id, 'content', `must be a string or a Secret, got ${params.content === undefined ? 'nothing' : typeof params.content}`, "give the file's text ('' for an empty file)");
-  }
+  const text = textContent(KIND, id, params.content);
+  if (!text) throw paramError(KIND, id, 'content', `must be a string or a Secret, got ${params.content === undefined ? 'nothing' : typeof params.content}`, "give the file's text ('' for an empty file)");
+  const wanted = text.bytes;
+  secret ||= text.secret;
   if (wanted.length > INLINE_MAX_BYTES) throw paramError(KIND, id, 'content', `is larger than ${INLINE_MAX_BYTES} bytes`, 'a boot partition file cairn writes is small text (config.txt, userconf.txt)');
   if (params.accept !== undefined && typeof params.accept !== 'function') {
     throw paramError(KIND, id, 'accept', `must be a function of the existing text returning true or false, got ${typeof params.accept}`, 'e.g. accept: (text) => verifies(text)');

@@ -1,5 +1,6 @@
 import { sh, type ShellCommand } from '../shell/sh.ts';
-import { Secret, mask } from '../core/secret.ts';
+import { Secret, isSecret, mask } from '../core/secret.ts';
+import { rejectCoercedSecret } from './kit.ts';
 import { atomicInstall, type AtomicWriteOptions } from './atomic-write.ts';
 import { upload, type Command } from './operation.ts';
 
@@ -47,4 +48,18 @@ export function writeFileCommands(path: string, content: Buffer, opts: AtomicWri
   const b64 = content.toString('base64');
   // secret content: the base64 would reveal it in logs, so it is shown masked
   return [install(sh`printf %s ${secret ? new Secret(b64) : b64} | base64 -d > ${tmp}`)];
+}
+
+/**
+ * A text or Secret `content` param as bytes, and whether it is secret (a Secret always
+ * is); undefined for any other value. Text holding a coerced secret is refused.
+ */
+export function textContent(kind: string, id: string, content: unknown): { bytes: Buffer; secret: boolean } | undefined {
+  if (isSecret(content)) {
+    rejectCoercedSecret(kind, id, 'content', content.reveal());
+    return { bytes: Buffer.from(content.reveal()), secret: true };
+  }
+  if (typeof content !== 'string') return undefined;
+  rejectCoercedSecret(kind, id, 'content', content);
+  return { bytes: Buffer.from(content), secret: false };
 }

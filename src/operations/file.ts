@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Secret, isSecret, mask } from '../core/secret.ts';
+import { Secret, mask } from '../core/secret.ts';
 import { sh } from '../shell/sh.ts';
-import { checkId, paramError, paramNames, rejectCoercedSecret, rejectUnknownParams } from './kit.ts';
+import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import { checkAbsPath, checkBoolean, checkAttributes, checkState } from './path-params.ts';
 import { attributeDrift, fixAttributes, keepAttributes, type Attributes } from './attributes.ts';
-import { DIFF_MAX_BYTES, asText, holdsSecret, writeFileCommands } from './file-content.ts';
+import { DIFF_MAX_BYTES, asText, holdsSecret, textContent, writeFileCommands } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
 import { attributesEffect, predictFile, PREDICTED_ABSENT } from './predict.ts';
 import type { PathState } from '../facts/path-state.ts';
@@ -87,13 +87,10 @@ export function file(params: FileParams): Operation {
     } catch (err) {
       throw paramError(KIND, id, 'src', `cannot be read (${(err as Error).message})`, 'check the path on the controller');
     }
-  } else if (isSecret(params.content)) {
-    rejectCoercedSecret(KIND, id, 'content', params.content.reveal());
-    wanted = Buffer.from(params.content.reveal());
-    secret = true;
-  } else if (typeof params.content === 'string') {
-    rejectCoercedSecret(KIND, id, 'content', params.content);
-    wanted = Buffer.from(params.content);
+  } else if (textContent(KIND, id, params.content)) {
+    const text = textContent(KIND, id, params.content)!;
+    wanted = text.bytes;
+    secret ||= text.secret;
   } else if (Buffer.isBuffer(params.content)) {
     wanted = Buffer.from(params.content);
   } else {
