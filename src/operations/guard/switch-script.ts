@@ -54,11 +54,11 @@ read -r cur _ < "$d/pending" 2>/dev/null || exit 0
 ${RESTORE.text}
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 if [ -n "$restored" ]; then
-  echo "$now $tok restored the previous $restored: the switch was not confirmed within $n s" >> "$d/rollback.log"
-  if [ -s "$d/activate" ]; then
-    if out=$(sh "$d/activate" 2>&1 </dev/null); then echo "$now $tok ran the activation again after the restore" >> "$d/rollback.log"
-    else echo "$now $tok the activation after the restore failed: $out" >> "$d/rollback.log"; fi
-  fi
+  l1="$now $tok restored the previous $restored: the switch was not confirmed within $n s"
+  # activated first, then both lines in one write: whoever watches the log sees them together
+  if [ ! -s "$d/activate" ]; then printf '%s\n' "$l1" >> "$d/rollback.log"
+  elif out=$(sh "$d/activate" 2>&1 </dev/null); then printf '%s\n%s\n' "$l1" "$now $tok ran the activation again after the restore" >> "$d/rollback.log"
+  else printf '%s\n%s\n' "$l1" "$now $tok the activation after the restore failed: $out" >> "$d/rollback.log"; fi
 fi
 [ -z "$skipped" ] || echo "$now $tok not restored: $skipped changed again after the switch" >> "$d/rollback.log"
 rm -f "$d/pending"`;
