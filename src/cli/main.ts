@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { prepareRun, selectRun } from '../engine/prepare.ts';
 import { bakeFinalRoles } from '../bake/auto-role.ts';
@@ -12,6 +12,7 @@ import { addExecCommand } from './exec-command.ts';
 import { addSshCommand } from './ssh-command.ts';
 import { addEnrollCommand, askFactoryPassword, ENROLL_ROLE } from './enroll-command.ts';
 import { firstLogins } from '../engine/first-login.ts';
+import type { Connector } from '../connectors/connector.ts';
 import { parseRolesFlag, ROLES_FLAG_HELP } from './roles-flag.ts';
 import { plainReporter } from '../report/plain.ts';
 import { listrReporter } from '../report/listr.ts';
@@ -26,16 +27,11 @@ import { openRunLog, type RunLog } from './log.ts';
 import { checkOutputFile } from './output-file.ts';
 import { parseOnly, pickFacts } from './facts-only.ts';
 import { HELP_AFTER } from './help.ts';
+import { collect, positiveInt } from './option-values.ts';
 import { askPasswords } from './ask-passwords.ts';
 import { cairnVersion } from './version.ts';
 import type { Facts } from '../facts/types.ts';
 
-const positiveInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} takes a whole number >= 1, got '${v}'`);
-  return n;
-};
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 interface RunFlags {
   inventory: string;
@@ -136,8 +132,10 @@ async function runLogged(mode: 'apply' | 'check', flags: RunFlags, io: Io, log: 
   }
   const factoryPassword = flags.enroll && flags.askPass ? await askFactoryPassword() : undefined;
   if (!flags.enroll) await askPasswords(flags, prepared.jobs.map((j) => j.host));
+  // enroll: the connections its key check logged in with are the run's (one handshake per host)
+  const connected = new Map<string, Connector>();
   const firstLogin = flags.enroll
-    ? await firstLogins(prepared, { acceptNewHostKeys: !!flags.acceptNewHostKeys, forks: flags.forks, enrollRole: ENROLL_ROLE, ...(factoryPassword ? { askedPassword: factoryPassword } : {}) })
+    ? await firstLogins(prepared, { acceptNewHostKeys: !!flags.acceptNewHostKeys, forks: flags.forks, enrollRole: ENROLL_ROLE, connected, ...(factoryPassword ? { askedPassword: factoryPassword } : {}) })
     : undefined;
   let draw: (e: RunEvent) => void;
   let finish = async () => {};
@@ -161,7 +159,7 @@ async function runLogged(mode: 'apply' | 'check', flags: RunFlags, io: Io, log: 
     ...(flags.serial ? { serial: flags.serial } : {}),
     acceptNewHostKeys: !!flags.acceptNewHostKeys,
     emit,
-    ...(firstLogin ? { firstLogin } : {}),
+    ...(firstLogin ? { firstLogin, connected } : {}),
   });
   await finish();
   log?.write(recapTable(hosts));

@@ -1,4 +1,5 @@
 import { createConnector } from '../connectors/factory.ts';
+import type { Connector } from '../connectors/connector.ts';
 import { UnreachableError, UsageError } from '../core/errors.ts';
 import { isSecret, type Secret } from '../core/secret.ts';
 import { Semaphore } from '../core/semaphore.ts';
@@ -34,11 +35,13 @@ export function factorySpec(host: HostSpec, login: FactoryLogin): HostSpec {
  * enrolled host: enroll is then an ordinary idempotent run), else the factory login
  * when the login was refused. A refused login with no password to fall back on is a
  * usage error naming the hosts, before any change. Other failures (no route, a host
- * key mismatch) are left to the run, which reports them as usual.
+ * key mismatch) are left to the run, which reports them as usual. With `connected`,
+ * a host the key logs in to leaves its logged-in connector there for the run (no
+ * second handshake); without it, that connection is closed.
  */
 export async function firstLogins(
   prepared: PreparedRun,
-  o: { acceptNewHostKeys: boolean; forks: number; askedPassword?: Secret; enrollRole: string },
+  o: { acceptNewHostKeys: boolean; forks: number; askedPassword?: Secret; enrollRole: string; connected?: Map<string, Connector> },
 ): Promise<Map<string, HostSpec>> {
   const out = new Map<string, HostSpec>();
   const missing: string[] = [];
@@ -50,11 +53,12 @@ export async function firstLogins(
         const conn = createConnector(job.host, prepared.inventory.connection, { acceptNewHostKeys: o.acceptNewHostKeys });
         try {
           await conn.connect();
+          if (o.connected) o.connected.set(job.host.name, conn);
+          else await conn.close().catch(() => undefined);
           return;
         } catch (err) {
-          if (!isAuthRefused(err)) return;
-        } finally {
           await conn.close().catch(() => undefined);
+          if (!isAuthRefused(err)) return;
         }
         const role = job.roles.find((r) => r.def.name === o.enrollRole);
         const vars = role ? job.varsFor(role) : {};
@@ -68,6 +72,7 @@ export async function firstLogins(
     ),
   );
   if (missing.length) {
+    if (o.connected) await Promise.all([...o.connected.values()].map((c) => c.close().catch(() => undefined)));
     missing.sort();
     throw new UsageError(
       `enroll: the inventory's key login is refused by ${missing.join(', ')} and there is no factory password to log in with; ` +

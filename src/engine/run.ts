@@ -1,3 +1,4 @@
+import type { Connector } from '../connectors/connector.ts';
 import type { HostSpec } from '../inventory/types.ts';
 import { createConnector } from '../connectors/factory.ts';
 import type { EventSink, HostSummary } from './events.ts';
@@ -24,6 +25,8 @@ export interface ExecuteOptions {
    * factory login). Fresh logins (the guarded changes' confirm) still use the inventory's.
    */
   firstLogin?: ReadonlyMap<string, HostSpec>;
+  /** Connectors already logged in with the inventory's connection, used instead of a new one (enroll's key check). */
+  connected?: ReadonlyMap<string, Connector>;
 }
 
 /** Apply or check every prepared host; never throws for host failures. */
@@ -41,7 +44,7 @@ export async function executeRun(prepared: PreparedRun, opts: ExecuteOptions): P
     await Promise.all(
       batchJobs.map((job) =>
         forks.use(async () => {
-          const conn = createConnector(opts.firstLogin?.get(job.host.name) ?? job.host, inventory.connection, { acceptNewHostKeys: !!opts.acceptNewHostKeys });
+          const conn = opts.connected?.get(job.host.name) ?? createConnector(opts.firstLogin?.get(job.host.name) ?? job.host, inventory.connection, { acceptNewHostKeys: !!opts.acceptNewHostKeys });
           results[job.host.name] = await runHost(job, conn, {
             mode: opts.mode,
             bake: !!opts.bake,
