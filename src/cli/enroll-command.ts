@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { collect, positiveInt } from './option-values.ts';
 import { UsageError } from '../core/errors.ts';
 import { Secret } from '../core/secret.ts';
 import { withOrigin } from '../core/secret-origin.ts';
@@ -21,12 +22,6 @@ export interface EnrollFlags {
 /** The role `cairn enroll` runs. */
 export const ENROLL_ROLE = 'enroll';
 
-const positiveInt = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--forks takes a whole number >= 1, got '${v}'`);
-  return n;
-};
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /**
  * `cairn enroll`: from a board's factory login to the inventory's key login. Runs
@@ -40,7 +35,7 @@ export function addEnrollCommand(program: Command, run: (flags: EnrollFlags) => 
     .description("take hosts from their factory login (a password) to the inventory's key login: admin user, keys, sudo/doas, hostname, sshd keys only (guarded: the host rolls back unless a new login works)")
     .requiredOption('-i, --inventory <file>', 'inventory file: cairn YAML, or an Ansible INI/YAML inventory')
     .option('-l, --limit <pattern>', 'only these hosts/groups (a,b  !x  &y  web*)')
-    .option('-f, --forks <n>', 'hosts worked on at once', positiveInt, 10)
+    .option('-f, --forks <n>', 'hosts worked on at once', positiveInt('--forks'), 10)
     .option('-D, --diff', 'show diffs of changed files')
     .option('--json', 'print one JSON document on stdout')
     .option('-e, --extra-vars <key=value|@file|{map}>', 'extra vars (highest precedence), repeatable', collect)

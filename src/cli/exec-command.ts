@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt } from './option-values.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
 import { mask } from '../core/secret.ts';
 import { selectRun } from '../engine/prepare.ts';
@@ -51,12 +52,6 @@ export function commandText(words: readonly string[]): string {
   return text;
 }
 
-const positiveInt = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--forks takes a whole number >= 1, got '${v}'`);
-  return n;
-};
-
 /** `cairn exec PATTERN -- CMD...`: an ad-hoc command on the selected hosts. */
 export function addExecCommand(program: Command, io: Io, setCode: (code: number) => void): void {
   program
@@ -65,7 +60,7 @@ export function addExecCommand(program: Command, io: Io, setCode: (code: number)
     .argument('<pattern>', "hosts or groups, as --limit: a,b  !x  &y  web*  all")
     .argument('<command...>', 'the command (after --): its words joined with spaces, run by the remote shell as typed')
     .requiredOption('-i, --inventory <file>', 'inventory file: cairn YAML, or an Ansible INI/YAML inventory')
-    .option('-f, --forks <n>', 'hosts at once', positiveInt, 10)
+    .option('-f, --forks <n>', 'hosts at once', positiveInt('--forks'), 10)
     .option('--json', 'print one JSON document on stdout')
     .option('--accept-new-host-keys', 'trust unknown SSH host keys on first use and record them')
     .action(async (pattern: string, words: string[], flags: ExecFlags) => {

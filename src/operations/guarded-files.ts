@@ -2,7 +2,7 @@ import { sh, joinCommands, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import { parsePathState, pathStateCommand, type PathState } from '../facts/path-state.ts';
 import { change, fail, noop, type ApplyRuntime, type Operation, type Plan } from './operation.ts';
-import { checkId, paramError, paramNames, parseSections, rejectUnknownParams, section } from './kit.ts';
+import { checkId, paramError, paramNames, parseSections, probeFailed, rejectUnknownParams, section } from './kit.ts';
 import { checkAbsPath, checkMode } from './path-params.ts';
 import { unifiedDiff } from './diff.ts';
 import { sha256Hex, switchCommand } from './guard/switch-script.ts';
@@ -97,7 +97,7 @@ fi`, sh`exit 0`], '\n');
     },
     plan(probe: CommandResult | undefined): Plan {
       if (!probe) return fail(`${KIND} '${id}': no probe result`);
-      if (probe.exitCode !== 0) return fail(`${KIND} '${id}': probe failed with exit code ${probe.exitCode}: ${probe.stderr.trim().split('\n').slice(-3).join(' ')}`);
+      if (probe.exitCode !== 0) return probeFailed(KIND, id, probe);
       const sec = parseSections(probe.stdout);
       const pending = sec.get('pending')?.trim();
       const wanted: { path: string; content: Buffer; mode: string }[] = [];
