@@ -53,15 +53,21 @@ read -r cur _ < "$d/pending" 2>/dev/null || exit 0
 [ "$cur" = "$tok" ] || exit 0
 ${RESTORE.text}
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+log=''
 if [ -n "$restored" ]; then
-  l1="$now $tok restored the previous $restored: the switch was not confirmed within $n s"
-  # activated first, then both lines in one write: whoever watches the log sees them together
-  if [ ! -s "$d/activate" ]; then printf '%s\n' "$l1" >> "$d/rollback.log"
-  elif out=$(sh "$d/activate" 2>&1 </dev/null); then printf '%s\n%s\n' "$l1" "$now $tok ran the activation again after the restore" >> "$d/rollback.log"
-  else printf '%s\n%s\n' "$l1" "$now $tok the activation after the restore failed: $out" >> "$d/rollback.log"; fi
+  log="$now $tok restored the previous $restored: the switch was not confirmed within $n s"
+  if [ ! -s "$d/activate" ]; then :
+  elif out=$(sh "$d/activate" 2>&1 </dev/null); then log="$log
+$now $tok ran the activation again after the restore"
+  else log="$log
+$now $tok the activation after the restore failed: $out"; fi
 fi
-[ -z "$skipped" ] || echo "$now $tok not restored: $skipped changed again after the switch" >> "$d/rollback.log"
-rm -f "$d/pending"`;
+[ -z "$skipped" ] || log="$log\${log:+
+}$now $tok not restored: $skipped changed again after the switch"
+# done: the pending switch goes first, then every line in one write (activated first):
+# whoever watches the log sees them together, and sees no pending switch once they are there
+rm -f "$d/pending"
+[ -z "$log" ] || printf '%s\n' "$log" >> "$d/rollback.log"`;
 
 /**
  * The switch, one /bin/sh -c script: stop an older pending timer, keep the current
