@@ -16,11 +16,35 @@ const STATUS_CODES: Record<string, RcStatus> = { '0': 'started', '3': 'stopped',
 export function rcStatus(sections: Map<string, string>): RcStatus | { error: string } {
   const code = sections.get('status-exit')?.trim() ?? '';
   const out = sections.get('status-out')?.trim() ?? '';
+  const limit = sections.get('status-timeout')?.trim();
+  if (limit) {
+    return { error: `rc-service status did not answer within ${limit} s${out ? ` (it printed: ${out})` : ''}: another openrc-run may hold the service's lock (ps -o pid,args | grep openrc-run); stop it or run again once it is done` };
+  }
   if (code === '1' && /^s6-svstat: fatal: .*s6-supervise not running$/.test(out)) return 'stopped';
   const status = STATUS_CODES[code];
   if (!status) return { error: `rc-service status exited ${code || '(no exit code)'}${out ? `: ${out}` : ''}` };
   if (status === 'started' && /^down\b/.test(out)) return 'stopped';
   return status;
+}
+
+/** How long `rc-service NAME status` may take before the probe gives up on it. */
+export const STATUS_TIMEOUT_S = 20;
+
+/**
+ * `rc-service NAME status` under `timeout` (busybox's exits 143 on SIGTERM,
+ * coreutils' 124) so a status that waits on a lock held by another openrc-run
+ * ends the probe with a reason instead of hanging the run; its output goes to a
+ * file, not a pipe, so a child it leaves behind cannot keep the probe open.
+ */
+export function rcStatusProbe(name: string, limitS = STATUS_TIMEOUT_S): ShellCommand {
+  return sh`f=$(mktemp) || f=/dev/null; tl=
+if command -v timeout >/dev/null 2>&1; then tl=${String(limitS)}; timeout "$tl" rc-service ${name} status >"$f" 2>&1 </dev/null; c=$?
+else rc-service ${name} status >"$f" 2>&1 </dev/null; c=$?; fi
+${section('status-out', sh`cat "$f"`)}
+${section('status-exit', sh`echo "$c"`)}
+if [ -n "$tl" ] && { [ "$c" = 124 ] || [ "$c" = 143 ]; }; then ${section('status-timeout', sh`echo "$tl"`)}
+fi
+[ "$f" = /dev/null ] || rm -f "$f"`;
 }
 
 /**
@@ -30,12 +54,10 @@ export function rcStatus(sections: Map<string, string>): RcStatus | { error: str
  * chroot needs /proc, and OpenRC 0.24's segfaults without it) and never starts.
  * rc-service start/stop/restart run without a terminal (see withoutTerminal).
  */
-export function openrcDriver(name: string, runlevel: string): ServiceDriver {
+export function openrcDriver(name: string, runlevel: string, statusLimitS = STATUS_TIMEOUT_S): ServiceDriver {
   const script = `/etc/init.d/${name}`;
   const link = `/etc/runlevels/${runlevel}/${name}`;
-  const statusProbe = sh`out=$(rc-service ${name} status 2>&1 </dev/null); c=$?
-${section('status-out', sh`printf '%s\\n' "$out"`)}
-${section('status-exit', sh`echo "$c"`)}`;
+  const statusProbe = rcStatusProbe(name, statusLimitS);
   const rc = (action: string): ShellCommand => withoutTerminal(sh`rc-service ${name} ${action}`);
 
   return {

@@ -1,9 +1,12 @@
 import test from 'ava';
 import { daemonReload, restartService, service, type ServiceParams, type ServiceTarget } from '../../../src/operations/service.ts';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sh } from '../../../src/shell/sh.ts';
 import { parseSections, section, withoutTerminal } from '../../../src/operations/kit.ts';
-import { rcStatus } from '../../../src/operations/service/openrc.ts';
+import { rcStatus, rcStatusProbe } from '../../../src/operations/service/openrc.ts';
 import { parseSvstat } from '../../../src/operations/service/s6.ts';
 import { AlpineChroot, chrootUnavailable, ctx, alpine, debian, planCase, summary, withFacts, type PlanCase } from './_sysops.ts';
 
@@ -187,7 +190,7 @@ test('daemonReload: systemd only, never in bake mode', (t) => {
 
 test('service: probes per supervisor (live vs bake)', (t) => {
   const op = service(sv());
-  t.regex(op.probe(ctx(alpine))!.display, /out=\$\(rc-service nomad status 2>&1 <\/dev\/null\); c=\$\?/);
+  t.regex(op.probe(ctx(alpine))!.display, /timeout "\$tl" rc-service nomad status >"\$f" 2>&1 <\/dev\/null; c=\$\?/);
   t.notRegex(op.probe(ctx(alpine, true))!.display, /rc-service/);
   t.regex(op.probe(ctx(debian))!.display, /systemctl is-enabled nomad.*\n.*\n.*systemctl is-active nomad/s);
   t.notRegex(op.probe(ctx(debian, true))!.display, /is-active/);
@@ -218,7 +221,49 @@ test('rcStatus and parseSvstat', (t) => {
   t.is(parseSvstat('s6-svstat: fatal: supervisor not listening'), 'unsupervised');
 });
 
+/** A fake rc-service: `hang` waits (and leaves a child holding its output), `stopped` answers as OpenRC does. */
+const FAKE_RC = `#!/bin/sh
+case "$1" in
+hang) echo 'waiting for the lock'; sleep 6 & sleep 30 ;;
+*) echo ' * status: stopped'; exit 3 ;;
+esac
+`;
+
+function probeWith(run: (text: string) => { stdout: string }, name: string): { status: ReturnType<typeof rcStatus>; ms: number } {
+  const t0 = Date.now();
+  const out = run(rcStatusProbe(name, 1).text);
+  return { status: rcStatus(parseSections(out.stdout)), ms: Date.now() - t0 };
+}
+
+test('the OpenRC status probe gives up after its limit with a reason (dash + coreutils timeout), and reads an answer', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-rc-'));
+  try {
+    writeFileSync(join(dir, 'rc-service'), FAKE_RC, { mode: 0o755 });
+    const run = (text: string) => spawnSync('dash', ['-c', text], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    const hung = probeWith(run, 'hang');
+    t.deepEqual(hung.status, { error: 'rc-service status did not answer within 1 s (it printed: waiting for the lock): another openrc-run may hold the service\'s lock (ps -o pid,args | grep openrc-run); stop it or run again once it is done' });
+    t.true(hung.ms < 5000, `took ${hung.ms} ms: the child left behind kept the probe open`);
+    t.is(probeWith(run, 'consul').status, 'stopped');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const why = chrootUnavailable();
+test('the OpenRC status probe gives up after its limit under busybox ash and its timeout (Alpine 3.19 chroot)', (t) => {
+  if (why) return t.pass(`skipped: ${why}`);
+  const root = new AlpineChroot();
+  try {
+    writeFileSync(join(root.root, 'usr/local/bin/rc-service'), FAKE_RC, { mode: 0o755 });
+    const hung = probeWith((text) => root.sh(text), 'hang');
+    t.regex(typeof hung.status === 'object' ? hung.status.error : hung.status, /^rc-service status did not answer within 1 s \(it printed: waiting for the lock\b/);
+    t.true(hung.ms < 5000, `took ${hung.ms} ms`);
+    t.is(probeWith((text) => root.sh(text), 'consul').status, 'stopped');
+  } finally {
+    root.remove();
+  }
+});
+
 test('service: bake mode in an Alpine 3.19 chroot with OpenRC (enable twice, disable twice)', (t) => {
   if (why) return t.pass(`skipped: ${why}`);
   const root = new AlpineChroot();
