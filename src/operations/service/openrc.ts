@@ -32,13 +32,14 @@ export const STATUS_TIMEOUT_S = 20;
 
 /**
  * `rc-service NAME status` under `timeout` (busybox's exits 143 on SIGTERM,
- * coreutils' 124) so a status that waits on a lock held by another openrc-run
+ * coreutils' 124; busybox before 1.30, e.g. Alpine 3.7, spells it `timeout -t SECS`) so a status that waits on a lock held by another openrc-run
  * ends the probe with a reason instead of hanging the run; its output goes to a
  * file, not a pipe, so a child it leaves behind cannot keep the probe open.
  */
 export function rcStatusProbe(name: string, limitS = STATUS_TIMEOUT_S): ShellCommand {
   return sh`f=$(mktemp) || f=/dev/null; tl=
-if command -v timeout >/dev/null 2>&1; then tl=${String(limitS)}; timeout "$tl" rc-service ${name} status >"$f" 2>&1 </dev/null; c=$?
+if timeout 5 true 2>/dev/null; then tl=${String(limitS)}; timeout "$tl" rc-service ${name} status >"$f" 2>&1 </dev/null; c=$?
+elif timeout -t 5 true 2>/dev/null; then tl=${String(limitS)}; timeout -t "$tl" rc-service ${name} status >"$f" 2>&1 </dev/null; c=$?
 else rc-service ${name} status >"$f" 2>&1 </dev/null; c=$?; fi
 ${section('status-out', sh`cat "$f"`)}
 ${section('status-exit', sh`echo "$c"`)}

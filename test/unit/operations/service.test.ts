@@ -244,6 +244,13 @@ test('the OpenRC status probe gives up after its limit with a reason (dash + cor
     t.deepEqual(hung.status, { error: 'rc-service status did not answer within 1 s (it printed: waiting for the lock): another openrc-run may hold the service\'s lock (ps -o pid,args | grep openrc-run); stop it or run again once it is done' });
     t.true(hung.ms < 5000, `took ${hung.ms} ms: the child left behind kept the probe open`);
     t.is(probeWith(run, 'consul').status, 'stopped');
+    // busybox before 1.30 (Alpine 3.7): `timeout -t SECS PROG`, and `timeout SECS` tries to run SECS
+    const real = spawnSync('sh', ['-c', 'command -v timeout'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(join(dir, 'timeout'), `#!/bin/sh\n[ "$1" = -t ] || { echo "timeout: can't execute '$1'" >&2; exit 127; }\nshift; exec ${real} "$@"\n`, { mode: 0o755 });
+    const old = probeWith(run, 'hang');
+    t.regex(typeof old.status === 'object' ? old.status.error : old.status, /^rc-service status did not answer within 1 s/);
+    t.true(old.ms < 5000, `took ${old.ms} ms`);
+    t.is(probeWith(run, 'consul').status, 'stopped');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
