@@ -251,18 +251,28 @@ class HostRunner {
         });
       },
       freshLogin: async () => {
-        if (!this.opts.reconnect) throw new Error('a fresh login cannot be checked here (no connector factory)');
-        const c = this.opts.reconnect();
-        try {
-          await c.connect();
-          const r = await c.run(sh`true`, { timeoutMs: 30000 });
-          if (r.exitCode !== 0) throw new Error(`a fresh login to ${this.name} ran 'true' with exit code ${r.exitCode}: ${r.stderr.trim()}`);
-        } finally {
-          await c.close().catch(() => undefined);
-        }
+        const r = await this.freshRun(sh`true`, 30000);
+        if (r.exitCode !== 0) throw new Error(`a fresh login to ${this.name} ran 'true' with exit code ${r.exitCode}: ${r.stderr.trim()}`);
+      },
+      freshRun: (cmd, o) => {
+        this.summary.roundTrips++;
+        return this.freshRun(cmd, o?.timeoutMs ?? this.opts.commandTimeoutMs);
       },
     };
   }
+
+  /** A NEW connection (the inventory's settings), one command on it, closed again. */
+  private async freshRun(cmd: ShellCommand, timeoutMs: number): Promise<CommandResult> {
+    if (!this.opts.reconnect) throw new Error('a fresh login cannot be made here (no connector factory)');
+    const c = this.opts.reconnect();
+    try {
+      await c.connect();
+      return await c.run(cmd, { timeoutMs });
+    } finally {
+      await c.close().catch(() => undefined);
+    }
+  }
+
 
   changed(step: Step, plan: ChangePlan): void {
     if (this.opts.mode === 'apply') this.dirty = true;

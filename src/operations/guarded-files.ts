@@ -34,6 +34,12 @@ export interface GuardedFilesParams {
   readonly checks?: (rt: ApplyRuntime) => Promise<string[]>;
   /** Confirm only after a NEW login with the inventory's connection works. Default true. */
   readonly freshLogin?: boolean;
+  /**
+   * The activation may cut the connection (the network's configuration): it runs
+   * detached after the switch has answered, and the confirmation, checks included,
+   * goes over fresh logins. Default false.
+   */
+  readonly detachActivation?: boolean;
   /** The timer's process name (ps). Default cairn-rollback-<id>. */
   readonly timerName?: string;
   readonly notify?: readonly string[];
@@ -50,6 +56,7 @@ const PARAMS = paramNames<GuardedFilesParams>({
   activate: true,
   checks: true,
   freshLogin: true,
+  detachActivation: true,
   timerName: true,
   notify: true,
 });
@@ -81,6 +88,9 @@ export function guardedFiles(params: GuardedFilesParams): Operation {
   if (typeof params.what !== 'string' || !params.what) throw paramError(KIND, id, 'what', 'must say what is changed', "e.g. what: \"sshd's settings\"");
   const freshLogin = params.freshLogin ?? true;
   const timerName = params.timerName ?? `cairn-rollback-${id}`;
+  if (params.detachActivation !== undefined && typeof params.detachActivation !== 'boolean') throw paramError(KIND, id, 'detachActivation', `must be true or false, got ${JSON.stringify(params.detachActivation)}`, 'e.g. detachActivation: true');
+  const detached = params.detachActivation === true && params.activate !== undefined;
+  if (detached && !freshLogin) throw paramError(KIND, id, 'freshLogin', 'cannot be false with detachActivation: a detached activation is watched over fresh logins only', 'drop freshLogin: false');
   if (!/^[A-Za-z0-9_.-]+$/.test(timerName)) throw paramError(KIND, id, 'timerName', `must be a plain process name, got ${JSON.stringify(timerName)}`, 'e.g. timerName: cairn-sshd-rollback');
 
   return {
@@ -131,10 +141,10 @@ fi`, sh`exit 0`], '\n');
       const list = files.map((f) => f.path).join(', ');
       if (same && !pending) return noop(`${list} as wanted`);
       const reason = same ? `confirm the pending switch of ${params.what} (an earlier run did not confirm it)` : `switch ${params.what} (${list}; rolled back by the host after ${seconds}s unless confirmed)`;
-      return change(reason, [switchCommand({ files: wanted, stateDir, seconds, timerName, ...(params.validate ? { validate: params.validate } : {}), ...(params.activate ? { activate: params.activate } : {}) })], diffs.join('\n') || undefined);
+      return change(reason, [switchCommand({ files: wanted, stateDir, seconds, timerName, ...(params.validate ? { validate: params.validate } : {}), ...(params.activate ? { activate: params.activate } : {}), ...(detached ? { detachActivation: true } : {}) })], diffs.join('\n') || undefined);
     },
     async afterChange(rt: ApplyRuntime): Promise<void> {
-      await confirmSwitch(rt, { stateDir, seconds, what: params.what, freshLogin, ...(params.checks ? { checks: params.checks } : {}) });
+      await confirmSwitch(rt, { stateDir, seconds, what: params.what, freshLogin, ...(detached ? { detached: true } : {}), ...(params.checks ? { checks: params.checks } : {}) });
     },
   };
 }

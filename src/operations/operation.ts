@@ -152,6 +152,12 @@ export interface ApplyRuntime {
   run(cmd: ShellCommand, options?: { timeoutMs?: number }): Promise<CommandResult>;
   /** Open a NEW connection to the host (fresh SSH login), run `true`, close it; throws if that fails. */
   freshLogin(): Promise<void>;
+  /**
+   * Open a NEW connection, run `cmd` on it (as the connection's user and become),
+   * close it. A change that may cut the existing connection (the network's
+   * configuration) watches the host this way. Throws when the login fails.
+   */
+  freshRun(cmd: ShellCommand, options?: { timeoutMs?: number }): Promise<CommandResult>;
 }
 
 export const noop = (reason: string): NoopPlan => ({ kind: 'noop', reason });

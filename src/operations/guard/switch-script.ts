@@ -21,7 +21,20 @@ export interface SwitchScript {
   readonly activate?: ShellCommand;
   /** The process name of the timer (shows in ps). */
   readonly timerName: string;
+  /**
+   * The activation may cut the connection that runs the switch (the network's
+   * configuration): it runs detached, a moment after the switch has answered, and
+   * writes its exit code and output to "$d/activated-<token>" (guard/confirm.ts
+   * reads it over a fresh login). Its failure does not restore at once: the switch
+   * is not confirmed, and the timer restores.
+   */
+  readonly detachActivation?: boolean;
 }
+
+/** The detached activation ($1 state dir, $2 token): its exit code, then its output, in "$1/activated-$2". */
+const DETACHED_ACTIVATION = `sleep 1
+out=$(sh "$1/activate" 2>&1 </dev/null); c=$?
+printf '%s\n%s\n' "$c" "$out" > "$1/activated-$2.tmp" && mv -f "$1/activated-$2.tmp" "$1/activated-$2"`;
 
 /** sha256 of what cairn writes (the timer restores a file only while it still holds this). */
 export function sha256Hex(b: Buffer): string {
@@ -106,7 +119,7 @@ if [ -f "$d/pending" ]; then
   rm -f "$d/pending"
   if [ "$(cat "$d/paths" 2>/dev/null)" = ${paths} ]; then keep=yes; fi
 fi
-rm -rf "$d"/confirm-*
+rm -rf "$d"/confirm-* "$d"/activated-*
 ${joinCommands(writes)}
 printf '%s\\n' ${manifest} > "$d/files"
 printf '%s\\n' ${paths} > "$d/paths"
@@ -128,7 +141,11 @@ undo() {
 }
 ${s.validate ? sh`out=$( { ${s.validate}
 } 2>&1 ) || undo "the new files do not validate ($(echo "$out" | tail -n 5))"` : sh`:`}
-if [ -s "$d/activate" ]; then out=$(sh "$d/activate" 2>&1 </dev/null) || undo "the activation failed ($(echo "$out" | tail -n 5))"; fi
+${
+    s.detachActivation
+      ? sh`if [ -s "$d/activate" ]; then setsid sh -c ${DETACHED_ACTIVATION} cairn-activate "$d" "$tok" </dev/null >/dev/null 2>&1 & fi`
+      : sh`if [ -s "$d/activate" ]; then out=$(sh "$d/activate" 2>&1 </dev/null) || undo "the activation failed ($(echo "$out" | tail -n 5))"; fi`
+  }
 printf 'switched %s; the previous files come back in %s s unless confirmed (token %s)\\n' ${s.files.map((f) => f.path).join(', ')} "$n" "$tok"`;
   const cleanup = s.files.map((f) => sh`rm -f ${`${f.path}.cairn-tmp`}`);
   return sh`/bin/sh -c ${asWord(body)} || { ${joinCommands(cleanup, ';')}; exit 1; }`;

@@ -14,6 +14,11 @@ function runtime(target: Target, freshLogin: () => Promise<void> = async () => u
       return { command: cmd.display, durationMs: 0, ...target.sh(cmd.text) };
     },
     freshLogin,
+    // a new login (as the fake's freshLogin decides), then the command on the same local shell
+    async freshRun(cmd: ShellCommand): Promise<CommandResult> {
+      await freshLogin();
+      return { command: cmd.display, durationMs: 0, ...target.sh(cmd.text) };
+    },
   };
 }
 
@@ -31,7 +36,7 @@ async function run(target: Target, op: Operation, rt: ApplyRuntime): Promise<{ k
 }
 
 /** /etc/hostname-like and /etc/hosts-like files in a temp dir; `activated` counts the activations. */
-function scene(target: Target, o: { seconds?: number; validate?: ShellCommand; checks?: (rt: ApplyRuntime) => Promise<string[]> } = {}) {
+function scene(target: Target, o: { seconds?: number; validate?: ShellCommand; activate?: (dir: string, name: string) => ShellCommand; detach?: boolean; checks?: (rt: ApplyRuntime) => Promise<string[]> } = {}) {
   const dir = target.tempDir();
   const name = `${dir}/hostname`;
   const hosts = `${dir}/hosts`;
@@ -47,7 +52,8 @@ function scene(target: Target, o: { seconds?: number; validate?: ShellCommand; c
     ],
     stateDir: state,
     rollbackSeconds: o.seconds ?? 5,
-    activate: sh`echo x >> ${`${dir}/activated`}`,
+    activate: o.activate ? o.activate(dir, name) : sh`echo x >> ${`${dir}/activated`}`,
+    ...(o.detach ? { detachActivation: true } : {}),
     ...(o.validate ? { validate: o.validate } : {}),
     ...(o.checks ? { checks: o.checks } : {}),
   });
@@ -61,6 +67,7 @@ test('params: no files, a path twice, a short rollback are errors naming the par
   t.throws(() => guardedFiles({ id: 'g', what: 'x', files: [{ path: '/a', content: '' }, { path: '/a', content: '' }], stateDir: '/var/lib/x' }), { message: /lists a path twice/ });
   t.throws(() => guardedFiles({ id: 'g', what: 'x', files: [{ path: '/a', content: '' }], stateDir: '/var/lib/x', rollbackSeconds: 2 }), { message: /rollbackSeconds/ });
   t.throws(() => guardedFiles({ id: 'g', what: 'x', files: [{ path: 'rel', content: '' }], stateDir: '/var/lib/x' }), { message: /files\[0\]\.path/ });
+  t.throws(() => guardedFiles({ id: 'g', what: 'x', files: [{ path: '/a', content: '' }], stateDir: '/var/lib/x', activate: sh`true`, detachActivation: true, freshLogin: false }), { message: /freshLogin.*detachActivation/ });
 });
 
 for (const target of targets().filter((x) => !x.name.startsWith('alpine-3.7'))) {
@@ -96,6 +103,39 @@ for (const target of targets().filter((x) => !x.name.startsWith('alpine-3.7'))) 
     const again = await run(target, s.op, runtime(target));
     t.is(again.error, undefined);
     t.is(s.read(s.name), 'new\n');
+  });
+
+  test.serial(`${target.name}: a detached activation runs after the switch answered; fresh logins that fail while it settles are tried again; confirmed over a fresh login`, async (t) => {
+    const s = scene(target, { detach: true, seconds: 12 });
+    const a = apply(target, s.op);
+    const switched = Date.now();
+    t.is(a.exitCode, 0, a.stderr);
+    t.is(s.activations(), 0, 'the switch answered before the activation ran');
+    let logins = 0;
+    const rt = runtime(target, async () => {
+      if (++logins <= 2) throw new Error('connect ETIMEDOUT (simulated: the network is settling)');
+    });
+    const calls: string[] = [];
+    const watched: ApplyRuntime = { ...rt, run: async (cmd) => (calls.push(cmd.display), rt.run(cmd)) };
+    await t.notThrowsAsync(s.op.afterChange!(watched));
+    t.deepEqual(calls, [], 'nothing went over the existing connection');
+    t.true(logins >= 3);
+    t.is(s.activations(), 1);
+    t.false(existsSync(target.outside(`${s.state}/pending`)));
+    // past the 12 s the timer would have waited: it was ended, nothing restored
+    await new Promise((res) => setTimeout(res, Math.max(0, switched + 13000 - Date.now())));
+    t.is(s.read(s.name), 'new\n', 'a confirmed switch stays');
+    t.is(s.activations(), 1);
+  });
+
+  test.serial(`${target.name}: a detached activation that fails is not confirmed; the host restores and activates the old files again`, async (t) => {
+    const activate = (dir: string, name: string) => sh`echo x >> ${`${dir}/activated`}; [ "$(cat ${name})" = old ] || { echo 'RTNETLINK answers: File exists' >&2; exit 3; }`;
+    const s = scene(target, { detach: true, activate });
+    const r = await run(target, s.op, runtime(target));
+    t.regex(r.error ?? '', /^the activation failed \(exit 3\): RTNETLINK answers: File exists\. Not confirmed: the host-side timer rolled back after 5s: restored the previous .*hostname .*hosts: the switch was not confirmed within 5 s \(ran the activation again after the restore\)/);
+    t.is(s.read(s.name), 'old\n');
+    t.is(s.activations(), 2);
+    t.false(existsSync(target.outside(`${s.state}/pending`)));
   });
 
   test.serial(`${target.name}: a failed validation restores at once, never activates, leaves no pending switch`, async (t) => {

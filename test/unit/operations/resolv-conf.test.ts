@@ -86,6 +86,11 @@ function runtime(target: Target, freshLogin: () => Promise<void> = async () => u
       return { command: cmd.display, durationMs: 0, ...r };
     },
     freshLogin,
+    // a new login (as the fake's freshLogin decides), then the command on the same local shell
+    async freshRun(cmd: ShellCommand): Promise<CommandResult> {
+      await freshLogin();
+      return { command: cmd.display, durationMs: 0, ...target.sh(cmd.text) };
+    },
   };
 }
 
