@@ -60,6 +60,8 @@ export { dnsCheck, dnsQueryCommand, readQueryOutput, DNS_NAME } from './operatio
 export type { DnsType, DnsAnswer, DnsResponse, QueryOutcome } from './operations/dns-query.ts';
 export { resolvConf, renderResolvConf, nameserverProblems, MAX_NAMESERVERS } from './operations/resolv-conf.ts';
 export { guardedFiles } from './operations/guarded-files.ts';
+export { networkInterfaces, cycleInterfaces } from './operations/network-interfaces.ts';
+export { renderInterfaces, interfacesProblems, type InterfaceSpec } from './operations/network/interfaces-file.ts';
 export type { GuardedFilesParams, GuardedFileSpec } from './operations/guarded-files.ts';
 export { cniPlugins } from './operations/cni-plugins.ts';
 export { packagesAvailable } from './operations/package-available.ts';

@@ -30,7 +30,7 @@ export interface GuardedFilesParams {
   readonly validate?: ShellCommand;
   /** Makes the files take effect (reload sshd, set the hostname); run again after a restore. */
   readonly activate?: ShellCommand;
-  /** Checks after the switch on the existing connection: each problem a sentence. */
+  /** Checks after the switch, on the existing connection (over fresh logins with detachActivation): each problem a sentence. */
   readonly checks?: (rt: ApplyRuntime) => Promise<string[]>;
   /** Confirm only after a NEW login with the inventory's connection works. Default true. */
   readonly freshLogin?: boolean;

@@ -92,10 +92,32 @@ async function confirmDetached(rt: ApplyRuntime, o: ConfirmOptions): Promise<voi
         ? restoredFirst
         : token
           ? await waitForRollback(exec, stateDir, what, token, seconds, true)
-          : `the host-side timer restores the previous ${what} ${seconds}s after the switch`;
+          : await waitForPendingGone(exec, read, o);
     throw new Error(`${problems.join('; ')}. Not confirmed: ${watch}`);
   }
   await confirmNow(exec, o, token, answer![0]?.split(/\s+/)[1], true);
+}
+
+/**
+ * No fresh login got through before the window closed, so the switch's token is not
+ * known: fresh logins until no switch is pending (the timer restored), then the
+ * timer's last log lines.
+ */
+async function waitForPendingGone(exec: Exec, read: ShellCommand, o: ConfirmOptions): Promise<string> {
+  const { stateDir, seconds, what } = o;
+  const deadline = Date.now() + (seconds + 20) * 1000;
+  let last = '';
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 2000));
+    try {
+      const r = await exec(read, { timeoutMs: 10_000 });
+      if (r.exitCode === 4) return rollbackSentence(r.stdout, seconds, stateDir) ?? `no switch is pending any more (see ${stateDir}/rollback.log)`;
+      last = 'the switch is still pending';
+    } catch (err) {
+      last = (err as Error).message;
+    }
+  }
+  return `the host-side timer did not report a rollback within ${seconds + 20}s${last ? ` (last try: ${last})` : ''}; check ${what} and ${stateDir}/rollback.log on the host`;
 }
 
 /** The confirm marker (mkdir: atomic) against the timer, then the timer's sleep ended. */
