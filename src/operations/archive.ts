@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readLocalFile } from '../core/local-file.ts';
 import { posix } from 'node:path';
 import type { CommandResult } from '../core/result.ts';
 import { sh, asWord, joinCommands, type ShellCommand } from '../shell/sh.ts';
@@ -58,13 +57,11 @@ export function archive(params: ArchiveParams): Operation {
     if (typeof params.src !== 'string' || params.src === '') {
       throw paramError(KIND, id, 'src', `must be a path on the controller, got ${JSON.stringify(params.src)}`, 'give the path of a local archive');
     }
-    let content: Buffer;
     try {
-      content = readFileSync(params.src);
+      local = readLocalFile(params.src);
     } catch (err) {
       throw paramError(KIND, id, 'src', `cannot be read (${(err as Error).message})`, 'check the path on the controller');
     }
-    local = { content, sha256: createHash('sha256').update(content).digest('hex') };
   }
   const hostSrc = params.hostSrc === undefined ? undefined : checkAbsPath(KIND, id, 'hostSrc', params.hostSrc);
   const parent = posix.dirname(dest);

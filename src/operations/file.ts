@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readLocalFile, sha256Once } from '../core/local-file.ts';
 import { Secret, mask } from '../core/secret.ts';
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
@@ -83,7 +82,7 @@ export function file(params: FileParams): Operation {
       throw paramError(KIND, id, 'src', `must be a path on the controller, got ${JSON.stringify(params.src)}`, 'give the path of a local file');
     }
     try {
-      wanted = readFileSync(params.src);
+      wanted = readLocalFile(params.src).content;
     } catch (err) {
       throw paramError(KIND, id, 'src', `cannot be read (${(err as Error).message})`, 'check the path on the controller');
     }
@@ -96,7 +95,7 @@ export function file(params: FileParams): Operation {
   } else {
     throw paramError(KIND, id, 'content', `must be a string, Buffer or Secret, got ${typeof params.content}`, 'give the file content as text');
   }
-  const wantedHash = createHash('sha256').update(wanted).digest('hex');
+  const wantedHash = sha256Once(wanted);
 
   return pathOperation(KIND, id, path, { notify: params.notify, probe: { contentMax: DIFF_MAX_BYTES } }, (state): Plan => {
     if (state.type === 'dir') return fail(`${KIND} '${id}': ${path} is a directory, not a file`);

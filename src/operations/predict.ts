@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Once } from '../core/local-file.ts';
 import type { PathState } from '../facts/path-state.ts';
 import type { AttributePatch, PathEffect } from './operation.ts';
 import type { Attributes } from './attributes.ts';
@@ -39,7 +39,7 @@ export function predictFile(content: Buffer, attrs: { mode: string; owner?: stri
     ...(kept?.group !== undefined ? { group: kept.group } : {}),
     mode: Number.parseInt(attrs.mode, 8),
     size: content.length,
-    sha256: createHash('sha256').update(content).digest('hex'),
+    sha256: sha256Once(content),
     content,
     pending: true,
   };
