@@ -273,7 +273,6 @@ class HostRunner {
     }
   }
 
-
   changed(step: Step, plan: ChangePlan): void {
     if (this.opts.mode === 'apply') this.dirty = true;
     if (this.opts.mode === 'check') this.ledger.record(stepPath(step), plan.effects ?? []);

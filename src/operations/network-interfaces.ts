@@ -42,15 +42,17 @@ for i in $up; do out=$(ifup "$i" 2>&1) || { rc=1; echo "ifup $i: $out" >&2; }; d
 exit $rc`;
 }
 
-/** After the switch (over a fresh login): each static address is on its interface. */
+/** After the switch (over a fresh login, one command for all): each static address is on its interface. */
 function addressesUp(list: readonly InterfaceSpec[]): (rt: ApplyRuntime) => Promise<string[]> {
+  const wanted = list.filter((x) => x.method === 'static' && (x.auto ?? true));
   return async (rt) => {
-    const problems: string[] = [];
-    for (const s of list.filter((x) => x.method === 'static' && (x.auto ?? true))) {
-      const r = await rt.run(sh`ip -o -4 addr show dev ${s.name}`);
-      if (!r.stdout.split('\n').some((l) => l.includes(` inet ${s.address} `))) problems.push(`${s.name} does not have ${s.address} after the switch (${r.stdout.trim() || r.stderr.trim() || 'no IPv4 address'})`);
-    }
-    return problems;
+    if (wanted.length === 0) return [];
+    const r = await rt.run(sh`ip -o -4 addr show`);
+    // `2: eth0    inet 10.0.0.5/24 brd ...`: the interface is the second field
+    const of = (name: string) => r.stdout.split('\n').filter((l) => l.split(/\s+/)[1] === name);
+    return wanted
+      .filter((s) => !of(s.name).some((l) => l.includes(` inet ${s.address} `)))
+      .map((s) => `${s.name} does not have ${s.address} after the switch (${of(s.name).join('; ').trim() || r.stderr.trim() || 'no IPv4 address'})`);
   };
 }
 

@@ -13,11 +13,11 @@ export interface Measured {
   stderr: string;
 }
 
-/** Run a program; wall time and its peak RSS (VmHWM, sampled every 50 ms, read last just before exit is not possible: sampled). */
-export function measure(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, stdin?: 'ignore' | 'pipe'): Promise<Measured> {
+/** Run a program; wall time and its peak RSS (VmHWM, sampled every 50 ms and at exit). */
+export function measure(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const p = spawn(argv[0]!, argv.slice(1), { env, stdio: [stdin ?? 'ignore', 'pipe', 'pipe'] });
+    const p = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let peak = 0;

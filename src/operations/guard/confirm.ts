@@ -55,6 +55,8 @@ async function confirmDetached(rt: ApplyRuntime, o: ConfirmOptions): Promise<voi
   const deadline = started + Math.max(seconds - 3, 2) * 1000;
   // exit 4: no switch pending any more (the timer restored first: its last log lines); 5: still activating
   const read = sh`d=${stateDir}; read -r t p < "$d/pending" || { tail -n 2 "$d/rollback.log" 2>/dev/null; exit 4; }; echo "$t $p"; [ -f "$d/activated-$t" ] || exit 5; cat "$d/activated-$t"`;
+  // the read's answer once no switch is pending any more (exit 4): what the timer logged
+  const gone = (r: CommandResult) => (r.exitCode === 4 ? (rollbackSentence(r.stdout, seconds, stateDir) ?? `no switch is pending any more (see ${stateDir}/rollback.log)`) : undefined);
   let last = 'no fresh login was tried';
   let answer: string[] | undefined;
   let restoredFirst: string | undefined;
@@ -70,7 +72,7 @@ async function confirmDetached(rt: ApplyRuntime, o: ConfirmOptions): Promise<voi
     }
     const lines = r.stdout.split('\n');
     if (r.exitCode === 4) {
-      restoredFirst = rollbackSentence(r.stdout, seconds, stateDir) ?? `no switch is pending any more (see ${stateDir}/rollback.log)`;
+      restoredFirst = gone(r);
       break;
     }
     token = lines[0]?.split(/\s+/)[0] ?? token;
@@ -87,37 +89,11 @@ async function confirmDetached(rt: ApplyRuntime, o: ConfirmOptions): Promise<voi
   else if (answer[1]?.trim() !== '0') problems.push(`the activation failed (exit ${answer[1]?.trim()}): ${answer.slice(2).join('\n').trim().split('\n').slice(-5).join('; ')}`);
   if (problems.length === 0 && o.checks) problems.push(...(await o.checks({ ...rt, run: exec })));
   if (problems.length > 0) {
-    const watch =
-      restoredFirst !== undefined
-        ? restoredFirst
-        : token
-          ? await waitForRollback(exec, stateDir, what, token, seconds, true)
-          : await waitForPendingGone(exec, read, o);
+    // the token is known once a login got through; without it, watch for no switch pending
+    const watch = restoredFirst ?? (token ? await waitForRollback(exec, stateDir, what, token, seconds, true) : await pollRollback(exec, read, gone, o, true));
     throw new Error(`${problems.join('; ')}. Not confirmed: ${watch}`);
   }
   await confirmNow(exec, o, token, answer![0]?.split(/\s+/)[1], true);
-}
-
-/**
- * No fresh login got through before the window closed, so the switch's token is not
- * known: fresh logins until no switch is pending (the timer restored), then the
- * timer's last log lines.
- */
-async function waitForPendingGone(exec: Exec, read: ShellCommand, o: ConfirmOptions): Promise<string> {
-  const { stateDir, seconds, what } = o;
-  const deadline = Date.now() + (seconds + 20) * 1000;
-  let last = '';
-  while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 2000));
-    try {
-      const r = await exec(read, { timeoutMs: 10_000 });
-      if (r.exitCode === 4) return rollbackSentence(r.stdout, seconds, stateDir) ?? `no switch is pending any more (see ${stateDir}/rollback.log)`;
-      last = 'the switch is still pending';
-    } catch (err) {
-      last = (err as Error).message;
-    }
-  }
-  return `the host-side timer did not report a rollback within ${seconds + 20}s${last ? ` (last try: ${last})` : ''}; check ${what} and ${stateDir}/rollback.log on the host`;
 }
 
 /** The confirm marker (mkdir: atomic) against the timer, then the timer's sleep ended. */
@@ -155,23 +131,33 @@ async function freshLoginWithin(rt: ApplyRuntime): Promise<string | undefined> {
   return last;
 }
 
-/** Poll until the timer restored the files (or give up); a sentence for the error. `fresh`: exec logs in anew each time, so a failed one is retried. */
-async function waitForRollback(exec: Exec, stateDir: string, what: string, token: string, seconds: number, fresh = false): Promise<string> {
+/** Poll until the timer restored the files of this switch (or give up); a sentence for the error. */
+function waitForRollback(exec: Exec, stateDir: string, what: string, token: string, seconds: number, fresh = false): Promise<string> {
+  const grep = sh`grep -F -- ${token} ${`${stateDir}/rollback.log`} 2>/dev/null || :`;
+  return pollRollback(exec, grep, (r) => rollbackSentence(r.stdout, seconds, stateDir), { stateDir, what, seconds }, fresh);
+}
+
+/**
+ * Run `cmd` every 2 s until `said` makes a sentence of its result, for the rollback
+ * window and 20 s more. `fresh`: exec logs in anew each time, so a failed login is
+ * the host still cut off and is tried again; otherwise it ends the watch.
+ */
+async function pollRollback(exec: Exec, cmd: ShellCommand, said: (r: CommandResult) => string | undefined, o: Pick<ConfirmOptions, 'stateDir' | 'what' | 'seconds'>, fresh: boolean): Promise<string> {
+  const { stateDir, what, seconds } = o;
   const deadline = Date.now() + (seconds + 20) * 1000;
   let unwatched = '';
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 2000));
     let r: CommandResult;
     try {
-      r = await exec(sh`grep -F -- ${token} ${`${stateDir}/rollback.log`} 2>/dev/null || :`, { timeoutMs: 15_000 });
+      r = await exec(cmd, { timeoutMs: 15_000 });
     } catch (err) {
       unwatched = (err as Error).message;
-      // over fresh logins a failed one is the host still cut off: try again until the deadline
       if (fresh) continue;
       return `the host-side timer restores the previous ${what} ${seconds}s after the switch (could not watch it: ${unwatched})`;
     }
-    const said = rollbackSentence(r.stdout, seconds, stateDir);
-    if (said) return said;
+    const sentence = said(r);
+    if (sentence) return sentence;
   }
   return `the host-side timer did not report a rollback within ${seconds + 20}s${unwatched ? ` (last try: ${unwatched})` : ''}; check ${what} and ${stateDir}/rollback.log on the host`;
 }
