@@ -105,6 +105,27 @@ export function holdsCoercedSecret(text: string): boolean {
   return COERCED.test(text);
 }
 
+/** Answers of bytesHoldSecret, per Buffer, for the registry's size when asked (it only grows). */
+const checkedBytes = new WeakMap<Buffer, { size: number; holds: boolean }>();
+
+/**
+ * Do these bytes hold a registered secret value? Searched as bytes, not decoded to
+ * text (a 30 MiB binary sent to 30 hosts is searched once, not decoded 30 times).
+ */
+export function bytesHoldSecret(bytes: Buffer): boolean {
+  const hit = checkedBytes.get(bytes);
+  if (hit && hit.size === registry.size) return hit.holds;
+  let holds = false;
+  for (const s of registry) {
+    if (bytes.includes(s)) {
+      holds = true;
+      break;
+    }
+  }
+  checkedBytes.set(bytes, { size: registry.size, holds });
+  return holds;
+}
+
 /** Replace every registered secret value in `text` with the mask. Longest first. */
 export function mask(text: string): string {
   if (registry.size === 0 || text.length === 0) return text;

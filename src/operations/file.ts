@@ -1,12 +1,12 @@
 import { readLocalFile, sha256Once } from '../core/local-file.ts';
-import { Secret, mask } from '../core/secret.ts';
+import { Secret, bytesHoldSecret, mask } from '../core/secret.ts';
 import { sh } from '../shell/sh.ts';
 import { checkId, paramError, paramNames, rejectUnknownParams } from './kit.ts';
 import { change, fail, leaving, noop, type Operation, type Plan } from './operation.ts';
 import { unifiedDiff } from './diff.ts';
 import { checkAbsPath, checkBoolean, checkAttributes, checkState } from './path-params.ts';
 import { attributeDrift, fixAttributes, keepAttributes, type Attributes } from './attributes.ts';
-import { DIFF_MAX_BYTES, asText, holdsSecret, textContent, writeFileCommands } from './file-content.ts';
+import { DIFF_MAX_BYTES, asText, textContent, writeFileCommands } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
 import { attributesEffect, predictFile, PREDICTED_ABSENT } from './predict.ts';
 import type { PathState } from '../facts/path-state.ts';
@@ -100,7 +100,7 @@ export function file(params: FileParams): Operation {
   return pathOperation(KIND, id, path, { notify: params.notify, probe: { contentMax: DIFF_MAX_BYTES } }, (state): Plan => {
     if (state.type === 'dir') return fail(`${KIND} '${id}': ${path} is a directory, not a file`);
     if (state.type === 'other') return fail(`${KIND} '${id}': ${path} exists and is not a regular file`);
-    const hidden = secret || holdsSecret(wanted.toString('utf8'));
+    const hidden = secret || bytesHoldSecret(wanted);
     const drift = attributeDrift(state, want);
     if (state.type === 'file' && state.sha256 === wantedHash) {
       if (drift.length === 0) return noop(`${path} already has the wanted content${want.mode || want.owner || want.group ? ' and attributes' : ''}`);

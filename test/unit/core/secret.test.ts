@@ -1,6 +1,6 @@
 import test from 'ava';
 import { inspect } from 'node:util';
-import { MASK, Secret, holdsCoercedSecret, mask, secretText } from '../../../src/core/secret.ts';
+import { MASK, Secret, bytesHoldSecret, holdsCoercedSecret, mask, secretText } from '../../../src/core/secret.ts';
 import { sh } from '../../../src/shell/sh.ts';
 
 test('a Secret shows only the mask, reveal() gives the value', (t) => {
@@ -63,4 +63,17 @@ test('holdsCoercedSecret: the mask on its own, not a banner of stars', (t) => {
   t.false(holdsCoercedSecret('*'.repeat(40)));
   t.false(holdsCoercedSecret('******* seven'));
   t.false(holdsCoercedSecret('/* comment */'));
+});
+
+test('bytesHoldSecret: a registered value inside bytes (binary around it), asked again after a new secret is registered', (t) => {
+  const bytes = Buffer.concat([Buffer.from([0, 0xff, 0xfe]), Buffer.from('key=core-secret-bytes-1;'), Buffer.from([0x80])]);
+  const other = Buffer.from('nothing secret here (core-secret-bytes-2 comes later)');
+  t.false(bytesHoldSecret(bytes));
+  t.false(bytesHoldSecret(bytes), 'the same answer from the cache');
+  new Secret('core-secret-bytes-1');
+  t.true(bytesHoldSecret(bytes), 'a secret registered after the first answer is seen');
+  t.false(bytesHoldSecret(Buffer.from([0, 1, 2])));
+  t.false(bytesHoldSecret(Buffer.from('core-secret-bytes-')), 'part of a value is not the value');
+  new Secret('core-secret-bytes-2');
+  t.true(bytesHoldSecret(other));
 });
