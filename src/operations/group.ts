@@ -2,6 +2,7 @@ import { sh, type ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Facts } from '../facts/types.ts';
 import { change, fail, noop, type OpContext, type Operation, type Plan } from './operation.ts';
+import { accountEffects, groupKey } from './account-keys.ts';
 import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 
 export interface GroupParams {
@@ -78,13 +79,14 @@ export function group(params: GroupParams): Operation {
     kind: KIND,
     id,
     ...(params.notify ? { notify: params.notify } : {}),
+    paths: [groupKey(name)],
     probe: () => probeOf(section('group', accountLine('/etc/group', name))),
     plan(probe: CommandResult | undefined, ctx: OpContext): Plan {
       if (!probe) return fail('group: no probe result');
       if (ctx.facts.os.family === 'unknown') return fail(`group '${name}': unknown OS family on ${ctx.host}, cannot pick addgroup or groupadd`);
       const existing = parseGroupFile(parseSections(probe.stdout).get('group') ?? '').get(name);
       if (!existing) {
-        return change(`create group ${name}${gid !== undefined ? ` (gid ${gid})` : ''}`, [createGroupCommand(ctx.facts, name, { ...(gid !== undefined ? { gid } : {}), system })]);
+        return change(`create group ${name}${gid !== undefined ? ` (gid ${gid})` : ''}`, [createGroupCommand(ctx.facts, name, { ...(gid !== undefined ? { gid } : {}), system })], undefined, undefined, accountEffects([groupKey(name)]));
       }
       if (gid !== undefined && existing.gid !== gid) {
         return fail(

@@ -4,6 +4,7 @@ import type { Facts } from '../facts/types.ts';
 import { change, fail, noop, warn, type OpContext, type Operation, type Plan } from './operation.ts';
 import { checkId, paramError, parseSections, probeOf, section, paramNames, rejectUnknownParams } from './kit.ts';
 import { atomicInstall } from './atomic-write.ts';
+import { accountEffects, groupKey, userKey } from './account-keys.ts';
 import { accountLine, checkAccountName, checkNumericId, createGroupCommand, parseGroupFile, type GroupEntry } from './group.ts';
 
 export interface UserParams {
@@ -83,8 +84,8 @@ export function user(params: UserParams): Operation {
   return {
     kind: KIND,
     id,
-    // its groups are usually created by an earlier step of the same run: probe after them
-    barrier: true,
+    // its groups are usually created by an earlier step of the same run: probed again after those
+    paths: [userKey(name), groupKey(primary), ...groups.map(groupKey)],
     ...(params.notify ? { notify: params.notify } : {}),
     probe: () => probeOf(section('passwd', accountLine('/etc/passwd', name)), section('group', sh`cat /etc/group`)),
     plan(probe: CommandResult | undefined, ctx: OpContext): Plan {
@@ -139,7 +140,8 @@ export function user(params: UserParams): Operation {
       cmds.push(sh`useradd ${flags} ${name}`);
     }
     const what = [uid !== undefined ? `uid ${uid}` : '', `group ${primary}`, groups.length ? `groups ${groups.join(',')}` : ''].filter(Boolean);
-    return change(`create ${system ? 'system ' : ''}user ${name} (${what.join(', ')})`, cmds);
+    const keys = [userKey(name), ...(createPrimary ? [groupKey(primary)] : []), ...groups.map(groupKey)];
+    return change(`create ${system ? 'system ' : ''}user ${name} (${what.join(', ')})`, cmds, undefined, undefined, accountEffects(keys));
   }
 
   function update(ctx: OpContext, current: PasswdEntry, groupFile: Map<string, GroupEntry>, primaryEntry: GroupEntry | undefined): Plan {
@@ -178,7 +180,7 @@ export function user(params: UserParams): Operation {
     if (cmds.length === 0) {
       return warnings.length ? warn(warnings.join('\n')) : noop(`user ${name} exists (uid ${current.uid}, group ${primary})`);
     }
-    return change(`user ${name}: ${what.join('; ')}`, cmds, undefined, warnings.length ? warnings : undefined);
+    return change(`user ${name}: ${what.join('; ')}`, cmds, undefined, warnings.length ? warnings : undefined, accountEffects([userKey(name), ...addTo.map(groupKey)]));
   }
 }
 

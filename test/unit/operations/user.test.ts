@@ -1,7 +1,8 @@
 import test from 'ava';
 import { group } from '../../../src/operations/group.ts';
 import { parsePasswdLine, user, type UserParams } from '../../../src/operations/user.ts';
-import { AlpineChroot, chrootUnavailable, debian, expectInstall, planCase, summary, type PlanCase } from './_sysops.ts';
+import { PathLedger } from '../../../src/engine/path-ledger.ts';
+import { AlpineChroot, alpine, chrootUnavailable, ctx, debian, result, sections, expectInstall, planCase, summary, type PlanCase } from './_sysops.ts';
 
 const GROUPS = 'root:x:0:root\nwheel:x:10:root\ndocker:x:101:\nconsul:x:470:\nnomad:x:480:\n';
 const PASSWD_CONSUL = 'consul:x:470:470:Linux User,,,:/var/lib/consul:/sbin/nologin';
@@ -141,8 +142,31 @@ test('parsePasswdLine', (t) => {
   t.is(parsePasswdLine(''), undefined);
 });
 
-test('user: barrier (its groups are usually created by an earlier step of the same run)', (t) => {
-  t.true(user({ id: 'u', name: 'x' }).barrier);
+test('user and group steps of one run: a user is probed again after a step that changes one of its groups, not after an unrelated account change', (t) => {
+  const c = ctx(alpine);
+  const noGroups = result(sections({ passwd: '', group: 'root:x:0:root\n' }));
+  const ledger = new PathLedger();
+  const g = group({ id: 'g', name: 'docker' });
+  const alice = user({ id: 'alice', name: 'alice', groups: ['docker'] });
+  const bob = user({ id: 'bob', name: 'bob' });
+  const svc = user({ id: 'svc', name: 'svc', group: 'alice' });
+  for (const op of [g, alice, bob, svc]) ledger.probed(op);
+  const gPlan = g.plan(result(sections({ group: '' })), c);
+  t.is(gPlan.kind, 'change');
+  ledger.record('r/g', gPlan.kind === 'change' ? (gPlan.effects ?? []) : []);
+  t.true(ledger.needsProbe(alice, alice.paths ?? [], !!alice.planFrom), 'alice is in docker, which g creates');
+  t.false(ledger.needsProbe(bob, bob.paths ?? [], !!bob.planFrom), 'bob needs nothing g changes');
+  // bob's own creation (with its group bob) is no reason to probe svc, whose primary group is alice's
+  const bobPlan = bob.plan(noGroups, c);
+  ledger.record('r/bob', bobPlan.kind === 'change' ? (bobPlan.effects ?? []) : []);
+  t.false(ledger.needsProbe(svc, svc.paths ?? [], !!svc.planFrom));
+  ledger.probed(alice);
+  const alicePlan = alice.plan(result(sections({ passwd: '', group: 'root:x:0:root\ndocker:x:101:\n' })), c);
+  ledger.record('r/alice', alicePlan.kind === 'change' ? (alicePlan.effects ?? []) : []);
+  t.true(ledger.needsProbe(svc, svc.paths ?? [], !!svc.planFrom), 'creating alice creates the group alice, svc\'s primary group');
+  // a later file step on /etc/group reads what the account commands rewrote
+  const later = {};
+  t.true(ledger.since(later, ['/etc/group']).length > 0);
 });
 
 const why = chrootUnavailable();
