@@ -1,4 +1,5 @@
 import type { CommandResult } from '../core/result.ts';
+import { pieces, type Stdin } from './stdin.ts';
 import type { Secret } from '../core/secret.ts';
 import { originOf } from '../core/secret-origin.ts';
 import { sh, type ShellCommand } from '../shell/sh.ts';
@@ -38,9 +39,8 @@ export function passwordLine(password: Secret): Buffer {
 }
 
 /** stdin for a `sudo -k -S` command: the password line, then the command's own input. */
-export function withPasswordLine(password: Secret, stdin: string | Buffer | undefined): Buffer {
-  const line = passwordLine(password);
-  return stdin === undefined ? line : Buffer.concat([line, Buffer.isBuffer(stdin) ? stdin : Buffer.from(stdin)]);
+export function withPasswordLine(password: Secret, stdin: Stdin | undefined): Buffer[] {
+  return [passwordLine(password), ...pieces(stdin)];
 }
 
 /** How sudo is used for `user` on `host`: probe, then verify the password once. Throws a BecomeError. */

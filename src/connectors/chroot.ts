@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import type { Stdin } from './stdin.ts';
 import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Connector, RunOptions } from './connector.ts';
@@ -224,7 +225,7 @@ export class ChrootConnector implements Connector {
 
   async run(command: ShellCommand, options: RunOptions = {}): Promise<CommandResult> {
     await this.connect();
-    const spawnOpts: { stdin?: string | Buffer; timeoutMs: number; env: NodeJS.ProcessEnv } = {
+    const spawnOpts: { stdin?: Stdin; timeoutMs: number; env: NodeJS.ProcessEnv } = {
       timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
       env: { PATH: CHROOT_PATH, HOME: '/root', USER: 'root', LOGNAME: 'root', SHELL: '/bin/sh', LANG: 'C.UTF-8' },
     };

@@ -1,9 +1,10 @@
 import type { ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
+import type { Stdin } from './stdin.ts';
 
 export interface RunOptions {
-  /** Bytes or text fed to the command's standard input. */
-  stdin?: string | Buffer;
+  /** Bytes or text fed to the command's standard input (pieces are sent in order, not joined). */
+  stdin?: Stdin;
   /** Kill the command after this long; the result then has exit code 124. */
   timeoutMs?: number;
   /** Run without become even if the host uses it. */

@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import type { Stdin } from './stdin.ts';
 import * as os from 'node:os';
 import type { Connector, RunOptions } from './connector.ts';
 import type { ShellCommand } from '../shell/sh.ts';
@@ -48,7 +49,7 @@ export class LocalConnector implements Connector {
   async #exec(command: ShellCommand, options: RunOptions): Promise<RawOutput> {
     const become = this.usesBecome && !options.noBecome;
     const cmd = become ? wrapBecome(command, this.#become) : command;
-    const spawnOpts: { stdin?: string | Buffer; timeoutMs: number } = { timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs };
+    const spawnOpts: { stdin?: Stdin; timeoutMs: number } = { timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs };
     if (options.stdin !== undefined) spawnOpts.stdin = options.stdin;
     return spawnCollect('/bin/sh', ['-c', cmd.text], spawnOpts);
   }

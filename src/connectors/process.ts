@@ -1,4 +1,5 @@
 import type { ShellCommand } from '../shell/sh.ts';
+import { endWith, type Stdin } from './stdin.ts';
 import type { CommandResult } from '../core/result.ts';
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
@@ -47,7 +48,7 @@ function trackGroup(pid: number): void {
 
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
-  stdin?: string | Buffer;
+  stdin?: Stdin;
   /** 0 or undefined: no limit. */
   timeoutMs?: number;
   cwd?: string;
@@ -112,8 +113,7 @@ export function spawnCollect(file: string, args: readonly string[], options: Spa
     child.stdin.on('error', () => {
       /* EPIPE: the command did not read its input */
     });
-    if (options.stdin !== undefined) child.stdin.end(options.stdin);
-    else child.stdin.end();
+    endWith(child.stdin, options.stdin);
 
     if (options.timeoutMs && options.timeoutMs > 0) {
       timer = setTimeout(() => {

@@ -1,7 +1,7 @@
 import type { Connector } from '../connectors/connector.ts';
 import type { Facts } from '../facts/types.ts';
 import type { HostSpec, Inventory, Vars } from '../inventory/types.ts';
-import type { Operation, Plan, Command, ChangePlan, ApplyRuntime, PathEffect } from '../operations/operation.ts';
+import { change, type Operation, type Plan, type Command, type ChangePlan, type ApplyRuntime, type PathEffect } from '../operations/operation.ts';
 import type { LoadedRole } from '../roles/loader.ts';
 import type { TemplateRenderer } from '../roles/context.ts';
 import { makeRoleContext } from '../roles/context.ts';
@@ -16,6 +16,7 @@ import { factsCommand } from '../facts/gather.ts';
 import { parseFacts } from '../facts/parse.ts';
 import { CommandFailedError, NOT_RUN_AFTER_FAILURE, UnreachableError, describeFailure } from '../core/errors.ts';
 import { batchCost, chunkBySize } from './chunk.ts';
+import { changeChunks } from './change-batch.ts';
 import { PathLedger } from './path-ledger.ts';
 import { combinedDiffs } from './combined-diff.ts';
 import { clearNotes, parseNotes, readNotes, writeNotes, type PendingHandler } from './pending-handlers.ts';
@@ -49,6 +50,18 @@ interface Step {
   role: LoadedRole;
   op: Operation;
   handler: boolean;
+}
+
+/**
+ * A planned change waiting to be applied. `silent`: not a step of the report (the
+ * removal of handler notes after the handlers), named by it if it fails; `done` runs
+ * when it succeeded.
+ */
+interface Queued {
+  step: Step;
+  plan: ChangePlan;
+  silent?: string;
+  done?: () => void;
 }
 
 /** Does an operation have a controller-side preparation (artifacts: fetch + verify)? */
@@ -167,50 +180,110 @@ class HostRunner {
     return { host: this.name, facts: this.facts, bake: this.opts.bake, pendingChanges: this.opts.mode === 'check' && this.summary.changed > 0 };
   }
 
-  /** Run queued change plans: runs of shell-only plans go in one round trip each. */
-  async flush(queue: { step: Step; plan: ChangePlan }[]): Promise<void> {
+  /**
+   * Run queued change plans: runs of plans without an afterChange hook in as few round
+   * trips as the command size allows (their uploads on the batch's stdin, see
+   * change-batch.ts), a plan with a hook on its own. With `then`, those steps are
+   * probed after the last change, in the same round trip when it can be: their probes
+   * (undefined for a step without one); nothing when the host stopped.
+   */
+  async flush(queue: Queued[], then: readonly Step[] = []): Promise<Map<Step, CommandResult | undefined>> {
     let i = 0;
+    let probed: Map<Step, CommandResult | undefined> | undefined;
     while (i < queue.length && !this.#stopped) {
-      const shellOnly: { step: Step; plan: ChangePlan }[] = [];
-      while (i < queue.length && !queue[i]!.step.op.afterChange && queue[i]!.plan.commands.every((c) => isShellCommand(c))) shellOnly.push(queue[i++]!);
-      if (shellOnly.length > 0) await this.flushShell(shellOnly);
+      const run: Queued[] = [];
+      while (i < queue.length && !queue[i]!.step.op.afterChange) run.push(queue[i++]!);
+      if (run.length > 0) {
+        const last = i >= queue.length;
+        const p = await this.flushBatched(run, last ? then : []);
+        if (last) probed = p;
+      }
       if (i < queue.length && !this.#stopped) await this.flushMixed(queue[i++]!);
     }
     // whatever was not run because the host stopped
-    for (; i < queue.length; i++) this.record(queue[i]!.step, { status: 'skipped', reason: NOT_RUN_AFTER_FAILURE });
+    for (; i < queue.length; i++) this.skip(queue[i]!);
+    if (this.#stopped) return new Map();
+    return probed ?? (then.length > 0 ? await this.probe(then) : new Map());
   }
 
-  /** Shell-only change plans in as few round trips as the command size allows (see chunk.ts). */
-  async flushShell(items: { step: Step; plan: ChangePlan }[]): Promise<void> {
-    const built = items.map((it) => ({ ...it, cmd: strict(it.plan.commands as ShellCommand[]) }));
-    for (const chunk of chunkBySize(built, (it) => batchCost(it.cmd))) {
+  /** A queued change not run because the host stopped. */
+  skip(q: Queued, reason = NOT_RUN_AFTER_FAILURE): void {
+    if (!q.silent) this.record(q.step, { status: 'skipped', reason });
+  }
+
+  /** Changes without hooks, uploads included, then the probes of `then`: usually one round trip. */
+  async flushBatched(items: Queued[], then: readonly Step[]): Promise<Map<Step, CommandResult | undefined>> {
+    const ctx = this.opCtx();
+    const out = new Map<Step, CommandResult | undefined>();
+    const probing: { step: Step; cmd: ShellCommand }[] = [];
+    for (const step of then) {
+      this.ledger.probed(step);
+      const cmd = step.op.probe(ctx);
+      if (cmd) probing.push({ step, cmd });
+      else out.set(step, undefined);
+    }
+    const chunks = changeChunks(
+      items.map((it) => it.plan.commands),
+      probing.map((p) => p.cmd),
+    );
+    for (const chunk of chunks) {
       if (this.#stopped) {
-        for (const it of chunk) this.record(it.step, { status: 'skipped', reason: NOT_RUN_AFTER_FAILURE });
+        for (const c of chunk.changes) this.skip(items[c]!);
         continue;
       }
-      await this.flushShellBatch(chunk);
-    }
-  }
-
-  async flushShellBatch(items: { step: Step; plan: ChangePlan; cmd: ShellCommand }[]): Promise<void> {
-    const b = batch(items.map((it) => it.cmd), true);
-    this.#doing = `applying ${items.map((it) => stepPath(it.step)).join(', ')}`;
-    this.summary.roundTrips++;
-    const res = await this.conn.run(b.command, { timeoutMs: this.opts.commandTimeoutMs });
-    const parts = b.parse(res.stdout);
-    items.forEach((it, idx) => {
-      const part = parts[idx];
-      if (this.#stopped || !part) {
-        this.record(it.step, { status: 'skipped', reason: this.#stopped ? NOT_RUN_AFTER_FAILURE : `not run (batch exited ${res.exitCode}: ${res.stderr.trim()})` });
-        if (!part && !this.#stopped) this.#stopped = true;
-        return;
+      const names = chunk.changes.map((c) => items[c]!).filter((q) => !q.silent).map((q) => stepPath(q.step));
+      const probes = chunk.probes.map((j) => stepPath(probing[j]!.step));
+      this.#doing = [names.length ? `applying ${names.join(', ')}` : '', probes.length ? `probing ${probes.join(', ')}` : ''].filter(Boolean).join(', then ');
+      if (chunk.stage) this.#doing += ` (with ${chunk.stage.files} files, ${chunk.stage.bytes} bytes, on stdin)`;
+      this.summary.roundTrips++;
+      const res = await this.conn.run(chunk.command, { timeoutMs: this.opts.commandTimeoutMs, ...(chunk.stdin ? { stdin: chunk.stdin } : {}) });
+      const parsed = chunk.parse(res.stdout);
+      let stageFailed: number | undefined;
+      if (chunk.stage && parsed.stage && parsed.stage.exitCode !== 0) {
+        stageFailed = chunk.stage.before;
+        const first = items[chunk.stage.before]!;
+        const msg = `sending ${chunk.stage.files} file(s) (${chunk.stage.bytes} bytes) as a tar stream failed (exit ${parsed.stage.exitCode}): ${parsed.stage.stderr.trim() || parsed.stage.stdout.trim()}`;
+        this.failedItem(first, msg);
       }
-      if (part.exitCode === 0) this.changed(it.step, it.plan);
-      else this.failed(it.step, it.plan, part);
-    });
+      chunk.changes.forEach((c, idx) => {
+        const it = items[c]!;
+        if (c === stageFailed) return;
+        const part = parsed.changes[idx];
+        if (this.#stopped || !part) {
+          if (part === undefined && !this.#stopped) {
+            this.skip(it, `not run (batch exited ${res.exitCode}: ${res.stderr.trim()})`);
+            this.#stopped = true;
+          } else this.skip(it);
+          return;
+        }
+        if (part.exitCode === 0) {
+          if (it.silent) it.done?.();
+          else this.changed(it.step, it.plan);
+        } else if (it.silent) {
+          this.failedItem(it, describeFailure({ what: it.silent, command: commandSummary(it.plan.commands), exitCode: part.exitCode, stdout: part.stdout, stderr: part.stderr }));
+        } else this.failed(it.step, it.plan, part);
+      });
+      if (this.#stopped) continue;
+      chunk.probes.forEach((j, idx) => {
+        const { step, cmd } = probing[j]!;
+        const part = parsed.probes[idx];
+        if (!part) throw new Error(`probe output of ${stepPath(step)} is missing from the batch (output cut short?)`);
+        out.set(step, { command: cmd.display, durationMs: res.durationMs, ...part });
+      });
+    }
+    return out;
   }
 
-  async flushMixed(it: { step: Step; plan: ChangePlan }): Promise<void> {
+  /** A queued item failed outside its commands (the stage) or a silent one failed: the host stops. */
+  failedItem(it: Queued, message: string): void {
+    if (it.silent) {
+      this.summary.failed++;
+      this.summary.error = mask(message);
+      this.#stopped = true;
+    } else this.failedWith(it.step, it.plan, message);
+  }
+
+  async flushMixed(it: Queued): Promise<void> {
     this.#doing = `applying ${stepPath(it.step)}`;
     for (const c of it.plan.commands as Command[]) {
       if (isShellCommand(c)) {
@@ -296,17 +369,27 @@ class HostRunner {
     this.#stopped = true;
   }
 
-  /** Plan and (in apply mode) run a list of steps, re-probing after changes. */
+  /**
+   * Plan and (in apply mode) run a list of steps, re-probing after changes. With
+   * `pending` (changes planned before and not applied yet), those go first: in the
+   * round trip of these steps' probe, or ahead of their changes when none has a probe.
+   * With `keep`, the changes still queued at the end are returned, not applied (the
+   * caller adds the handlers' and applies them in one round trip).
+   */
   async runSteps(
     steps: Step[],
     initial?: Map<Step, CommandResult | undefined>,
     runHandlers?: (names: Set<string>) => Promise<void>,
     /** Handlers an earlier run notified and did not run: they run with this role's. */
     earlier: readonly string[] = [],
-  ): Promise<Set<string>> {
+    o: { pending?: Queued[]; keep?: boolean } = {},
+  ): Promise<{ notified: Set<string>; queue: Queued[] }> {
     const notified = new Set<string>(earlier);
-    let probes = initial ?? (await this.probe(steps));
-    const queue: { step: Step; plan: ChangePlan }[] = [];
+    const queue: Queued[] = o.pending ?? [];
+    const ctx = this.opCtx();
+    let probes =
+      initial ??
+      (queue.length > 0 && steps.some((s) => s.op.probe(ctx) !== undefined) ? await this.flush(queue.splice(0), steps) : await this.probe(steps));
     let appliedSinceProbe = false;
     for (let i = 0; i < steps.length && !this.#stopped; i++) {
       const step = steps[i]!;
@@ -321,12 +404,12 @@ class HostRunner {
         appliedSinceProbe = false;
       }
       if (step.op.barrier && this.opts.mode === 'apply') {
+        // what is queued, then this step's probe and the later ones', in one round trip
         if (queue.length > 0) {
-          await this.flush(queue.splice(0));
-          appliedSinceProbe = true;
+          probes = await this.flush(queue.splice(0), steps.slice(i));
+          appliedSinceProbe = false;
           if (this.#stopped) break;
-        }
-        if (appliedSinceProbe) {
+        } else if (appliedSinceProbe) {
           probes = await this.probe(steps.slice(i));
           appliedSinceProbe = false;
         }
@@ -341,11 +424,12 @@ class HostRunner {
           this.record(step, { status: 'skipped', reason: `not checkable before the changes above are applied: it reads what ${by} changes` });
           continue;
         }
-        // apply what is queued, then probe again this step and the later ones in the same case
-        if (queue.length > 0) await this.flush(queue.splice(0));
-        if (this.#stopped) break;
+        // apply what is queued, then probe again this step and the later ones in the same
+        // case, in the same round trip
         const again = steps.slice(i).filter((s) => this.ledger.needsProbe(s, s.op.paths ?? [], !!s.op.planFrom));
-        probes = new Map([...probes, ...(await this.probe(again))]);
+        const fresh = queue.length > 0 ? await this.flush(queue.splice(0), again) : await this.probe(again);
+        if (this.#stopped) break;
+        probes = new Map([...probes, ...fresh]);
         effects = [];
       }
       let plan: Plan;
@@ -376,9 +460,10 @@ class HostRunner {
         for (const n of step.op.notify ?? []) notified.add(n);
       }
     }
-    if (queue.length > 0 && !this.#stopped) await this.flush(queue);
-    else for (const q of queue) this.record(q.step, { status: 'skipped', reason: NOT_RUN_AFTER_FAILURE });
-    return notified;
+    if (this.#stopped) {
+      for (const q of queue.splice(0)) this.skip(q);
+    } else if (queue.length > 0 && !o.keep) await this.flush(queue.splice(0));
+    return { notified, queue };
   }
 
   /**
@@ -444,12 +529,20 @@ class HostRunner {
   }
 
   /** The handlers ran: remove their notes (earlier runs' and this run's). */
-  async clearNotesOf(role: string, handlers: ReadonlySet<string>): Promise<void> {
-    if (this.opts.bake || this.opts.mode !== 'apply') return;
-    const done = [...this.pending, ...this.#noted].filter((p) => p.role === role && handlers.has(p.handler));
-    if (done.length === 0) return;
-    await this.exec(clearNotes(done), `removing the notes of handlers that ran (${[...handlers].join(', ')})`);
-    this.pending = this.pending.filter((p) => !done.includes(p));
+  /** The handlers ran: the removal of their notes (earlier runs' and this run's), queued after them. */
+  clearNotesItem(role: LoadedRole, handlers: ReadonlySet<string>): Queued | undefined {
+    if (this.opts.bake || this.opts.mode !== 'apply') return undefined;
+    const done = [...this.pending, ...this.#noted].filter((p) => p.role === role.def.name && handlers.has(p.handler));
+    if (done.length === 0) return undefined;
+    const op: Operation = { kind: 'pending-handlers', id: '(handler notes)', probe: () => undefined, plan: () => ({ kind: 'noop', reason: '' }) };
+    return {
+      step: { role, op, handler: true },
+      plan: change('remove the notes of handlers that ran', [clearNotes(done)]),
+      silent: `removing the notes of handlers that ran (${[...handlers].join(', ')})`,
+      done: () => {
+        this.pending = this.pending.filter((p) => !done.includes(p));
+      },
+    };
   }
 
   /** Build a role's steps for this host (needs facts). */
@@ -481,7 +574,9 @@ class HostRunner {
     this.opts.emit({ type: 'role:start', host: this.name, role: name });
     // the up-front probe is stale once anything was applied on this host
     const fresh = this.dirty ? undefined : probes;
-    const runHandlers = async (names: Set<string>): Promise<void> => {
+    // with `pending` (the role's changes not applied yet), the handlers' changes and the
+    // removal of their notes follow them in the same round trip when they can
+    const runHandlers = async (names: Set<string>, pending: Queued[] = []): Promise<void> => {
       if (!role.def.handlers) throw new Error(`role '${name}': steps notify ${[...names].join(', ')} but the role defines no handlers`);
       const handlers = role.def.handlers(ctx);
       for (const n of names) if (!(n in handlers)) throw new Error(`role '${name}': a step notifies handler '${n}', which the role does not define`);
@@ -489,13 +584,18 @@ class HostRunner {
       for (const [hname, hops] of Object.entries(handlers)) {
         if (names.has(hname)) hsteps.push(...hops.map((op) => ({ role, op, handler: true })));
       }
-      if (hsteps.length > 0) await this.runSteps(hsteps);
-      if (!this.#stopped) await this.clearNotesOf(name, names);
+      let queue = pending;
+      if (hsteps.length > 0) queue = (await this.runSteps(hsteps, undefined, undefined, [], { pending: queue, keep: true })).queue;
+      if (this.#stopped) return;
+      const clear = this.clearNotesItem(role, names);
+      if (clear) queue.push(clear);
+      if (queue.length > 0) await this.flush(queue.splice(0));
     };
     const earlier = this.pendingOf(role, ctx);
     if (earlier.dropped.length > 0 && this.opts.mode === 'apply') await this.exec(clearNotes(earlier.dropped), 'removing notes of handlers the role no longer has');
-    const notified = await this.runSteps(steps, fresh, runHandlers, earlier.run);
-    if (notified.size > 0 && !this.#stopped) await runHandlers(notified);
+    const { notified, queue } = await this.runSteps(steps, fresh, runHandlers, earlier.run, { keep: true });
+    if (notified.size > 0 && !this.#stopped) await runHandlers(notified, queue);
+    else if (queue.length > 0) await this.flush(queue.splice(0));
     this.opts.emit({ type: 'role:end', host: this.name, role: name });
   }
 

@@ -11,10 +11,10 @@ import type { Fleet } from '../bed/fleet.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
-/** A 30 MiB binary and a small tarball, in a temp dir outside the repository. */
-export function makePayload(): string {
+/** A 30 MiB binary (or `binaryBytes`) and a small tarball, in a temp dir outside the repository. */
+export function makePayload(binaryBytes = 30 * 1024 * 1024): string {
   const dir = mkdtempSync(join(tmpdir(), 'cairn-bench-payload-'));
-  writeFileSync(join(dir, 'agent'), randomBytes(30 * 1024 * 1024), { mode: 0o755 });
+  writeFileSync(join(dir, 'agent'), randomBytes(binaryBytes), { mode: 0o755 });
   const src = join(dir, 'src', 'bundle');
   mkdirSync(src, { recursive: true });
   writeFileSync(join(src, 'README'), 'bench bundle\n');

@@ -1,4 +1,5 @@
 import type { Connector, RunOptions } from '../connector.ts';
+import type { Stdin } from '../stdin.ts';
 import type { ShellCommand } from '../../shell/sh.ts';
 import type { CommandResult } from '../../core/result.ts';
 import { CommandFailedError, UnreachableError } from '../../core/errors.ts';
@@ -135,7 +136,7 @@ export class SshConnector implements Connector {
   }
 
   /** Run a command (become applied by the caller) in its own channel, at most maxChannels at once. */
-  async #exec(command: ShellCommand, stdin: string | Buffer | undefined, timeoutMs: number, become: boolean, sudoPassword?: Secret): Promise<RawOutput> {
+  async #exec(command: ShellCommand, stdin: Stdin | undefined, timeoutMs: number, become: boolean, sudoPassword?: Secret): Promise<RawOutput> {
     const release = await this.#slots.acquire();
     try {
       this.stats.peakChannels = this.#slots.peak;

@@ -1,4 +1,5 @@
 import type { ClientChannel } from 'ssh2';
+import { endWith, type Stdin } from '../stdin.ts';
 import { UnreachableError } from '../../core/errors.ts';
 import type { Become } from '../../inventory/types.ts';
 import type { Secret } from '../../core/secret.ts';
@@ -20,7 +21,7 @@ export interface ExecOptions {
   host: string;
   /** `host:port` of the target (for errors). */
   where: string;
-  stdin: string | Buffer | undefined;
+  stdin: Stdin | undefined;
   /** Kill the command after this long (0: never). */
   timeoutMs: number;
   /** The become the command was wrapped in (false: none): the kill runs with it too. */
@@ -128,8 +129,7 @@ export function execOn(conn: Connection, command: ShellCommand, o: ExecOptions):
       });
       ch.on('error', () => undefined);
       ch.stderr.on('error', () => undefined);
-      if (stdin !== undefined) ch.end(stdin);
-      else ch.end();
+      endWith(ch, stdin);
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           timedOut = true;

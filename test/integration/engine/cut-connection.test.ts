@@ -20,7 +20,7 @@ import { sshRun } from '../../bed/fleet.ts';
 const srcIndex = fileURLToPath(new URL('../../../src/index.ts', import.meta.url));
 const DIR = '/root/cairn-cut';
 const BIG = 3;
-const BIG_SIZE = 150_000; // over the inline cap: uploaded over SFTP (or cat through become)
+const BIG_SIZE = 150_000; // over the inline cap: uploaded (a tar stream on the batch's stdin)
 const SMALL = 3;
 
 /** Deterministic content (a hash chain) the role computes the same way. */
@@ -130,6 +130,9 @@ for (const become of [false, true]) {
         t.is(jsonOf(last).hosts[h.name]!.changed, 0, `${h.name}, ${label}: changed=0 after`);
         const left = await sshRun(h, `ls -a ${DIR}`);
         t.false(/\.cairn-tmp/.test(left.stdout), `${h.name}, ${label}: no temp file left: ${left.stdout}`);
+        // the uploads' stage (made in the nearest existing ancestor: /root or DIR) is removed by the batch's shell when it is cut off too
+        const stages = await sshRun(h, `ls -a /root ${DIR}`);
+        t.false(/\.cairn-stage/.test(stages.stdout), `${h.name}, ${label}: no stage left: ${stages.stdout}`);
       }
     }
     t.true(cut >= CUTS.length, `most cut points fall inside the run (${cut} cuts of ${CUTS.length * claim.hosts.length} tries)`);

@@ -15,9 +15,15 @@ test('wrapBecome with a password: sudo -k -S with an empty prompt', (t) => {
 
 test('withPasswordLine: the password line, then the input', (t) => {
   const pw = new Secret('line-pw');
-  t.is(withPasswordLine(pw, undefined).toString(), 'line-pw\n');
-  t.is(withPasswordLine(pw, 'data').toString(), 'line-pw\ndata');
-  t.is(withPasswordLine(pw, Buffer.from([0, 1])).toString('hex'), Buffer.from('line-pw\n\x00\x01').toString('hex'));
+  const joined = (s: Parameters<typeof withPasswordLine>[1]) => Buffer.concat(withPasswordLine(pw, s));
+  t.is(joined(undefined).toString(), 'line-pw\n');
+  t.is(joined('data').toString(), 'line-pw\ndata');
+  t.is(joined(Buffer.from([0, 1])).toString('hex'), Buffer.from('line-pw\n\x00\x01').toString('hex'));
+  // pieces stay pieces (a shared upload Buffer is not copied)
+  const big = Buffer.alloc(1024, 7);
+  const out = withPasswordLine(pw, [big, Buffer.from('x')]);
+  t.is(out.length, 3);
+  t.is(out[1], big);
 });
 
 /** A stand-in sudo: -n needs a password (unless nopasswd); -S reads its first stdin line (each line one attempt). */

@@ -1,5 +1,8 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { batch } from '../../../src/engine/batch.ts';
 import { sh } from '../../../src/shell/sh.ts';
 
@@ -45,5 +48,20 @@ for (const [name, argv] of shells) {
     const b = batch([sh`cat; echo done # comment`]);
     const parts = b.parse(run(b.command.text).stdout);
     t.deepEqual(parts[0], { stdout: 'done\n', stderr: '', exitCode: 0 });
+  });
+}
+
+for (const [name, argv] of shells) {
+  test(`${name}: a batch whose output pipe closes (a cut connection) still removes its temp dir and its stage`, async (t) => {
+    const tmp = mkdtempSync(join(tmpdir(), 'cairn-batch-cut-'));
+    const stage = join(tmp, 'stage');
+    const b = batch([sh`mkdir ${stage}; sleep 0.5`, sh`echo second`, sh`echo third`], { stopOnFailure: true, cleanup: sh`rm -rf ${stage}` });
+    const p = spawn(argv[0]!, [...argv.slice(1), b.command.text], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'ignore'] });
+    // the reader goes away before the first marker is written, as sshd's pipe does when the connection is lost
+    p.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => p.on('close', (c) => resolve(c)));
+    t.not(code, 0);
+    t.deepEqual(readdirSync(tmp), [], 'the mktemp dir and the stage are gone');
+    rmSync(tmp, { recursive: true, force: true });
   });
 }
