@@ -225,11 +225,12 @@ export class ChrootConnector implements Connector {
 
   async run(command: ShellCommand, options: RunOptions = {}): Promise<CommandResult> {
     await this.connect();
-    const spawnOpts: { stdin?: Stdin; timeoutMs: number; env: NodeJS.ProcessEnv } = {
+    const spawnOpts: { stdin?: Stdin; onStdinProgress?: (sent: number, total: number) => void; timeoutMs: number; env: NodeJS.ProcessEnv } = {
       timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
       env: { PATH: CHROOT_PATH, HOME: '/root', USER: 'root', LOGNAME: 'root', SHELL: '/bin/sh', LANG: 'C.UTF-8' },
     };
     if (options.stdin !== undefined) spawnOpts.stdin = options.stdin;
+    if (options.onStdinProgress) spawnOpts.onStdinProgress = options.onStdinProgress;
     const raw = await spawnCollect('chroot', [this.#real, '/bin/sh', '-c', command.text], spawnOpts);
     return toCommandResult(command, raw);
   }

@@ -5,6 +5,8 @@ import type { Stdin } from './stdin.ts';
 export interface RunOptions {
   /** Bytes or text fed to the command's standard input (pieces are sent in order, not joined). */
   stdin?: Stdin;
+  /** Called as the stdin is sent: bytes the connection took so far, of all. */
+  onStdinProgress?: (sent: number, total: number) => void;
   /** Kill the command after this long; the result then has exit code 124. */
   timeoutMs?: number;
   /** Run without become even if the host uses it. */

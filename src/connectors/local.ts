@@ -49,8 +49,9 @@ export class LocalConnector implements Connector {
   async #exec(command: ShellCommand, options: RunOptions): Promise<RawOutput> {
     const become = this.usesBecome && !options.noBecome;
     const cmd = become ? wrapBecome(command, this.#become) : command;
-    const spawnOpts: { stdin?: Stdin; timeoutMs: number } = { timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs };
+    const spawnOpts: { stdin?: Stdin; onStdinProgress?: (sent: number, total: number) => void; timeoutMs: number } = { timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs };
     if (options.stdin !== undefined) spawnOpts.stdin = options.stdin;
+    if (options.onStdinProgress) spawnOpts.onStdinProgress = options.onStdinProgress;
     return spawnCollect('/bin/sh', ['-c', cmd.text], spawnOpts);
   }
 

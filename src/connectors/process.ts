@@ -49,6 +49,7 @@ function trackGroup(pid: number): void {
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   stdin?: Stdin;
+  onStdinProgress?: (sent: number, total: number) => void;
   /** 0 or undefined: no limit. */
   timeoutMs?: number;
   cwd?: string;
@@ -113,7 +114,7 @@ export function spawnCollect(file: string, args: readonly string[], options: Spa
     child.stdin.on('error', () => {
       /* EPIPE: the command did not read its input */
     });
-    endWith(child.stdin, options.stdin);
+    endWith(child.stdin, options.stdin, options.onStdinProgress);
 
     if (options.timeoutMs && options.timeoutMs > 0) {
       timer = setTimeout(() => {

@@ -14,13 +14,19 @@ export function pieces(input: Stdin | undefined): readonly Buffer[] {
   return Buffer.isBuffer(input) ? [input] : input;
 }
 
+/** Pieces are written at most this big (subarrays, not copies), so progress moves in steps this size. */
+const STEP = 1024 * 1024;
+
 /**
  * Write the input to `stream` and end it, piece by piece as the stream drains (its
  * buffer holds at most one piece beyond its high-water mark); stops writing when the
  * stream closes or fails first (the command exited without reading everything).
+ * `onProgress(sent, total)`: after each piece the stream took (and once at the end).
  */
-export function endWith(stream: Writable, input: Stdin | undefined): void {
-  const list = pieces(input);
+export function endWith(stream: Writable, input: Stdin | undefined, onProgress?: (sent: number, total: number) => void): void {
+  const list = pieces(input).flatMap((b) => (b.length <= STEP ? [b] : Array.from({ length: Math.ceil(b.length / STEP) }, (_, k) => b.subarray(k * STEP, (k + 1) * STEP))));
+  const total = list.reduce((n, b) => n + b.length, 0);
+  let sent = 0;
   let i = 0;
   let gone = false;
   const stop = (): void => {
@@ -28,9 +34,15 @@ export function endWith(stream: Writable, input: Stdin | undefined): void {
   };
   stream.once('close', stop);
   stream.once('error', stop);
+  const took = (n: number) => (err?: Error | null): void => {
+    if (err || gone) return;
+    sent += n;
+    onProgress?.(sent, total);
+  };
   const next = (): void => {
     while (!gone && i < list.length) {
-      if (!stream.write(list[i++]!)) {
+      const b = list[i++]!;
+      if (!stream.write(b, onProgress ? took(b.length) : undefined)) {
         stream.once('drain', next);
         return;
       }

@@ -54,6 +54,8 @@ export type RunEvent =
   | { type: 'role:start'; host: string; role: string }
   | { type: 'op:start'; host: string; role: string; id: string }
   | { type: 'op:result'; host: string; result: OpResult }
+  /** Files on their way to the host (a batch's tar stream above a few MB): shown on a TTY. */
+  | { type: 'host:progress'; host: string; role: string; text: string }
   | { type: 'role:end'; host: string; role: string }
   | { type: 'host:end'; host: string; summary: HostSummary }
   | { type: 'run:end'; hosts: Record<string, HostSummary> };

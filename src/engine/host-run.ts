@@ -69,6 +69,9 @@ function hasPrepare(op: Operation): op is Operation & { prepare(): Promise<void>
   return typeof (op as { prepare?: unknown }).prepare === 'function';
 }
 
+/** A batch's tar stream at least this big shows its progress (on a TTY). */
+export const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
+
 /** Reads the notes of handlers still pending, in the up-front probe's round trip. */
 const NOTES_PROBE: Operation = { kind: 'pending-handlers', id: '(pending handlers)', probe: () => readNotes(), plan: () => ({ kind: 'noop', reason: '' }) };
 
@@ -236,7 +239,12 @@ class HostRunner {
       this.#doing = [names.length ? `applying ${names.join(', ')}` : '', probes.length ? `probing ${probes.join(', ')}` : ''].filter(Boolean).join(', then ');
       if (chunk.stage) this.#doing += ` (with ${chunk.stage.files} files, ${chunk.stage.bytes} bytes, on stdin)`;
       this.summary.roundTrips++;
-      const res = await this.conn.run(chunk.command, { timeoutMs: this.opts.commandTimeoutMs, ...(chunk.stdin ? { stdin: chunk.stdin } : {}) });
+      const progress = chunk.stage && chunk.stage.bytes >= PROGRESS_MIN_BYTES ? this.progress(items[chunk.stage.before]!.step.role.def.name, chunk.stage.files) : undefined;
+      const res = await this.conn.run(chunk.command, {
+        timeoutMs: this.opts.commandTimeoutMs,
+        ...(chunk.stdin ? { stdin: chunk.stdin } : {}),
+        ...(progress ? { onStdinProgress: progress } : {}),
+      });
       const parsed = chunk.parse(res.stdout);
       let stageFailed: number | undefined;
       if (chunk.stage && parsed.stage && parsed.stage.exitCode !== 0) {
@@ -272,6 +280,18 @@ class HostRunner {
       });
     }
     return out;
+  }
+
+  /** Progress events of a tar stream of `files` files: at every 5% and at the end. */
+  progress(role: string, files: number): (sent: number, total: number) => void {
+    let shown = -1;
+    return (sent, total) => {
+      const pct = total > 0 ? Math.floor((sent * 100) / total) : 100;
+      if (pct < shown + 5 && sent < total) return;
+      shown = pct;
+      const mib = (n: number) => (n / (1024 * 1024)).toFixed(1);
+      this.opts.emit({ type: 'host:progress', host: this.name, role, text: `sending ${files} file${files === 1 ? '' : 's'}: ${mib(sent)} of ${mib(total)} MiB (${pct}%)` });
+    };
   }
 
   /** A queued item failed outside its commands (the stage) or a silent one failed: the host stops. */

@@ -78,6 +78,8 @@ export function listrReporter(plan: { host: string; roles: string[] }[], diff: b
       counts.set(k, c);
       const line = `${e.result.id}: ${e.result.status}${e.result.status === 'changed' ? ` - ${mask(e.result.reason)}` : ''}`;
       roleOut.get(k)?.(diff && e.result.diff ? `${line}\n${mask(e.result.diff)}` : line);
+    } else if (e.type === 'host:progress') {
+      roleOut.get(key(e.host, e.role))?.(e.text);
     } else if (e.type === 'role:end') {
       roleDone.get(key(e.host, e.role))?.resolve();
     } else if (e.type === 'host:end') {

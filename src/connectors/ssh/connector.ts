@@ -136,13 +136,13 @@ export class SshConnector implements Connector {
   }
 
   /** Run a command (become applied by the caller) in its own channel, at most maxChannels at once. */
-  async #exec(command: ShellCommand, stdin: Stdin | undefined, timeoutMs: number, become: boolean, sudoPassword?: Secret): Promise<RawOutput> {
+  async #exec(command: ShellCommand, stdin: Stdin | undefined, timeoutMs: number, become: boolean, sudoPassword?: Secret, onStdinProgress?: RunOptions['onStdinProgress']): Promise<RawOutput> {
     const release = await this.#slots.acquire();
     try {
       this.stats.peakChannels = this.#slots.peak;
       const conn = await this.#connection();
       this.stats.commands++;
-      return await execOn(conn, command, { host: this.host, where: hopLabel(this.target), stdin, timeoutMs, become: become ? this.#spec.become : false, sudoPassword });
+      return await execOn(conn, command, { host: this.host, where: hopLabel(this.target), stdin, timeoutMs, become: become ? this.#spec.become : false, sudoPassword, ...(onStdinProgress ? { onStdinProgress } : {}) });
     } finally {
       release();
     }
@@ -170,7 +170,7 @@ export class SshConnector implements Connector {
     const become = this.#becomes(options);
     const sudoPassword = become ? await this.#sudoPassword() : undefined;
     const wrapped = become ? wrapBecome(command, this.#spec.become, { password: !!sudoPassword }) : command;
-    const raw = await this.#exec(wrapped, options.stdin, options.timeoutMs ?? this.#settings.commandTimeoutMs ?? 0, become, sudoPassword);
+    const raw = await this.#exec(wrapped, options.stdin, options.timeoutMs ?? this.#settings.commandTimeoutMs ?? 0, become, sudoPassword, options.onStdinProgress);
     const result = toCommandResult(command, raw);
     if (become) {
       const failure = becomeFailure(this.host, result, this.#spec.become, this.target.user, { password: !!this.#spec.becomePassword });

@@ -28,6 +28,8 @@ export interface ExecOptions {
   become: Become;
   /** The command was wrapped in `sudo -k -S`: the password line goes before `stdin` (and to the kill). */
   sudoPassword?: Secret | undefined;
+  /** Bytes of stdin the channel took so far, of all. */
+  onStdinProgress?: (sent: number, total: number) => void;
 }
 
 /**
@@ -129,7 +131,7 @@ export function execOn(conn: Connection, command: ShellCommand, o: ExecOptions):
       });
       ch.on('error', () => undefined);
       ch.stderr.on('error', () => undefined);
-      endWith(ch, stdin);
+      endWith(ch, stdin, o.onStdinProgress);
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           timedOut = true;

@@ -70,3 +70,31 @@ test.serial('on a TTY the listr2 renderer draws hosts and roles, then the recap'
   t.regex(out.text, /motd: \d+ ok, \d+ changed/);
   t.regex(out.text, /RECAP/);
 });
+
+test.serial('on a TTY a big upload shows its progress under its role', async (t) => {
+  t.timeout(3 * 60_000);
+  const { makePayload, RESET_SCRIPT } = await import('../../bench/workload.ts');
+  const { sshRun } = await import('../../bed/fleet.ts');
+  const { rmSync } = await import('node:fs');
+  const payload = makePayload(120 * 1024 * 1024);
+  const h = claim.hosts[0]!;
+  try {
+    await sshRun(h, RESET_SCRIPT);
+    const big = fleetInventory({ hosts: [h.name], groups: { g: { hosts: [h.name], roles: ['bootstrap'] } }, vars: { bench_payload: payload }, rolesDir: fileURLToPath(new URL('../../bench/roles', import.meta.url)) });
+    const out = await new Promise<{ code: number; text: string }>((resolve) => {
+      const p = spawn('script', ['-qefc', `stty cols 160 rows 50; ${process.execPath} ${bin} apply -i ${big.file}`, '/dev/null'], {
+        env: { ...process.env, CI: '', TERM: 'xterm' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      p.stdout.on('data', (d) => (text += d));
+      p.stderr.on('data', (d) => (text += d));
+      p.on('close', (code) => resolve({ code: code ?? 1, text }));
+    });
+    t.is(out.code, 0, out.text.slice(-3000));
+    t.regex(out.text, /sending 2 files: \d+\.\d of 120\.\d MiB \(\d+%\)/);
+  } finally {
+    rmSync(payload, { recursive: true, force: true });
+    await sshRun(h, RESET_SCRIPT);
+  }
+});

@@ -28,6 +28,12 @@ function connector(o: { lost?: UnreachableError; path?: string } = {}): Connecto
     run: async (cmd, ro) => {
       if (++calls === 1) return { command: cmd.display, exitCode: 0, stdout: facts, stderr: '', durationMs: 0 };
       if (ro?.stdin !== undefined && o.lost) throw o.lost;
+      if (ro?.stdin !== undefined && ro.onStdinProgress && typeof ro.stdin !== 'string') {
+        const list = Buffer.isBuffer(ro.stdin) ? [ro.stdin] : [...ro.stdin];
+        const total = list.reduce((n, x) => n + x.length, 0);
+        let sent = 0;
+        for (const x of list) ro.onStdinProgress((sent += x.length), total);
+      }
       const input = ro?.stdin === undefined ? undefined : typeof ro.stdin === 'string' ? ro.stdin : Buffer.concat(Buffer.isBuffer(ro.stdin) ? [ro.stdin] : [...ro.stdin]);
       const env = o.path ? { ...process.env, PATH: `${o.path}:${process.env.PATH}` } : process.env;
       const r = spawnSync('/bin/sh', ['-c', cmd.text], { encoding: 'utf8', env, ...(input !== undefined ? { input } : {}) });
@@ -57,11 +63,12 @@ const role: LoadedRole = {
   },
 };
 
-const job: HostJob = { host, roles: [role], varsFor: () => ({}), hostsWithRole: () => [host], inventory: {} as Inventory };
 
-function run(conn: Connector) {
-  const events: RunEvent[] = [];
+const events: RunEvent[] = [];
+function run(conn: Connector, r: LoadedRole = role) {
+  events.length = 0;
   const opts = { mode: 'apply' as const, bake: false, emit: (e: RunEvent) => void events.push(e), roleLimits: new Map(), render: () => '', commandTimeoutMs: 0 };
+  const job: HostJob = { host, roles: [r], varsFor: () => ({}), hostsWithRole: () => [host], inventory: {} as Inventory };
   return runHost(job, conn, opts);
 }
 
@@ -99,4 +106,24 @@ test.serial('uploads reach their paths through the stage, in one round trip, wit
   t.is(statSync(`${dir}/etc/nomad.hcl`).mode & 0o777, 0o640);
   t.is(readFileSync(`${dir}/etc/after`, 'utf8'), 'y');
   t.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.cairn-stage')), [], 'the stage directory is removed');
+});
+
+test.serial('a tar stream of 4 MiB or more reports its progress per role (shown on a TTY); a small one does not', async (t) => {
+  const big: LoadedRole = {
+    ...role,
+    def: {
+      name: 'big',
+      steps: () => [
+        { kind: 'file', id: 'blob', probe: () => undefined, plan: () => change('write blob', [sh`mkdir -p ${`${dir}/big`}`, upload(`${dir}/big/blob`, Buffer.alloc(5 * 1024 * 1024, 3), 'blob')]) },
+      ],
+    },
+  };
+  const summary = await run(connector(), big);
+  t.is(summary.failed, 0, JSON.stringify(summary.ops));
+  const progress = events.flatMap((e) => (e.type === 'host:progress' ? [e] : []));
+  t.true(progress.length >= 1);
+  t.true(progress.every((p) => p.role === 'big' && p.host === 'web1'));
+  t.is(progress[progress.length - 1]!.text, 'sending 1 file: 5.0 of 5.0 MiB (100%)');
+  await run(connector());
+  t.false(events.some((e) => e.type === 'host:progress'), 'two files of 1 byte: no progress');
 });
