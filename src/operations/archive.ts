@@ -1,4 +1,4 @@
-import { readLocalFile } from '../core/local-file.ts';
+import { readLocalFile, type LocalFile } from '../core/local-file.ts';
 import { posix } from 'node:path';
 import type { CommandResult } from '../core/result.ts';
 import { sh, asWord, joinCommands, type ShellCommand } from '../shell/sh.ts';
@@ -52,7 +52,7 @@ export function archive(params: ArchiveParams): Operation {
   if (format !== 'tar.gz' && format !== 'zip') {
     throw paramError(KIND, id, 'format', `cannot be told from ${JSON.stringify(name)} (got ${JSON.stringify(params.format)})`, "name the archive .tar.gz, .tgz or .zip, or give format: 'tar.gz' | 'zip'");
   }
-  let local: { content: Buffer; sha256: string } | undefined;
+  let local: LocalFile | undefined;
   if (params.src !== undefined) {
     if (typeof params.src !== 'string' || params.src === '') {
       throw paramError(KIND, id, 'src', `must be a path on the controller, got ${JSON.stringify(params.src)}`, 'give the path of a local archive');
@@ -108,7 +108,7 @@ export function archive(params: ArchiveParams): Operation {
       const archivePath = hostSrc ?? uploaded;
       const commands: Command[] = [];
       if (local) {
-        commands.push(sh`mkdir -p ${parent}`, upload(uploaded, local.content, `${posix.basename(name)} (${local.content.length} bytes)`, 0o600));
+        commands.push(sh`mkdir -p ${parent}`, upload(uploaded, local.content(), `${posix.basename(name)} (${local.size} bytes)`, 0o600));
       }
       commands.push(extractCommand({ archivePath, format, strip, work, dest, marker, sha, removeArchive: local !== undefined }));
       const reason = `extract ${posix.basename(name)} into ${dest}${destType === 'dir' ? sec.has('marker') ? ' (new archive)' : ' (merge)' : ''}`;

@@ -28,7 +28,7 @@ export interface FileParams {
    * ('pw=' + secret) is refused; a Buffer is taken as it is.
    */
   readonly content?: string | Buffer | Secret;
-  /** A file on the controller whose bytes are the wanted content. */
+  /** A file on the controller whose bytes are the wanted content. Read once per run and only when the host needs it; its sha256 is remembered across runs in the cache directory (`<cache>/local-sha256`) while its inode, size, mtime and ctime stay the same. */
   readonly src?: string;
   /** Octal mode such as '0644'. Unset: an existing file keeps its mode, a new one gets 0644. */
   readonly mode?: string;
@@ -75,37 +75,45 @@ export function file(params: FileParams): Operation {
     }
     return fileAttributes(id, path, want, params.notify);
   }
-  let wanted: Buffer;
+  // a local src is read only when a change needs its bytes (its hash is known before)
+  let wantedBytes: () => Buffer;
+  let wantedHash: string;
   let secret = checkBoolean(KIND, id, 'secret', params.secret) ?? false;
   if (params.src !== undefined) {
     if (typeof params.src !== 'string' || params.src === '') {
       throw paramError(KIND, id, 'src', `must be a path on the controller, got ${JSON.stringify(params.src)}`, 'give the path of a local file');
     }
     try {
-      wanted = readLocalFile(params.src).content;
+      const local = readLocalFile(params.src);
+      wantedBytes = () => local.content();
+      wantedHash = local.sha256;
     } catch (err) {
       throw paramError(KIND, id, 'src', `cannot be read (${(err as Error).message})`, 'check the path on the controller');
     }
   } else if (textContent(KIND, id, params.content)) {
     const text = textContent(KIND, id, params.content)!;
-    wanted = text.bytes;
+    const bytes = text.bytes;
+    wantedBytes = () => bytes;
+    wantedHash = sha256Once(bytes);
     secret ||= text.secret;
   } else if (Buffer.isBuffer(params.content)) {
-    wanted = Buffer.from(params.content);
+    const bytes = Buffer.from(params.content);
+    wantedBytes = () => bytes;
+    wantedHash = sha256Once(bytes);
   } else {
     throw paramError(KIND, id, 'content', `must be a string, Buffer or Secret, got ${typeof params.content}`, 'give the file content as text');
   }
-  const wantedHash = sha256Once(wanted);
 
   return pathOperation(KIND, id, path, { notify: params.notify, probe: { contentMax: DIFF_MAX_BYTES } }, (state): Plan => {
     if (state.type === 'dir') return fail(`${KIND} '${id}': ${path} is a directory, not a file`);
     if (state.type === 'other') return fail(`${KIND} '${id}': ${path} exists and is not a regular file`);
-    const hidden = secret || bytesHoldSecret(wanted);
     const drift = attributeDrift(state, want);
     if (state.type === 'file' && state.sha256 === wantedHash) {
       if (drift.length === 0) return noop(`${path} already has the wanted content${want.mode || want.owner || want.group ? ' and attributes' : ''}`);
       return leaving(change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want)), attributesEffect(path, want));
     }
+    const wanted = wantedBytes();
+    const hidden = secret || bytesHoldSecret(wanted);
     const verb = state.type === 'absent' ? 'create' : state.type === 'link' ? 'replace symlink' : 'update';
     const attrs = keepAttributes(state, want);
     const commands = writeFileCommands(path, wanted, {

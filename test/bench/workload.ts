@@ -25,16 +25,25 @@ export function makePayload(binaryBytes = 30 * 1024 * 1024): string {
   return dir;
 }
 
-export type Workload = 'bootstrap' | 'demo';
+export type Workload = 'bootstrap' | 'demo' | 'upload';
+
+/** A file of `bytes` random bytes for the upload workload, in a temp dir; its path. */
+export function makeBlob(bytes: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-bench-blob-'));
+  const f = join(dir, 'blob');
+  writeFileSync(f, randomBytes(bytes));
+  return f;
+}
 
 /** An inventory file for these hosts of the fleet running the workload. */
 export function inventoryFor(fleet: Fleet, names: readonly string[], workload: Workload, payload: string): string {
+  // payload: the payload dir (bootstrap) or the blob (upload)
   const bed = parse(readFileSync(fleet.inventory, 'utf8')) as { connection: unknown; hosts: Record<string, unknown> };
   const dir = mkdtempSync(join(tmpdir(), `cairn-bench-${workload}-`));
-  symlinkSync(join(repo, workload === 'bootstrap' ? 'test/bench/roles' : 'inventory/roles'), join(dir, 'roles'));
+  symlinkSync(join(repo, workload === 'demo' ? 'inventory/roles' : 'test/bench/roles'), join(dir, 'roles'));
   const hosts = Object.fromEntries(names.map((n) => [n, bed.hosts[n]]));
-  const roles = workload === 'bootstrap' ? ['bootstrap'] : ['motd', 'toolbox', 'tuning', 'hello'];
-  const vars = workload === 'bootstrap' ? { bench_payload: payload } : { site_name: 'bench' };
+  const roles = workload === 'demo' ? ['motd', 'toolbox', 'tuning', 'hello'] : [workload];
+  const vars = workload === 'bootstrap' ? { bench_payload: payload } : workload === 'upload' ? { bench_blob: payload } : { site_name: 'bench' };
   const file = join(dir, 'inventory.yml');
   writeFileSync(file, stringify({ connection: bed.connection, vars, hosts, groups: { nodes: { hosts: names, roles } } }));
   return file;
