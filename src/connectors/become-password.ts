@@ -1,5 +1,5 @@
 import type { CommandResult } from '../core/result.ts';
-import { pieces, type Stdin } from './stdin.ts';
+import { pieces, type Piece, type Stdin } from './stdin.ts';
 import type { Secret } from '../core/secret.ts';
 import { originOf } from '../core/secret-origin.ts';
 import { sh, type ShellCommand } from '../shell/sh.ts';
@@ -39,7 +39,7 @@ export function passwordLine(password: Secret): Buffer {
 }
 
 /** stdin for a `sudo -k -S` command: the password line, then the command's own input. */
-export function withPasswordLine(password: Secret, stdin: Stdin | undefined): Buffer[] {
+export function withPasswordLine(password: Secret, stdin: Stdin | undefined): Piece[] {
   return [passwordLine(password), ...pieces(stdin)];
 }
 

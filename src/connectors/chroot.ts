@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import type { Stdin } from './stdin.ts';
+import { stdinOptionsOf, type Stdin, type StdinOptions } from './stdin.ts';
 import { constants as fsc, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Connector, RunOptions } from './connector.ts';
@@ -225,12 +225,12 @@ export class ChrootConnector implements Connector {
 
   async run(command: ShellCommand, options: RunOptions = {}): Promise<CommandResult> {
     await this.connect();
-    const spawnOpts: { stdin?: Stdin; onStdinProgress?: (sent: number, total: number) => void; timeoutMs: number; env: NodeJS.ProcessEnv } = {
+    const spawnOpts: { stdin?: Stdin; stdinOptions?: StdinOptions; timeoutMs: number; env: NodeJS.ProcessEnv } = {
       timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs,
       env: { PATH: CHROOT_PATH, HOME: '/root', USER: 'root', LOGNAME: 'root', SHELL: '/bin/sh', LANG: 'C.UTF-8' },
     };
     if (options.stdin !== undefined) spawnOpts.stdin = options.stdin;
-    if (options.onStdinProgress) spawnOpts.onStdinProgress = options.onStdinProgress;
+    spawnOpts.stdinOptions = stdinOptionsOf(options);
     const raw = await spawnCollect('chroot', [this.#real, '/bin/sh', '-c', command.text], spawnOpts);
     return toCommandResult(command, raw);
   }

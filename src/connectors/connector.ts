@@ -1,12 +1,14 @@
 import type { ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
-import type { Stdin } from './stdin.ts';
+import type { Stdin, StdinGate } from './stdin.ts';
 
 export interface RunOptions {
   /** Bytes or text fed to the command's standard input (pieces are sent in order, not joined). */
   stdin?: Stdin;
   /** Called as the stdin is sent: bytes the connection took so far, of all. */
   onStdinProgress?: (sent: number, total: number) => void;
+  /** A stdin above a few MiB waits for a slot of this (shared by the hosts of a run). */
+  stdinGate?: StdinGate;
   /** Kill the command after this long; the result then has exit code 124. */
   timeoutMs?: number;
   /** Run without become even if the host uses it. */

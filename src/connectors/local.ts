@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import type { Stdin } from './stdin.ts';
+import { stdinOptionsOf, type Stdin, type StdinOptions } from './stdin.ts';
 import * as os from 'node:os';
 import type { Connector, RunOptions } from './connector.ts';
 import type { ShellCommand } from '../shell/sh.ts';
@@ -49,9 +49,9 @@ export class LocalConnector implements Connector {
   async #exec(command: ShellCommand, options: RunOptions): Promise<RawOutput> {
     const become = this.usesBecome && !options.noBecome;
     const cmd = become ? wrapBecome(command, this.#become) : command;
-    const spawnOpts: { stdin?: Stdin; onStdinProgress?: (sent: number, total: number) => void; timeoutMs: number } = { timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs };
+    const spawnOpts: { stdin?: Stdin; stdinOptions?: StdinOptions; timeoutMs: number } = { timeoutMs: options.timeoutMs ?? this.#defaultTimeoutMs };
     if (options.stdin !== undefined) spawnOpts.stdin = options.stdin;
-    if (options.onStdinProgress) spawnOpts.onStdinProgress = options.onStdinProgress;
+    spawnOpts.stdinOptions = stdinOptionsOf(options);
     return spawnCollect('/bin/sh', ['-c', cmd.text], spawnOpts);
   }
 

@@ -1,5 +1,5 @@
 import type { ShellCommand } from '../shell/sh.ts';
-import { endWith, type Stdin } from './stdin.ts';
+import { endWith, type Stdin, type StdinOptions } from './stdin.ts';
 import type { CommandResult } from '../core/result.ts';
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
@@ -49,7 +49,7 @@ function trackGroup(pid: number): void {
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   stdin?: Stdin;
-  onStdinProgress?: (sent: number, total: number) => void;
+  stdinOptions?: StdinOptions;
   /** 0 or undefined: no limit. */
   timeoutMs?: number;
   cwd?: string;
@@ -114,7 +114,7 @@ export function spawnCollect(file: string, args: readonly string[], options: Spa
     child.stdin.on('error', () => {
       /* EPIPE: the command did not read its input */
     });
-    endWith(child.stdin, options.stdin, options.onStdinProgress);
+    endWith(child.stdin, options.stdin, options.stdinOptions);
 
     if (options.timeoutMs && options.timeoutMs > 0) {
       timer = setTimeout(() => {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultCacheDir } from '../artifacts/cache.ts';
+import { fileStamp } from '../connectors/stdin.ts';
 
 /**
  * A file on the controller that steps send to hosts (`file` / `archive` with `src`).
@@ -16,6 +17,8 @@ import { defaultCacheDir } from '../artifacts/cache.ts';
 export interface LocalFile {
   readonly path: string;
   readonly size: number;
+  /** Its identity now (see fileStamp): a stream of it checks the file is still this. */
+  readonly stamp: string;
   readonly sha256: string;
   content(): Buffer;
 }
@@ -53,7 +56,7 @@ export function readLocalFile(path: string, env: NodeJS.ProcessEnv = process.env
   const abs = resolve(path);
   const st = statSync(abs);
   if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const key = fileStamp(st);
   const hit = files.get(abs);
   if (hit && hit.key === key) return hit.file;
   const entry = join(hashCacheDir(env), createHash('sha256').update(abs).digest('hex').slice(0, 32));
@@ -72,7 +75,7 @@ export function readLocalFile(path: string, env: NodeJS.ProcessEnv = process.env
     sha = sha256Once(read());
     remember(entry, abs, key, sha);
   }
-  const file: LocalFile = { path: abs, size: st.size, sha256: sha, content: read };
+  const file: LocalFile = { path: abs, size: st.size, stamp: key, sha256: sha, content: read };
   files.set(abs, { key, file });
   return file;
 }

@@ -2,12 +2,18 @@
  * A minimal ustar writer for sending files to a host in one stream: regular files
  * with short names (the engine names them 0, 1, 2... inside a stage directory). The
  * result is a list of pieces: each file's content is the caller's Buffer itself,
- * never copied (one 30 MiB binary sent to 30 hosts stays one Buffer).
+ * never copied (one 30 MiB binary sent to 30 hosts stays one Buffer), or the
+ * controller file it is read from as it is sent.
  */
+import type { FilePiece, Piece } from '../connectors/stdin.ts';
+
+const sizeOf = (c: Buffer | FilePiece): number => (Buffer.isBuffer(c) ? c.length : c.size);
+
 export interface TarFile {
   /** At most 100 bytes, no leading `/`. */
   readonly name: string;
-  readonly content: Buffer;
+  /** Bytes, or a controller file sent as it is read (its size fixed now). */
+  readonly content: Buffer | FilePiece;
   /** Permission bits (0o600 when unset). */
   readonly mode?: number;
 }
@@ -23,13 +29,14 @@ function octal(buf: Buffer, at: number, len: number, value: number): void {
 function header(f: TarFile, mtime: number): Buffer {
   const name = Buffer.from(f.name, 'utf8');
   if (name.length === 0 || name.length > 100 || f.name.startsWith('/')) throw new Error(`tar: the name '${f.name}' must be 1-100 bytes and relative`);
-  if (f.content.length > MAX_SIZE) throw new Error(`tar: ${f.name} is ${f.content.length} bytes, more than a ustar entry holds (8 GiB)`);
+  const size = sizeOf(f.content);
+  if (size > MAX_SIZE) throw new Error(`tar: ${f.name} is ${size} bytes, more than a ustar entry holds (8 GiB)`);
   const h = Buffer.alloc(BLOCK);
   name.copy(h, 0);
   octal(h, 100, 8, (f.mode ?? 0o600) & 0o7777);
   octal(h, 108, 8, 0);
   octal(h, 116, 8, 0);
-  octal(h, 124, 12, f.content.length);
+  octal(h, 124, 12, size);
   octal(h, 136, 12, mtime);
   h.fill(0x20, 148, 156);
   h.write('0', 156, 'latin1');
@@ -41,12 +48,13 @@ function header(f: TarFile, mtime: number): Buffer {
 }
 
 /** The tar stream of `files`, as pieces to send in order (headers, contents, padding, the end blocks). */
-export function tarPieces(files: readonly TarFile[], mtime = Math.floor(Date.now() / 1000)): Buffer[] {
-  const out: Buffer[] = [];
+export function tarPieces(files: readonly TarFile[], mtime = Math.floor(Date.now() / 1000)): Piece[] {
+  const out: Piece[] = [];
   for (const f of files) {
     out.push(header(f, mtime));
-    if (f.content.length > 0) out.push(f.content);
-    const pad = (BLOCK - (f.content.length % BLOCK)) % BLOCK;
+    const size = sizeOf(f.content);
+    if (size > 0) out.push(f.content);
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad > 0) out.push(Buffer.alloc(pad));
   }
   out.push(Buffer.alloc(2 * BLOCK));

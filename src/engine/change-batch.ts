@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Command, UploadCommand } from '../operations/operation.ts';
 import { isShellCommand, sh, type ShellCommand } from '../shell/sh.ts';
-import { tarPieces } from '../core/tar-write.ts';
+import { tarPieces, type TarFile } from '../core/tar-write.ts';
+import type { Piece } from '../connectors/stdin.ts';
 import { batch, strict, type BatchItem, type BatchPart } from './batch.ts';
 import { batchCost, chunkBySize } from './chunk.ts';
 
@@ -19,7 +20,7 @@ import { batchCost, chunkBySize } from './chunk.ts';
  */
 export interface ChangeChunk {
   readonly command: ShellCommand;
-  readonly stdin?: readonly Buffer[];
+  readonly stdin?: readonly Piece[];
   /** Indices (into the changes given) of the changes in this chunk, in order. */
   readonly changes: readonly number[];
   /** Indices of the probes in this chunk. */
@@ -71,7 +72,7 @@ export function changeChunks(changes: readonly (readonly Command[])[], probes: r
   return chunkBySize(items, (it) => it.cost).map((chunk) => {
     let n = 0;
     const built: Built[] = [];
-    const files: { name: string; content: Buffer; mode?: number }[] = [];
+    const files: TarFile[] = [];
     for (const it of chunk) {
       if (it.kind !== 'change') continue;
       const uploads: UploadCommand[] = [];
@@ -102,7 +103,7 @@ export function changeChunks(changes: readonly (readonly Command[])[], probes: r
       ...(staged ? { stdin: tarPieces(files) } : {}),
       changes: built.map((x) => x.change),
       probes: probeItems.map((p) => p.probe),
-      ...(staged ? { stage: { before: built[firstUp]!.change, files: files.length, bytes: files.reduce((s, f) => s + f.content.length, 0) } } : {}),
+      ...(staged ? { stage: { before: built[firstUp]!.change, files: files.length, bytes: files.reduce((s, f) => s + (Buffer.isBuffer(f.content) ? f.content.length : f.content.size), 0) } } : {}),
       parse(stdout: string) {
         const parts = b.parse(stdout);
         return {

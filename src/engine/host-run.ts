@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Connector } from '../connectors/connector.ts';
+import type { StdinGate } from '../connectors/stdin.ts';
 import type { Facts } from '../facts/types.ts';
 import type { HostSpec, Inventory, Vars } from '../inventory/types.ts';
 import { change, type Operation, type Plan, type Command, type ChangePlan, type ApplyRuntime, type PathEffect } from '../operations/operation.ts';
@@ -42,6 +44,8 @@ export interface HostRunOptions {
   roleLimits: Map<string, Semaphore>;
   render: TemplateRenderer;
   commandTimeoutMs: number;
+  /** Admits the batches' tar streams above a few MiB, a few hosts at a time (bounds the bytes in flight). */
+  uploadGate?: StdinGate;
   /** A new connector to the same host (for fresh-login checks). */
   reconnect?: () => Connector;
 }
@@ -244,6 +248,7 @@ class HostRunner {
         timeoutMs: this.opts.commandTimeoutMs,
         ...(chunk.stdin ? { stdin: chunk.stdin } : {}),
         ...(progress ? { onStdinProgress: progress } : {}),
+        ...(this.opts.uploadGate ? { stdinGate: this.opts.uploadGate } : {}),
       });
       const parsed = chunk.parse(res.stdout);
       let stageFailed: number | undefined;
@@ -313,7 +318,8 @@ class HostRunner {
       } else {
         this.summary.roundTrips++;
         try {
-          await this.conn.upload(c.path, c.content, c.mode !== undefined ? { mode: c.mode } : {});
+          const bytes = Buffer.isBuffer(c.content) ? c.content : readFileSync(c.content.file).subarray(0, c.content.size);
+          await this.conn.upload(c.path, bytes, c.mode !== undefined ? { mode: c.mode } : {});
         } catch (err) {
           // the connection lost: the host is unreachable (run() reports it), not this step failed
           if (err instanceof UnreachableError) throw err;

@@ -29,6 +29,14 @@ export interface ExecuteOptions {
   connected?: ReadonlyMap<string, Connector>;
 }
 
+/**
+ * Big tar streams (files of queued changes, above a few MiB) sent at once, over all
+ * hosts: each holds about 3 MiB in this process while it goes (a MiB waiting, the SSH
+ * window in flight), and a 2-core controller is busy encrypting with a few; the other
+ * hosts' batches wait for a slot, their probes and small changes do not.
+ */
+export const UPLOAD_STREAMS = 8;
+
 /** Apply or check every prepared host; never throws for host failures. */
 export async function executeRun(prepared: PreparedRun, opts: ExecuteOptions): Promise<Record<string, HostSummary>> {
   const emit = opts.emit ?? (() => undefined);
@@ -37,6 +45,7 @@ export async function executeRun(prepared: PreparedRun, opts: ExecuteOptions): P
   const roleLimits = new Map<string, Semaphore>();
   for (const r of prepared.roles.values()) if (r.def.serial) roleLimits.set(r.def.name, new Semaphore(r.def.serial));
   const forks = new Semaphore(opts.forks ?? 10);
+  const uploadGate = new Semaphore(UPLOAD_STREAMS);
   const results: Record<string, HostSummary> = {};
   const batchSize = opts.serial && opts.serial > 0 ? opts.serial : prepared.jobs.length || 1;
   for (let i = 0; i < prepared.jobs.length; i += batchSize) {
@@ -52,6 +61,7 @@ export async function executeRun(prepared: PreparedRun, opts: ExecuteOptions): P
             ...(opts.skipTags ? { skipTags: opts.skipTags } : {}),
             emit,
             roleLimits,
+            uploadGate,
             render: prepared.render,
             commandTimeoutMs: inventory.connection.commandTimeoutMs,
             reconnect: () => createConnector(job.host, inventory.connection, { acceptNewHostKeys: !!opts.acceptNewHostKeys }),

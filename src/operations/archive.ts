@@ -108,7 +108,8 @@ export function archive(params: ArchiveParams): Operation {
       const archivePath = hostSrc ?? uploaded;
       const commands: Command[] = [];
       if (local) {
-        commands.push(sh`mkdir -p ${parent}`, upload(uploaded, local.content(), `${posix.basename(name)} (${local.size} bytes)`, 0o600));
+        // sent from the file as it is read; the extraction checks its sha256 first
+        commands.push(sh`mkdir -p ${parent}`, upload(uploaded, { file: local.path, size: local.size, stamp: local.stamp }, `${posix.basename(name)} (${local.size} bytes)`, 0o600));
       }
       commands.push(extractCommand({ archivePath, format, strip, work, dest, marker, sha, removeArchive: local !== undefined }));
       const reason = `extract ${posix.basename(name)} into ${dest}${destType === 'dir' ? sec.has('marker') ? ' (new archive)' : ' (merge)' : ''}`;

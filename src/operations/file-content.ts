@@ -36,18 +36,29 @@ export function holdsSecret(text: string): boolean {
  * but shown masked (the base64 would otherwise reveal it in logs); content above
  * INLINE_MAX_BYTES is uploaded to `<path>.cairn-tmp` first.
  */
-export function writeFileCommands(path: string, content: Buffer, opts: AtomicWriteOptions & { secret: boolean; description: string }): Command[] {
+export function writeFileCommands(path: string, content: Buffer | ControllerFile, opts: AtomicWriteOptions & { secret: boolean; description: string }): Command[] {
   const { secret, description, mode, owner, group, backup } = opts;
   const tmp = `${path}.cairn-tmp`;
   // atomicInstall sets owner before mode (chown clears setuid/setgid bits, even as root)
   const install = (produce: ShellCommand) =>
     atomicInstall(produce, tmp, path, { ...(mode ? { mode } : {}), ...(owner ? { owner } : {}), ...(group ? { group } : {}), backup: backup !== false });
+  if (!Buffer.isBuffer(content)) {
+    // read as it is sent, not held; a file changed since planning is not sent whole (see FilePiece)
+    return [upload(tmp, { file: content.file, size: content.size, stamp: content.stamp }, description, 0o600), install(sh`test -f ${tmp}`)];
+  }
   if (content.length > INLINE_MAX_BYTES) {
     return [upload(tmp, content, description, 0o600), install(sh`test -f ${tmp}`)];
   }
   const b64 = content.toString('base64');
   // secret content: the base64 would reveal it in logs, so it is shown masked
   return [install(sh`printf %s ${secret ? new Secret(b64) : b64} | base64 -d > ${tmp}`)];
+}
+
+/** A file on the controller sent unread (its stamp makes sure what is sent is what was planned). */
+export interface ControllerFile {
+  readonly file: string;
+  readonly size: number;
+  readonly stamp: string;
 }
 
 /**

@@ -6,7 +6,7 @@ import { change, fail, leaving, noop, type Operation, type Plan } from './operat
 import { unifiedDiff } from './diff.ts';
 import { checkAbsPath, checkBoolean, checkAttributes, checkState } from './path-params.ts';
 import { attributeDrift, fixAttributes, keepAttributes, type Attributes } from './attributes.ts';
-import { DIFF_MAX_BYTES, asText, textContent, writeFileCommands } from './file-content.ts';
+import { DIFF_MAX_BYTES, INLINE_MAX_BYTES, asText, textContent, writeFileCommands, type ControllerFile } from './file-content.ts';
 import { pathOperation } from './path-operation.ts';
 import { attributesEffect, predictFile, PREDICTED_ABSENT } from './predict.ts';
 import type { PathState } from '../facts/path-state.ts';
@@ -78,6 +78,8 @@ export function file(params: FileParams): Operation {
   // a local src is read only when a change needs its bytes (its hash is known before)
   let wantedBytes: () => Buffer;
   let wantedHash: string;
+  /** A src too big to travel inside a command: sent from the file, never read here. */
+  let unread: ControllerFile | undefined;
   let secret = checkBoolean(KIND, id, 'secret', params.secret) ?? false;
   if (params.src !== undefined) {
     if (typeof params.src !== 'string' || params.src === '') {
@@ -87,6 +89,7 @@ export function file(params: FileParams): Operation {
       const local = readLocalFile(params.src);
       wantedBytes = () => local.content();
       wantedHash = local.sha256;
+      if (local.size > INLINE_MAX_BYTES) unread = { file: local.path, size: local.size, stamp: local.stamp };
     } catch (err) {
       throw paramError(KIND, id, 'src', `cannot be read (${(err as Error).message})`, 'check the path on the controller');
     }
@@ -112,13 +115,18 @@ export function file(params: FileParams): Operation {
       if (drift.length === 0) return noop(`${path} already has the wanted content${want.mode || want.owner || want.group ? ' and attributes' : ''}`);
       return leaving(change(`${path}: ${drift.join(', ')}`, fixAttributes(path, state, want)), attributesEffect(path, want));
     }
-    const wanted = wantedBytes();
-    const hidden = secret || bytesHoldSecret(wanted);
     const verb = state.type === 'absent' ? 'create' : state.type === 'link' ? 'replace symlink' : 'update';
     const attrs = keepAttributes(state, want);
+    const write = { ...attrs, backup: backup && !state.pending };
+    if (unread) {
+      // above INLINE_MAX_BYTES its content is never shown (no diff, no command text): not read to look for secrets
+      const commands = writeFileCommands(path, unread, { ...write, secret, description: `${path} (${unread.size} bytes from ${unread.file})` });
+      return leaving(change(`${verb} ${path}`, commands, contentDiff(path, state, unread.size, secret)), { path, kind: 'state', state: predictFile({ size: unread.size, sha256: wantedHash }, attrs, state), from: state, secret });
+    }
+    const wanted = wantedBytes();
+    const hidden = secret || bytesHoldSecret(wanted);
     const commands = writeFileCommands(path, wanted, {
-      ...attrs,
-      backup: backup && !state.pending,
+      ...write,
       secret: hidden,
       description: hidden ? `${path} (secret content, ${wanted.length} bytes)` : `${path} (${wanted.length} bytes)`,
     });
@@ -151,14 +159,15 @@ function absentFile(id: string, path: string, backup: boolean, notify: readonly 
 }
 
 /** The diff shown for a content change, masked; a summary when it cannot be shown. */
-function contentDiff(path: string, state: PathState, wanted: Buffer, hidden: boolean): string {
+function contentDiff(path: string, state: PathState, wanted: Buffer | number, hidden: boolean): string {
   const header = `--- ${path} (host)\n+++ ${path} (wanted)\n`;
   const oldSize = state.type === 'file' ? `${state.size ?? '?'} bytes` : state.type === 'link' ? `symlink to ${state.target ?? '?'}` : 'absent';
-  if (hidden) return mask(`${header}(secret content not shown: ${oldSize} -> ${wanted.length} bytes)`);
-  const after = wanted.length <= DIFF_MAX_BYTES ? asText(wanted) : undefined;
+  const size = typeof wanted === 'number' ? wanted : wanted.length;
+  if (hidden) return mask(`${header}(secret content not shown: ${oldSize} -> ${size} bytes)`);
+  const after = typeof wanted !== 'number' && wanted.length <= DIFF_MAX_BYTES ? asText(wanted) : undefined;
   const before = state.type === 'file' ? (state.content ? asText(state.content) : undefined) : '';
   if (after === undefined || before === undefined) {
-    return mask(`${header}(binary or large content not shown: ${oldSize} -> ${wanted.length} bytes)`);
+    return mask(`${header}(binary or large content not shown: ${oldSize} -> ${size} bytes)`);
   }
   return mask(unifiedDiff(state.type === 'file' ? before : undefined, after, { path }));
 }

@@ -2,12 +2,17 @@ import type { ShellCommand } from '../shell/sh.ts';
 import type { CommandResult } from '../core/result.ts';
 import type { Facts } from '../facts/types.ts';
 import type { PathState } from '../facts/path-state.ts';
+import type { FilePiece } from '../connectors/stdin.ts';
 
-/** Bytes written to a path on the host through the connector (SFTP or exec fallback). */
+/**
+ * Bytes written to a path on the host: in the tar stream of the batch that applies the
+ * change (see engine/change-batch.ts), or through the connector's upload for a step
+ * that runs on its own. The bytes are a Buffer, or a controller file read as it is sent.
+ */
 export interface UploadCommand {
   readonly kind: 'upload';
   readonly path: string;
-  readonly content: Buffer;
+  readonly content: Buffer | FilePiece;
   readonly mode?: number;
   /** Shown in logs instead of the content. */
   readonly description: string;
@@ -176,7 +181,7 @@ export function leaving(plan: ChangePlan, ...effects: PathEffect[]): ChangePlan 
 }
 export const fail = (message: string): FailPlan => ({ kind: 'fail', message });
 export const warn = (message: string): WarnPlan => ({ kind: 'warn', message });
-export const upload = (path: string, content: Buffer, description: string, mode?: number): UploadCommand => ({
+export const upload = (path: string, content: Buffer | FilePiece, description: string, mode?: number): UploadCommand => ({
   kind: 'upload',
   path,
   content,

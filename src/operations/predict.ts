@@ -28,8 +28,12 @@ function withIds(base: PathState, owner: string | undefined, group: string | und
   };
 }
 
-/** The state a write of `content` with these attributes leaves (see keepAttributes). */
-export function predictFile(content: Buffer, attrs: { mode: string; owner?: string; group?: string }, before: PathState): PathState {
+/**
+ * The state a write of `content` with these attributes leaves (see keepAttributes).
+ * A file sent from the controller unread (`{ size, sha256 }`) leaves no content to
+ * build on: a later edit of it in the same run is probed again.
+ */
+export function predictFile(content: Buffer | { readonly size: number; readonly sha256: string }, attrs: { mode: string; owner?: string; group?: string }, before: PathState): PathState {
   const kept = before.type === 'file' ? before : undefined;
   const base: PathState = {
     type: 'file',
@@ -38,9 +42,7 @@ export function predictFile(content: Buffer, attrs: { mode: string; owner?: stri
     ...(kept?.user !== undefined ? { user: kept.user } : {}),
     ...(kept?.group !== undefined ? { group: kept.group } : {}),
     mode: Number.parseInt(attrs.mode, 8),
-    size: content.length,
-    sha256: sha256Once(content),
-    content,
+    ...(Buffer.isBuffer(content) ? { size: content.length, sha256: sha256Once(content), content } : { size: content.size, sha256: content.sha256 }),
     pending: true,
   };
   return withIds(base, attrs.owner, attrs.group);

@@ -1,5 +1,5 @@
 import type { Connector, RunOptions } from '../connector.ts';
-import type { Stdin } from '../stdin.ts';
+import { stdinOptionsOf, type Stdin, type StdinOptions } from '../stdin.ts';
 import type { ShellCommand } from '../../shell/sh.ts';
 import type { CommandResult } from '../../core/result.ts';
 import { CommandFailedError, UnreachableError } from '../../core/errors.ts';
@@ -136,13 +136,13 @@ export class SshConnector implements Connector {
   }
 
   /** Run a command (become applied by the caller) in its own channel, at most maxChannels at once. */
-  async #exec(command: ShellCommand, stdin: Stdin | undefined, timeoutMs: number, become: boolean, sudoPassword?: Secret, onStdinProgress?: RunOptions['onStdinProgress']): Promise<RawOutput> {
+  async #exec(command: ShellCommand, stdin: Stdin | undefined, timeoutMs: number, become: boolean, sudoPassword?: Secret, stdinOptions?: StdinOptions): Promise<RawOutput> {
     const release = await this.#slots.acquire();
     try {
       this.stats.peakChannels = this.#slots.peak;
       const conn = await this.#connection();
       this.stats.commands++;
-      return await execOn(conn, command, { host: this.host, where: hopLabel(this.target), stdin, timeoutMs, become: become ? this.#spec.become : false, sudoPassword, ...(onStdinProgress ? { onStdinProgress } : {}) });
+      return await execOn(conn, command, { host: this.host, where: hopLabel(this.target), stdin, timeoutMs, become: become ? this.#spec.become : false, sudoPassword, ...(stdinOptions ? { stdinOptions } : {}) });
     } finally {
       release();
     }
@@ -170,7 +170,7 @@ export class SshConnector implements Connector {
     const become = this.#becomes(options);
     const sudoPassword = become ? await this.#sudoPassword() : undefined;
     const wrapped = become ? wrapBecome(command, this.#spec.become, { password: !!sudoPassword }) : command;
-    const raw = await this.#exec(wrapped, options.stdin, options.timeoutMs ?? this.#settings.commandTimeoutMs ?? 0, become, sudoPassword, options.onStdinProgress);
+    const raw = await this.#exec(wrapped, options.stdin, options.timeoutMs ?? this.#settings.commandTimeoutMs ?? 0, become, sudoPassword, stdinOptionsOf(options));
     const result = toCommandResult(command, raw);
     if (become) {
       const failure = becomeFailure(this.host, result, this.#spec.become, this.target.user, { password: !!this.#spec.becomePassword });

@@ -1,5 +1,5 @@
 import type { ClientChannel } from 'ssh2';
-import { endWith, type Stdin } from '../stdin.ts';
+import { endWith, type Stdin, type StdinOptions } from '../stdin.ts';
 import { UnreachableError } from '../../core/errors.ts';
 import type { Become } from '../../inventory/types.ts';
 import type { Secret } from '../../core/secret.ts';
@@ -28,8 +28,8 @@ export interface ExecOptions {
   become: Become;
   /** The command was wrapped in `sudo -k -S`: the password line goes before `stdin` (and to the kill). */
   sudoPassword?: Secret | undefined;
-  /** Bytes of stdin the channel took so far, of all. */
-  onStdinProgress?: (sent: number, total: number) => void;
+  /** Progress and gate of a big stdin. */
+  stdinOptions?: StdinOptions;
 }
 
 /**
@@ -131,7 +131,7 @@ export function execOn(conn: Connection, command: ShellCommand, o: ExecOptions):
       });
       ch.on('error', () => undefined);
       ch.stderr.on('error', () => undefined);
-      endWith(ch, stdin, o.onStdinProgress);
+      endWith(ch, stdin, o.stdinOptions);
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           timedOut = true;

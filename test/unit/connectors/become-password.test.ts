@@ -2,6 +2,7 @@ import test from 'ava';
 import type { ServerChannel } from 'ssh2';
 import { BecomeError, becomeFailure, wrapBecome } from '../../../src/connectors/become.ts';
 import { withPasswordLine } from '../../../src/connectors/become-password.ts';
+import { stdinBytes } from '../../helpers/stdin.ts';
 import { SshConnector } from '../../../src/connectors/ssh/connector.ts';
 import { Secret } from '../../../src/core/secret.ts';
 import { withOrigin } from '../../../src/core/secret-origin.ts';
@@ -15,7 +16,7 @@ test('wrapBecome with a password: sudo -k -S with an empty prompt', (t) => {
 
 test('withPasswordLine: the password line, then the input', (t) => {
   const pw = new Secret('line-pw');
-  const joined = (s: Parameters<typeof withPasswordLine>[1]) => Buffer.concat(withPasswordLine(pw, s));
+  const joined = (s: Parameters<typeof withPasswordLine>[1]) => stdinBytes(withPasswordLine(pw, s));
   t.is(joined(undefined).toString(), 'line-pw\n');
   t.is(joined('data').toString(), 'line-pw\ndata');
   t.is(joined(Buffer.from([0, 1])).toString('hex'), Buffer.from('line-pw\n\x00\x01').toString('hex'));

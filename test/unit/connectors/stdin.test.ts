@@ -1,16 +1,23 @@
 import test from 'ava';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { endWith, pieces } from '../../../src/connectors/stdin.ts';
+import { Semaphore } from '../../../src/core/semaphore.ts';
+import { endWith, fileStamp, pieces } from '../../../src/connectors/stdin.ts';
+import { stdinBytes } from '../../helpers/stdin.ts';
 
-/** A slow reader with a small buffer: takes a chunk every tick. */
-function slowSink(): { stream: Writable; got: Buffer[]; done: Promise<void> } {
+/** A slow reader with a small buffer: takes a chunk every tick; records the most it was ever handed and not yet taken. */
+function slowSink(): { stream: Writable; got: Buffer[]; done: Promise<void>; maxQueued: () => number } {
   const got: Buffer[] = [];
   let resolve!: () => void;
+  let max = 0;
   const done = new Promise<void>((r) => (resolve = r));
   const stream = new Writable({
     highWaterMark: 64 * 1024,
     write(chunk: Buffer, _enc, cb) {
       got.push(chunk);
+      max = Math.max(max, stream.writableLength);
       setImmediate(cb);
     },
     final(cb) {
@@ -18,28 +25,51 @@ function slowSink(): { stream: Writable; got: Buffer[]; done: Promise<void> } {
       cb();
     },
   });
-  return { stream, got, done };
+  return { stream, got, done, maxQueued: () => max };
 }
 
-test('endWith: pieces in order, a big piece sent as 1 MiB subarrays (not copied), progress up to the total', async (t) => {
+const dir = mkdtempSync(join(tmpdir(), 'cairn-stdin-'));
+
+test('endWith: Buffers and controller files in order, 1 MiB at a time, at most 4 MiB waiting in the stream; progress up to the total', async (t) => {
   const big = Buffer.alloc(3 * 1024 * 1024 + 10, 1);
-  const input = [Buffer.from('head'), big, Buffer.from('tail')];
-  const { stream, got, done } = slowSink();
+  const file = join(dir, 'src.bin');
+  const fileBytes = Buffer.alloc(2 * 1024 * 1024 + 3, 2);
+  writeFileSync(file, fileBytes);
+  const input = [Buffer.from('head'), big, { file, size: fileBytes.length }, Buffer.from('tail')];
+  const { stream, got, done, maxQueued } = slowSink();
   const seen: number[] = [];
-  endWith(stream, input, (sent, total) => {
-    t.is(total, 4 + big.length + 4);
-    seen.push(sent);
-  });
+  const total = 4 + big.length + fileBytes.length + 4;
+  endWith(stream, input, { onProgress: (sent, all) => (t.is(all, total), seen.push(sent)) });
   await done;
-  t.true(Buffer.concat(got).equals(Buffer.concat(input)));
-  t.is(got.length, 1 + 4 + 1, 'head, four steps of the big piece, tail');
-  t.is(got[1]!.buffer, big.buffer, 'a subarray of the caller\'s Buffer');
+  t.true(Buffer.concat(got).equals(Buffer.concat([Buffer.from('head'), big, fileBytes, Buffer.from('tail')])));
+  t.true(Buffer.concat(got).equals(stdinBytes(input)));
+  t.is(got.length, 1 + 4 + 3 + 1, 'head, four steps of the Buffer, three reads of the file, tail');
+  t.is(got[1]!.buffer, big.buffer, "a subarray of the caller's Buffer, not a copy");
+  t.true(maxQueued() <= 5 * 1024 * 1024, `at most 4 MiB (and the step being written) wait in the stream (${maxQueued()})`);
   t.deepEqual(seen, [...seen].sort((a, b) => a - b), 'progress only grows');
-  t.is(seen[seen.length - 1], 4 + big.length + 4);
+  t.is(seen[seen.length - 1], total);
 });
 
-test('endWith: a stream that closes early stops the writing (no error, no more progress)', async (t) => {
+test('endWith: big inputs wait for a slot of the gate and give it back; small ones do not ask', async (t) => {
+  const gate = new Semaphore(1);
+  const hold = await gate.acquire();
+  const { stream, done } = slowSink();
+  endWith(stream, [Buffer.alloc(5 * 1024 * 1024)], { gate });
+  const small = slowSink();
+  endWith(small.stream, [Buffer.from('x')], { gate });
+  await small.done;
+  t.pass('a small input went without the gate');
+  await new Promise((r) => setTimeout(r, 30));
+  t.is(gate.active, 1);
+  hold();
+  await done;
+  await new Promise((r) => setImmediate(r));
+  t.is(gate.active, 0, 'the slot is given back');
+});
+
+test('endWith: a stream that closes early stops the writing and gives the slot back', async (t) => {
   let calls = 0;
+  const gate = new Semaphore(1);
   const stream = new Writable({
     highWaterMark: 1024,
     write(_c, _e, cb) {
@@ -49,14 +79,47 @@ test('endWith: a stream that closes early stops the writing (no error, no more p
     },
   });
   stream.on('error', () => undefined);
-  endWith(stream, [Buffer.alloc(4096), Buffer.alloc(4096), Buffer.alloc(4096), Buffer.alloc(4096)]);
+  endWith(stream, [Buffer.alloc(8 * 1024 * 1024)], { gate });
   await new Promise((r) => setTimeout(r, 50));
   t.is(calls, 2);
+  t.is(gate.active, 0);
+});
+
+test('endWith: a file shorter than planned cuts the stream (the command sees its input end early)', async (t) => {
+  const file = join(dir, 'short.bin');
+  writeFileSync(file, Buffer.alloc(1000));
+  const stream = new Writable({ write: (_c, _e, cb) => cb() });
+  const err = await new Promise<Error>((resolve) => {
+    stream.on('error', resolve);
+    endWith(stream, [{ file, size: 5 * 1024 * 1024 }]);
+  });
+  t.regex(err.message, /shorter than the 5242880 bytes/);
+});
+
+test('endWith: a file changed after it was planned (its stamp) is not sent whole: the stream is cut before its last MiB', async (t) => {
+  const file = join(dir, 'changing.bin');
+  writeFileSync(file, Buffer.alloc(3 * 1024 * 1024, 1));
+  const stamp = fileStamp(statSync(file));
+  // the same size, other bytes, written while it is being sent
+  const got: Buffer[] = [];
+  const stream = new Writable({
+    write(c: Buffer, _e, cb) {
+      got.push(c);
+      if (got.length === 1) writeFileSync(file, Buffer.alloc(3 * 1024 * 1024, 2));
+      setImmediate(cb);
+    },
+  });
+  const err = await new Promise<Error>((resolve) => {
+    stream.on('error', resolve);
+    endWith(stream, [{ file, size: 3 * 1024 * 1024, stamp }]);
+  });
+  t.regex(err.message, /changed after it was planned/);
+  t.true(Buffer.concat(got).length < 3 * 1024 * 1024, 'its end never went out');
 });
 
 test('pieces: text, bytes, lists', (t) => {
   t.deepEqual(pieces(undefined), []);
-  t.is(Buffer.concat(pieces('ab')).toString(), 'ab');
+  t.is(stdinBytes('ab').toString(), 'ab');
   const b = Buffer.from('x');
   t.is(pieces(b)[0], b);
   t.is(pieces([b, b]).length, 2);

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { stdinBytes } from '../../helpers/stdin.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ const shells: [string, string[], NodeJS.ProcessEnv][] = [
 
 for (const [name, argv, env] of shells) {
   const run = (chunk: ReturnType<typeof changeChunks>[number]) => {
-    const r = spawnSync(argv[0]!, [...argv.slice(1), chunk.command.text], { encoding: 'utf8', env, ...(chunk.stdin ? { input: Buffer.concat([...chunk.stdin]) } : {}) });
+    const r = spawnSync(argv[0]!, [...argv.slice(1), chunk.command.text], { encoding: 'utf8', env, ...(chunk.stdin ? { input: stdinBytes(chunk.stdin) } : {}) });
     return chunk.parse(r.stdout);
   };
   const dirOf = (tag: string) => {

@@ -7,6 +7,7 @@ import { runHost, type HostJob } from '../../../src/engine/host-run.ts';
 import { UnreachableError } from '../../../src/core/errors.ts';
 import { change, upload } from '../../../src/operations/operation.ts';
 import { sh } from '../../../src/shell/sh.ts';
+import { stdinBytes } from '../../helpers/stdin.ts';
 import type { Connector } from '../../../src/connectors/connector.ts';
 import type { HostSpec, Inventory } from '../../../src/inventory/types.ts';
 import type { LoadedRole } from '../../../src/roles/loader.ts';
@@ -28,13 +29,8 @@ function connector(o: { lost?: UnreachableError; path?: string } = {}): Connecto
     run: async (cmd, ro) => {
       if (++calls === 1) return { command: cmd.display, exitCode: 0, stdout: facts, stderr: '', durationMs: 0 };
       if (ro?.stdin !== undefined && o.lost) throw o.lost;
-      if (ro?.stdin !== undefined && ro.onStdinProgress && typeof ro.stdin !== 'string') {
-        const list = Buffer.isBuffer(ro.stdin) ? [ro.stdin] : [...ro.stdin];
-        const total = list.reduce((n, x) => n + x.length, 0);
-        let sent = 0;
-        for (const x of list) ro.onStdinProgress((sent += x.length), total);
-      }
-      const input = ro?.stdin === undefined ? undefined : typeof ro.stdin === 'string' ? ro.stdin : Buffer.concat(Buffer.isBuffer(ro.stdin) ? [ro.stdin] : [...ro.stdin]);
+      const input = ro?.stdin === undefined ? undefined : stdinBytes(ro.stdin);
+      if (input && ro?.onStdinProgress) for (let sent = 0; sent < input.length; ) ro.onStdinProgress((sent = Math.min(input.length, sent + 1024 * 1024)), input.length);
       const env = o.path ? { ...process.env, PATH: `${o.path}:${process.env.PATH}` } : process.env;
       const r = spawnSync('/bin/sh', ['-c', cmd.text], { encoding: 'utf8', env, ...(input !== undefined ? { input } : {}) });
       return { command: cmd.display, exitCode: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, durationMs: 0 };

@@ -11,6 +11,7 @@
  *             tarballs exist ($CAIRN_ALPINE_MINIROOTFS, default
  *             /work/shared/testbed/alpine/minirootfs); CAIRN_TEST_CHROOT=0 skips them.
  */
+import { stdinBytes } from '../../helpers/stdin.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
@@ -179,7 +180,11 @@ export interface Applied {
 
 /** Probe, plan and (for a change) run the commands, like the engine's flush. */
 export function apply(target: Target, op: Operation, ctx = ctxFor(target)): Applied {
-  const plan = op.plan(runProbe(target, op, ctx), ctx);
+  return runPlan(target, op.plan(runProbe(target, op, ctx), ctx));
+}
+
+/** Run a plan's commands (nothing for a noop), like the engine's flush. */
+export function runPlan(target: Target, plan: Plan): Applied {
   if (plan.kind !== 'change') return { plan, exitCode: 0, stderr: '' };
   if (plan.commands.every((c) => c instanceof ShellCommand)) {
     const b = batch([strict(plan.commands as ShellCommand[])], true);
@@ -192,7 +197,7 @@ export function apply(target: Target, op: Operation, ctx = ctxFor(target)): Appl
       const res = target.sh(strict([c]).text);
       if (res.exitCode !== 0) return { plan, exitCode: res.exitCode, stderr: res.stderr };
     } else {
-      target.upload(c.path, c.content, c.mode);
+      target.upload(c.path, stdinBytes([c.content]), c.mode);
     }
   }
   return { plan, exitCode: 0, stderr: '' };

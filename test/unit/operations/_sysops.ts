@@ -5,6 +5,7 @@ import { posix } from 'node:path';
  * chroot that runs probes and commands for real, the way the engine does
  * (probes through `batch`, changes through `strict`).
  */
+import { stdinBytes } from '../../helpers/stdin.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, copyFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,7 +145,7 @@ export class AlpineChroot {
           }
         } else {
           const path = join(this.root, cmd.path);
-          writeFileSync(path, cmd.content);
+          writeFileSync(path, stdinBytes([cmd.content]));
           if (cmd.mode !== undefined) chmodSync(path, cmd.mode);
         }
       }

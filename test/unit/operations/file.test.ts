@@ -1,5 +1,7 @@
 import test from 'ava';
-import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { stdinBytes } from '../../helpers/stdin.ts';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Secret } from '../../../src/core/secret.ts';
@@ -138,7 +140,7 @@ test('content above 64 KiB is uploaded, then installed atomically', (t) => {
   t.false(up instanceof ShellCommand);
   if (!(up instanceof ShellCommand) && up) {
     t.is(up.path, '/opt/big.cairn-tmp');
-    t.is(up.content.length, big.length);
+    t.true(stdinBytes([up.content]).equals(big));
   }
   t.regex(displays(p)[1] ?? '', /test -f \/opt\/big\.cairn-tmp[\s\S]*mv -f \/opt\/big\.cairn-tmp \/opt\/big/);
   t.regex(p.diff ?? '', /binary or large content not shown: absent -> 307200 bytes/);
@@ -237,6 +239,20 @@ for (const target of targets()) {
     const large = randomBytes(200 * 1024);
     applyTwice(t, target, file({ id: 'l', path: `${dir}/large`, content: large }));
     t.deepEqual(readFileSync(target.outside(`${dir}/large`)), large);
+  });
+
+  test(`${target.name}: a big src is sent from the controller file unread (with its stamp), installed, then a no-op`, (t) => {
+    const dir = target.tempDir();
+    const src = join(mkdtempSync(join(tmpdir(), 'cairn-src-')), 'agent');
+    const bytes = randomBytes(300 * 1024);
+    writeFileSync(src, bytes);
+    const first = applyTwice(t, target, file({ id: 'a', path: `${dir}/agent`, src, mode: '0755' })) as ChangePlan;
+    const up = first.commands[0];
+    t.false(up instanceof ShellCommand);
+    if (up && !(up instanceof ShellCommand)) t.like(up.content, { file: src, size: bytes.length }, 'the file, not its bytes');
+    if (up && !(up instanceof ShellCommand)) t.regex((up.content as { stamp?: string }).stamp ?? '', /^\d+:\d+:307200:/);
+    t.deepEqual(readFileSync(target.outside(`${dir}/agent`)), bytes);
+    t.is(statSync(target.outside(`${dir}/agent`)).mode & 0o777, 0o755);
   });
 
   test(`${target.name}: a failed write leaves no temp file`, (t) => {
