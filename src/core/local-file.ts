@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defaultCacheDir } from '../artifacts/cache.ts';
 import { fileStamp } from '../connectors/stdin.ts';
@@ -72,7 +72,7 @@ export function readLocalFile(path: string, env: NodeJS.ProcessEnv = process.env
     return c;
   };
   if (!sha) {
-    sha = sha256Once(read());
+    sha = hashFile(abs, st.size);
     remember(entry, abs, key, sha);
   }
   const file: LocalFile = { path: abs, size: st.size, stamp: key, sha256: sha, content: read };
@@ -88,6 +88,26 @@ export function sha256Once(b: Buffer): string {
     hashes.set(b, h);
   }
   return h;
+}
+
+/** sha256 of a file read 1 MiB at a time (a big src is hashed without being held). */
+function hashFile(path: string, size: number): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(Math.min(size, 1024 * 1024) || 1);
+  const fd = openSync(path, 'r');
+  try {
+    let at = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, at);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      at += n;
+    }
+    if (at !== size) throw new Error(`${path} changed while cairn read it (${size} bytes, then ${at}): run again`);
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
 }
 
 /** Forget what this process read (tests: the next read goes to the remembered hashes). */
