@@ -155,10 +155,9 @@ class HostRunner {
     this.opts.emit({ type: 'host:facts', host: this.name, facts: this.facts });
   }
 
-  /** One round trip: the probe of every step that has one. */
-  async probe(steps: readonly Step[]): Promise<Map<Step, CommandResult | undefined>> {
+  /** The steps' probe commands (they count as probed now); `out` gets undefined for a step without one. */
+  probeCommands(steps: readonly Step[], out: Map<Step, CommandResult | undefined>): { step: Step; cmd: ShellCommand }[] {
     const ctx = this.opCtx();
-    const out = new Map<Step, CommandResult | undefined>();
     const withProbe: { step: Step; cmd: ShellCommand }[] = [];
     for (const step of steps) {
       this.ledger.probed(step);
@@ -166,6 +165,13 @@ class HostRunner {
       if (cmd) withProbe.push({ step, cmd });
       else out.set(step, undefined);
     }
+    return withProbe;
+  }
+
+  /** One round trip: the probe of every step that has one. */
+  async probe(steps: readonly Step[]): Promise<Map<Step, CommandResult | undefined>> {
+    const out = new Map<Step, CommandResult | undefined>();
+    const withProbe = this.probeCommands(steps, out);
     if (withProbe.length === 0) return out;
     this.#doing = `probing ${[...new Set(withProbe.map((p) => stepPath(p.step)))].join(', ')}`;
     // one round trip, unless the probes are too long for one command (see chunk.ts)
@@ -220,15 +226,8 @@ class HostRunner {
 
   /** Changes without hooks, uploads included, then the probes of `then`: usually one round trip. */
   async flushBatched(items: Queued[], then: readonly Step[]): Promise<Map<Step, CommandResult | undefined>> {
-    const ctx = this.opCtx();
     const out = new Map<Step, CommandResult | undefined>();
-    const probing: { step: Step; cmd: ShellCommand }[] = [];
-    for (const step of then) {
-      this.ledger.probed(step);
-      const cmd = step.op.probe(ctx);
-      if (cmd) probing.push({ step, cmd });
-      else out.set(step, undefined);
-    }
+    const probing = this.probeCommands(then, out);
     const chunks = changeChunks(
       items.map((it) => it.plan.commands),
       probing.map((p) => p.cmd),

@@ -23,6 +23,20 @@ test.before(async () => {
 });
 test.after.always(() => claim?.release());
 
+/** `cairn apply -i file` on a real pseudo-terminal (`script`): its exit code and everything it drew. */
+function applyOnTty(file: string): Promise<{ code: number; text: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('script', ['-qefc', `stty cols 160 rows 50; ${process.execPath} ${bin} apply -i ${file}`, '/dev/null'], {
+      env: { ...process.env, CI: '', TERM: 'xterm' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    p.stdout.on('data', (d) => (text += d));
+    p.stderr.on('data', (d) => (text += d));
+    p.on('close', (code) => resolve({ code: code ?? 1, text }));
+  });
+}
+
 test.serial('--limit selects hosts by group and exclusion', async (t) => {
   const [a, b] = claim.hosts.map((h) => h.name);
   const r = jsonOf(await cairn(['check', '-i', inv.file, '--json', '--limit', 'one']));
@@ -54,17 +68,7 @@ test.serial('--serial 1 finishes one host before the next starts; --forks 1 too'
 });
 
 test.serial('on a TTY the listr2 renderer draws hosts and roles, then the recap', async (t) => {
-  // `script` gives the command a real pseudo-terminal
-  const out = await new Promise<{ code: number; text: string }>((resolve) => {
-    const p = spawn('script', ['-qefc', `stty cols 160 rows 50; ${process.execPath} ${bin} apply -i ${inv.file}`, '/dev/null'], {
-      env: { ...process.env, CI: '', TERM: 'xterm' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let text = '';
-    p.stdout.on('data', (d) => (text += d));
-    p.stderr.on('data', (d) => (text += d));
-    p.on('close', (code) => resolve({ code: code ?? 1, text }));
-  });
+  const out = await applyOnTty(inv.file);
   t.is(out.code, 0, out.text);
   for (const h of claim.hosts) t.true(out.text.includes(h.name));
   t.regex(out.text, /motd: \d+ ok, \d+ changed/);
@@ -81,16 +85,7 @@ test.serial('on a TTY a big upload shows its progress under its role', async (t)
   try {
     await sshRun(h, RESET_SCRIPT);
     const big = fleetInventory({ hosts: [h.name], groups: { g: { hosts: [h.name], roles: ['bootstrap'] } }, vars: { bench_payload: payload }, rolesDir: fileURLToPath(new URL('../../bench/roles', import.meta.url)) });
-    const out = await new Promise<{ code: number; text: string }>((resolve) => {
-      const p = spawn('script', ['-qefc', `stty cols 160 rows 50; ${process.execPath} ${bin} apply -i ${big.file}`, '/dev/null'], {
-        env: { ...process.env, CI: '', TERM: 'xterm' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      p.stdout.on('data', (d) => (text += d));
-      p.stderr.on('data', (d) => (text += d));
-      p.on('close', (code) => resolve({ code: code ?? 1, text }));
-    });
+    const out = await applyOnTty(big.file);
     t.is(out.code, 0, out.text.slice(-3000));
     t.regex(out.text, /sending 2 files: \d+\.\d of 120\.\d MiB \(\d+%\)/);
   } finally {
