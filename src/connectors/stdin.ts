@@ -52,7 +52,8 @@ export function pieces(input: Stdin | undefined): readonly Piece[] {
 }
 
 const isFile = (p: Piece): p is FilePiece => !Buffer.isBuffer(p);
-const sizeOf = (p: Piece): number => (isFile(p) ? p.size : p.length);
+/** Bytes of a piece. */
+export const pieceSize = (p: Piece): number => (isFile(p) ? p.size : p.length);
 
 /** Pieces are written at most this big (subarrays of Buffers, reads of files), one at a time. */
 const STEP = 1024 * 1024;
@@ -63,15 +64,15 @@ const SMALL = 4 * STEP;
 
 /**
  * Write the input to `stream` and end it. Small inputs at once; larger ones 1 MiB at a
- * time, the next only after the stream took the last (its 'drain'), files read from
- * disk as they go, after a slot of `gate` was given: at most one MiB waits in this
- * process per stream beyond what the connection has in flight. Stops when the stream
+ * time after a slot of `gate` was given, files read from disk as they go, waiting for
+ * the stream's 'drain' whenever QUEUED bytes wait in it: at most 4 MiB (and the MiB
+ * being written) per stream beyond what the connection has in flight. Stops when the stream
  * closes or fails first (the command exited without reading everything); a file that
  * cannot be read or changed size destroys the stream (the command sees its input cut).
  */
 export function endWith(stream: Writable, input: Stdin | undefined, o: StdinOptions = {}): void {
   const list = pieces(input);
-  const total = list.reduce((n, p) => n + sizeOf(p), 0);
+  const total = list.reduce((n, p) => n + pieceSize(p), 0);
   if (total <= SMALL && !list.some(isFile)) {
     for (const b of list as Buffer[]) stream.write(b);
     stream.end();

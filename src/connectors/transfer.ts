@@ -8,7 +8,8 @@ import { sh, ShellCommand } from '../shell/sh.ts';
 /** Exit code of catDownloadCommand() when the file does not exist. */
 export const MISSING_FILE_EXIT = 66;
 
-function octal(mode: number): string {
+/** A mode as the four octal digits chmod takes. */
+export function octal(mode: number): string {
   return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 

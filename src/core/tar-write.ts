@@ -5,9 +5,7 @@
  * never copied (one 30 MiB binary sent to 30 hosts stays one Buffer), or the
  * controller file it is read from as it is sent.
  */
-import type { FilePiece, Piece } from '../connectors/stdin.ts';
-
-const sizeOf = (c: Buffer | FilePiece): number => (Buffer.isBuffer(c) ? c.length : c.size);
+import { pieceSize, type FilePiece, type Piece } from '../connectors/stdin.ts';
 
 export interface TarFile {
   /** At most 100 bytes, no leading `/`. */
@@ -29,7 +27,7 @@ function octal(buf: Buffer, at: number, len: number, value: number): void {
 function header(f: TarFile, mtime: number): Buffer {
   const name = Buffer.from(f.name, 'utf8');
   if (name.length === 0 || name.length > 100 || f.name.startsWith('/')) throw new Error(`tar: the name '${f.name}' must be 1-100 bytes and relative`);
-  const size = sizeOf(f.content);
+  const size = pieceSize(f.content);
   if (size > MAX_SIZE) throw new Error(`tar: ${f.name} is ${size} bytes, more than a ustar entry holds (8 GiB)`);
   const h = Buffer.alloc(BLOCK);
   name.copy(h, 0);
@@ -52,7 +50,7 @@ export function tarPieces(files: readonly TarFile[], mtime = Math.floor(Date.now
   const out: Piece[] = [];
   for (const f of files) {
     out.push(header(f, mtime));
-    const size = sizeOf(f.content);
+    const size = pieceSize(f.content);
     if (size > 0) out.push(f.content);
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad > 0) out.push(Buffer.alloc(pad));

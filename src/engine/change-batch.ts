@@ -3,7 +3,8 @@ import { posix } from 'node:path';
 import type { Command, UploadCommand } from '../operations/operation.ts';
 import { isShellCommand, sh, type ShellCommand } from '../shell/sh.ts';
 import { tarPieces, type TarFile } from '../core/tar-write.ts';
-import type { Piece } from '../connectors/stdin.ts';
+import { pieceSize, type Piece } from '../connectors/stdin.ts';
+import { octal } from '../connectors/transfer.ts';
 import { batch, strict, type BatchItem, type BatchPart } from './batch.ts';
 import { batchCost, chunkBySize } from './chunk.ts';
 
@@ -28,10 +29,6 @@ export interface ChangeChunk {
   /** The change the staging command stands before, and how much it unpacks. */
   readonly stage?: { readonly before: number; readonly files: number; readonly bytes: number };
   parse(stdout: string): { changes: (BatchPart | undefined)[]; probes: (BatchPart | undefined)[]; stage?: BatchPart | undefined };
-}
-
-function octal(mode: number): string {
-  return (mode & 0o7777).toString(8).padStart(4, '0');
 }
 
 /** An upload as a command of its change: its staged file renamed to its path. */
@@ -103,7 +100,7 @@ export function changeChunks(changes: readonly (readonly Command[])[], probes: r
       ...(staged ? { stdin: tarPieces(files) } : {}),
       changes: built.map((x) => x.change),
       probes: probeItems.map((p) => p.probe),
-      ...(staged ? { stage: { before: built[firstUp]!.change, files: files.length, bytes: files.reduce((s, f) => s + (Buffer.isBuffer(f.content) ? f.content.length : f.content.size), 0) } } : {}),
+      ...(staged ? { stage: { before: built[firstUp]!.change, files: files.length, bytes: files.reduce((s, f) => s + pieceSize(f.content), 0) } } : {}),
       parse(stdout: string) {
         const parts = b.parse(stdout);
         return {
