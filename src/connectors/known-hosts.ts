@@ -3,6 +3,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { fingerprint, keyTypeOf } from './host-key.ts';
+import { fileStamp } from './stdin.ts';
 
 /**
  * OpenSSH known_hosts files (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"):
@@ -190,23 +191,43 @@ export function formatKnownHostsLine(host: string, port: number, key: Buffer, op
   return `${options.hash ? hashKnownHostName(name) : name} ${type} ${key.toString('base64')}`;
 }
 
-/** Read and merge known_hosts files; a missing file counts as empty. */
-export async function loadKnownHosts(files: readonly string[]): Promise<KnownHosts> {
-  const out: KnownHosts = { files: [], entries: [], problems: [] };
-  for (const f of files) {
-    out.files.push(f);
-    let text: string;
-    try {
-      text = await fsp.readFile(f, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new Error(`cannot read known_hosts file ${f}: ${(err as Error).message}`, { cause: err });
-    }
-    const parsed = parseKnownHosts(text, f);
-    out.entries.push(...parsed.entries);
-    out.problems.push(...parsed.problems);
+/**
+ * Parsed files of this process by path, with the stamp they were read at: the hosts of
+ * a run share one parse of the same known_hosts (a file recorded to meanwhile is read again).
+ */
+const parsedFiles = new Map<string, { stamp: string; parsed: Promise<KnownHosts | undefined> }>();
+
+async function loadKnownHostsFile(f: string): Promise<KnownHosts | undefined> {
+  let stamp: string;
+  try {
+    stamp = fileStamp(await fsp.stat(f));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read known_hosts file ${f}: ${(err as Error).message}`, { cause: err });
   }
-  return out;
+  const had = parsedFiles.get(f);
+  if (had?.stamp === stamp) return had.parsed;
+  const parsed = fsp.readFile(f, 'utf8').then(
+    (text) => parseKnownHosts(text, f),
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new Error(`cannot read known_hosts file ${f}: ${err.message}`, { cause: err });
+    },
+  );
+  parsedFiles.set(f, { stamp, parsed });
+  parsed.catch(() => parsedFiles.get(f)?.parsed === parsed && parsedFiles.delete(f));
+  return parsed;
+}
+
+/**
+ * Read and merge known_hosts files; a missing file counts as empty. The result is
+ * shared with every other caller that reads the same unchanged files: do not change it.
+ */
+export async function loadKnownHosts(files: readonly string[]): Promise<KnownHosts> {
+  const parsed = await Promise.all(files.map(loadKnownHostsFile));
+  const read = parsed.filter((p) => p !== undefined);
+  if (files.length === 1 && read.length === 1) return read[0]!;
+  return { files: [...files], entries: read.flatMap((p) => p.entries), problems: read.flatMap((p) => p.problems) };
 }
 
 /** Serialises writers per file inside this process. */

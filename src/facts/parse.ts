@@ -1,4 +1,5 @@
-import type { Arch, Facts, InitSystem, KernelOption, Libc, PackageManager } from './types.ts';
+import { createHash } from 'node:crypto';
+import type { Arch, Facts, InitSystem, KernelConfig, KernelOption, Libc, PackageManager } from './types.ts';
 import { FACTS_FORMAT, SECTION_PREFIX } from './gather.ts';
 
 export interface ParseFactsOptions {
@@ -62,9 +63,12 @@ export function parseFacts(stdout: string, opts: ParseFactsOptions): Facts {
     ? installedInit(installed)
     : runningInit(pid1.comm ?? '', pid1.exe ?? '', initDirs, first(sec, 's6-running') === 'running');
   const hostname = (chroot ? first(sec, 'etc-hostname') : undefined) || first(sec, 'hostname') || first(sec, 'etc-hostname') || '';
-  const kernel = parseKernelConfig(lines(sec, 'kernel-config'));
+  const { config, configSource } = parseKernelConfig(lines(sec, 'kernel-config'));
 
-  return {
+  // The facts outlive the output: a structured clone holds none of its text (a short
+  // field sliced from it would keep the whole output alive, per host, for the run). The
+  // kernel config is shared, so it is left out of the copy.
+  const facts: Facts = structuredClone({
     hostname,
     os: {
       id: osRelease.ID ?? '',
@@ -81,12 +85,14 @@ export function parseFacts(stdout: string, opts: ParseFactsOptions): Facts {
     // and s6-svscan are usable whenever installed (s6 can run under OpenRC)
     supervisors: { ...installed, systemd: installed.systemd && (chroot || init === 'systemd') },
     packageManager: packageManager(lines(sec, 'pkg')),
-    kernel: { release: first(sec, 'kernel-release') ?? '', ...kernel },
+    kernel: { release: first(sec, 'kernel-release') ?? '', config: undefined, configSource },
     cgroup: parseCgroup(first(sec, 'cgroup-fs') ?? '', first(sec, 'cgroup-v2'), lines(sec, 'cgroup-v1')),
     memoryMb: parseMemTotal(first(sec, 'meminfo')),
     cpus: parseCount(first(sec, 'cpus')),
     chroot,
-  };
+  });
+  facts.kernel.config = config;
+  return facts;
 }
 
 function lines(sec: Map<string, string[]>, name: string): string[] {
@@ -190,13 +196,31 @@ function packageManager(ls: readonly string[]): PackageManager {
   return 'unknown';
 }
 
+/**
+ * Kernel configs parsed in this process, by a hash of their options: the hosts of one
+ * kernel build (a fleet of the same board and image) share one frozen object of several
+ * thousand options instead of a copy each.
+ */
+const kernelConfigs = new Map<string, KernelConfig>();
+
 export function parseKernelConfig(ls: readonly string[]): Pick<Facts['kernel'], 'config' | 'configSource'> {
   const src = ls.find((l) => l.startsWith('source='));
   if (!src) return { config: undefined, configSource: undefined };
-  const config: Record<string, KernelOption> = {};
+  const options: string[] = [];
   for (const l of ls) {
-    const m = /^CONFIG_([A-Za-z0-9_]+)=([ym])$/.exec(l.trim());
-    if (m) config[m[1] ?? ''] = m[2] as KernelOption;
+    const t = l.trim();
+    if (/^CONFIG_[A-Za-z0-9_]+=[ym]$/.test(t)) options.push(t);
+  }
+  const key = createHash('sha256').update(options.join('\n')).digest('base64');
+  let config = kernelConfigs.get(key);
+  if (!config) {
+    const parsed: Record<string, KernelOption> = {};
+    for (const o of options) {
+      const eq = o.lastIndexOf('=');
+      parsed[o.slice('CONFIG_'.length, eq)] = o.slice(eq + 1) as KernelOption;
+    }
+    config = Object.freeze(parsed);
+    kernelConfigs.set(key, config);
   }
   return { config, configSource: src.slice('source='.length).trim() };
 }

@@ -5,6 +5,8 @@ export type InitSystem = 'openrc' | 'systemd' | 's6' | 'unknown';
 export type PackageManager = 'apk' | 'apt' | 'unknown';
 /** y = built in, m = module; absent = not set. */
 export type KernelOption = 'y' | 'm';
+/** Parsed CONFIG_* options (frozen: hosts of one kernel build share it). */
+export type KernelConfig = Readonly<Record<string, KernelOption>>;
 
 export interface Facts {
   hostname: string;
@@ -31,7 +33,7 @@ export interface Facts {
   kernel: {
     release: string;
     /** Parsed CONFIG_* options (without the CONFIG_ prefix); undefined if no config was found. */
-    config: Record<string, KernelOption> | undefined;
+    config: KernelConfig | undefined;
     /** Where it was read: /proc/config.gz or /boot/config-<release> */
     configSource: string | undefined;
   };

@@ -28,7 +28,9 @@ export class ShellCommand {
   private constructor(token: typeof TOKEN, text: string, display: string) {
     if (token !== TOKEN) throw new TypeError('ShellCommand: build commands with the sh tag');
     this.text = text;
-    this.display = mask(display);
+    const shown = mask(display);
+    // one string for both when nothing is masked (a batch script is kept per host while it runs)
+    this.display = shown === text ? text : shown;
   }
   static {
     make = (text, display) => new ShellCommand(TOKEN, text, display);

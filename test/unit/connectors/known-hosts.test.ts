@@ -207,3 +207,22 @@ test('append hashes the name when asked, or when the file already holds hashed n
     t.log('ssh-keygen is not installed: not cross-checked');
   }
 });
+
+test('the hosts of a run share one parse of an unchanged known_hosts; a recorded key is read again', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-kh-'));
+  const file = join(dir, 'known_hosts');
+  writeFileSync(file, `h1 ssh-ed25519 ${K1}\n`);
+  const [a, b] = await Promise.all([loadKnownHosts([file]), loadKnownHosts([file])]);
+  t.is(a, b, 'one parse for concurrent handshakes');
+  t.is(await loadKnownHosts([file]), a);
+  await appendKnownHost(file, 'h2', 22, k3);
+  const c = await loadKnownHosts([file]);
+  t.not(c, a);
+  t.deepEqual(c.entries.map((e) => e.names), [
+    { kind: 'patterns', patterns: ['h1'] },
+    { kind: 'patterns', patterns: ['h2'] },
+  ]);
+  const two = await loadKnownHosts([file, join(dir, 'missing')]);
+  t.deepEqual(two.files, [file, join(dir, 'missing')]);
+  t.is(two.entries[0], c.entries[0], 'merged lists share the parsed entries');
+});

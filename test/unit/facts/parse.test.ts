@@ -83,6 +83,16 @@ test('kernel config: only y/m, source kept, absent -> undefined', (t) => {
   t.deepEqual(parseKernelConfig([]), { config: undefined, configSource: undefined });
 });
 
+test('hosts of one kernel build share one frozen config; another build gets its own', (t) => {
+  const a = parseKernelConfig(['source=/proc/config.gz', 'CONFIG_VETH=m', 'CONFIG_NAMESPACES=y']).config;
+  const b = parseKernelConfig(['source=/boot/config-6.6', ' CONFIG_VETH=m', 'CONFIG_NAMESPACES=y', 'CONFIG_X="s"']).config;
+  const c = parseKernelConfig(['source=/proc/config.gz', 'CONFIG_VETH=y', 'CONFIG_NAMESPACES=y']).config;
+  t.is(a, b);
+  t.true(Object.isFrozen(a));
+  t.not(a, c);
+  t.deepEqual(c, { VETH: 'y', NAMESPACES: 'y' });
+});
+
 test('cgroup v2 / v1 / none', (t) => {
   t.deepEqual(parseCgroup('63677270', 'cpuset cpu io memory hugetlb pids rdma misc', []), {
     version: 2,
