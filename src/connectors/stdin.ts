@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { ReadBuffers } from './read-buffers.ts';
 
 /** Bytes of a controller file sent as they are read (a big `src`: never held whole in memory). */
 export interface FilePiece {
@@ -7,7 +8,7 @@ export interface FilePiece {
   readonly size: number;
   /**
    * The file's identity when it was planned (see fileStamp): it is checked when the
-   * file is opened and again before its last MiB is sent; a file that changed in
+   * file is opened and again before its last 512 KiB are sent; a file that changed in
    * between destroys the stream, so its end never reaches the host.
    */
   readonly stamp?: string;
@@ -56,17 +57,20 @@ const isFile = (p: Piece): p is FilePiece => !Buffer.isBuffer(p);
 export const pieceSize = (p: Piece): number => (isFile(p) ? p.size : p.length);
 
 /** Pieces are written at most this big (subarrays of Buffers, reads of files), one at a time. */
-const STEP = 1024 * 1024;
+const STEP = 512 * 1024;
 /** At most this much waits in a stream beyond what the connection took. */
-const QUEUED = 4 * STEP;
+const QUEUED = 2 * STEP;
+/** Read buffers of a stream sending a file: the step read ahead, QUEUED waiting, the one being taken. */
+const READ_BUFFERS = QUEUED / STEP + 2;
 /** Inputs up to this size are written at once, without a gate. */
-const SMALL = 4 * STEP;
+const SMALL = 4 * 1024 * 1024;
 
 /**
- * Write the input to `stream` and end it. Small inputs at once; larger ones 1 MiB at a
- * time after a slot of `gate` was given, files read from disk as they go, waiting for
- * the stream's 'drain' whenever QUEUED bytes wait in it: at most 4 MiB (and the MiB
- * being written) per stream beyond what the connection has in flight. Stops when the stream
+ * Write the input to `stream` and end it. Small inputs at once; larger ones 512 KiB at a
+ * time after a slot of `gate` was given, files read from disk as they go into a few
+ * buffers used again (ReadBuffers), waiting for the stream's 'drain' whenever QUEUED bytes
+ * wait in it: at most 1 MiB (and the step being written) per stream beyond what the
+ * connection has in flight. Stops when the stream
  * closes or fails first (the command exited without reading everything); a file that
  * cannot be read or changed size destroys the stream (the command sees its input cut).
  */
@@ -84,13 +88,15 @@ export function endWith(stream: Writable, input: Stdin | undefined, o: StdinOpti
 
 async function pump(stream: Writable, list: readonly Piece[], total: number, o: StdinOptions): Promise<void> {
   let gone = false;
+  const buffers = new ReadBuffers(STEP, READ_BUFFERS);
   const stop = (): void => {
     gone = true;
+    buffers.close();
   };
   stream.once('close', stop);
   stream.once('error', stop);
   let sent = 0;
-  const write = (b: Buffer): Promise<void> =>
+  const write = (b: Buffer, taken?: () => void): Promise<void> =>
     new Promise<void>((resolve) => {
       if (gone) return resolve();
       const settle = (): void => {
@@ -99,7 +105,7 @@ async function pump(stream: Writable, list: readonly Piece[], total: number, o: 
         resolve();
       };
       // keep up to QUEUED bytes waiting in the stream (the connection encrypts while we read)
-      if (stream.write(b) || stream.writableLength < QUEUED) return resolve();
+      if (stream.write(b, taken) || stream.writableLength < QUEUED) return resolve();
       stream.once('drain', settle);
       stream.once('close', settle);
     }).then(() => {
@@ -119,17 +125,35 @@ async function pump(stream: Writable, list: readonly Piece[], total: number, o: 
       const same = async (): Promise<void> => {
         if (p.stamp !== undefined && fileStamp(await fh.stat()) !== p.stamp) throw new Error(`${p.file} changed after it was planned: not sent (run again)`);
       };
+      // the next step is read while this one is written (reads go through libuv's pool)
+      const read = async (at: number): Promise<{ whole: Buffer; buf: Buffer } | undefined> => {
+        const n = Math.min(STEP, p.size - at);
+        if (at + n >= p.size) await same();
+        const whole = await buffers.take();
+        if (!whole) return undefined;
+        const buf = whole.subarray(0, n);
+        const { bytesRead } = await fh.read(buf, 0, n, at);
+        if (bytesRead !== n) throw new Error(`${p.file} is shorter than the ${p.size} bytes it had when planned`);
+        return { whole, buf };
+      };
+      // a read that fails while the step before it is still being written is awaited later, not unhandled
+      const readAhead = (at: number): Promise<{ whole: Buffer; buf: Buffer } | undefined> => {
+        const r = read(at);
+        r.catch(() => undefined);
+        return r;
+      };
+      let ahead: Promise<{ whole: Buffer; buf: Buffer } | undefined> = Promise.resolve(undefined);
       try {
         await same();
+        ahead = readAhead(0);
         for (let at = 0; at < p.size && !gone; at += STEP) {
-          const n = Math.min(STEP, p.size - at);
-          if (at + n >= p.size) await same();
-          const buf = Buffer.allocUnsafe(n);
-          const { bytesRead } = await fh.read(buf, 0, n, at);
-          if (bytesRead !== n) throw new Error(`${p.file} is shorter than the ${p.size} bytes it had when planned`);
-          await write(buf);
+          const got = await ahead;
+          if (!got) break;
+          ahead = at + STEP < p.size ? readAhead(at + STEP) : Promise.resolve(undefined);
+          await write(got.buf, () => buffers.give(got.whole));
         }
       } finally {
+        await ahead.catch(() => undefined); // a read still going when the stream went
         await fh.close();
       }
     }

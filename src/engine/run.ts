@@ -31,9 +31,9 @@ export interface ExecuteOptions {
 
 /**
  * Big tar streams (files of queued changes, above 4 MiB) sent at once, over all hosts:
- * each holds up to about 7 MiB in this process while it goes (up to 5 MiB waiting in
- * its channel, the SSH window in flight), and a 2-core controller is busy encrypting
- * with a few; the other
+ * each holds up to about 3.5 MiB in this process while it goes (its six 256 KiB read
+ * buffers, the SSH window in flight), and a 2-core controller is busy encrypting with a
+ * few; the other
  * hosts' batches wait for a slot, their probes and small changes do not.
  */
 export const UPLOAD_STREAMS = 8;

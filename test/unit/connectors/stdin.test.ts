@@ -7,16 +7,22 @@ import { Semaphore } from '../../../src/core/semaphore.ts';
 import { endWith, fileStamp, pieces } from '../../../src/connectors/stdin.ts';
 import { stdinBytes } from '../../helpers/stdin.ts';
 
-/** A slow reader with a small buffer: takes a chunk every tick; records the most it was ever handed and not yet taken. */
-function slowSink(): { stream: Writable; got: Buffer[]; done: Promise<void>; maxQueued: () => number } {
+/**
+ * A slow reader with a small buffer: takes a chunk every tick (a copy: the writer may read
+ * into a buffer again once it was called back, as ssh2 and pipes allow); records the
+ * chunks as handed, and the most it was ever handed and not yet taken.
+ */
+function slowSink(): { stream: Writable; got: Buffer[]; handed: Buffer[]; done: Promise<void>; maxQueued: () => number } {
   const got: Buffer[] = [];
+  const handed: Buffer[] = [];
   let resolve!: () => void;
   let max = 0;
   const done = new Promise<void>((r) => (resolve = r));
   const stream = new Writable({
     highWaterMark: 64 * 1024,
     write(chunk: Buffer, _enc, cb) {
-      got.push(chunk);
+      got.push(Buffer.from(chunk));
+      handed.push(chunk);
       max = Math.max(max, stream.writableLength);
       setImmediate(cb);
     },
@@ -25,27 +31,29 @@ function slowSink(): { stream: Writable; got: Buffer[]; done: Promise<void>; max
       cb();
     },
   });
-  return { stream, got, done, maxQueued: () => max };
+  return { stream, got, handed, done, maxQueued: () => max };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'cairn-stdin-'));
 
-test('endWith: Buffers and controller files in order, 1 MiB at a time, at most 4 MiB waiting in the stream; progress up to the total', async (t) => {
+test('endWith: Buffers and controller files in order, 512 KiB at a time, at most 1 MiB waiting in the stream; progress up to the total', async (t) => {
   const big = Buffer.alloc(3 * 1024 * 1024 + 10, 1);
   const file = join(dir, 'src.bin');
-  const fileBytes = Buffer.alloc(2 * 1024 * 1024 + 3, 2);
+  const fileBytes = Buffer.alloc(4 * 1024 * 1024 + 3, 2);
   writeFileSync(file, fileBytes);
   const input = [Buffer.from('head'), big, { file, size: fileBytes.length }, Buffer.from('tail')];
-  const { stream, got, done, maxQueued } = slowSink();
+  const { stream, got, handed, done, maxQueued } = slowSink();
   const seen: number[] = [];
   const total = 4 + big.length + fileBytes.length + 4;
   endWith(stream, input, { onProgress: (sent, all) => (t.is(all, total), seen.push(sent)) });
   await done;
   t.true(Buffer.concat(got).equals(Buffer.concat([Buffer.from('head'), big, fileBytes, Buffer.from('tail')])));
   t.true(Buffer.concat(got).equals(stdinBytes(input)));
-  t.is(got.length, 1 + 4 + 3 + 1, 'head, four steps of the Buffer, three reads of the file, tail');
-  t.is(got[1]!.buffer, big.buffer, "a subarray of the caller's Buffer, not a copy");
-  t.true(maxQueued() <= 5 * 1024 * 1024, `at most 4 MiB (and the step being written) wait in the stream (${maxQueued()})`);
+  t.is(got.length, 1 + 7 + 9 + 1, 'head, seven steps of the Buffer, nine reads of the file, tail');
+  t.is(handed[1]!.buffer, big.buffer, "a subarray of the caller's Buffer, not a copy");
+  const reads = new Set(handed.slice(8, 17).map((b) => b.buffer));
+  t.true(reads.size <= 4, `the file was read into at most four buffers, used again (${reads.size})`);
+  t.true(maxQueued() <= 1.5 * 1024 * 1024, `at most 1 MiB (and the step being written) wait in the stream (${maxQueued()})`);
   t.deepEqual(seen, [...seen].sort((a, b) => a - b), 'progress only grows');
   t.is(seen[seen.length - 1], total);
 });
@@ -96,7 +104,27 @@ test('endWith: a file shorter than planned cuts the stream (the command sees its
   t.regex(err.message, /shorter than the 5242880 bytes/);
 });
 
-test('endWith: a file changed after it was planned (its stamp) is not sent whole: the stream is cut before its last MiB', async (t) => {
+test('endWith: a read ahead that fails while the step before it waits in the stream cuts the stream (not an unhandled rejection)', async (t) => {
+  const file = join(dir, 'short-later.bin');
+  writeFileSync(file, Buffer.alloc(1024 * 1024 + 100));
+  const stream = new Writable({ highWaterMark: 1024, write: (_c, _e, cb) => void setTimeout(cb, 20) });
+  const unhandled: unknown[] = [];
+  const record = (e: unknown): void => void unhandled.push(e);
+  process.on('unhandledRejection', record); // the cairn process would exit on one
+  try {
+    const err = await new Promise<Error>((resolve) => {
+      stream.on('error', resolve);
+      endWith(stream, [{ file, size: 3 * 1024 * 1024 }]);
+    });
+    t.regex(err.message, /shorter than the 3145728 bytes/);
+    await new Promise((r) => setTimeout(r, 10));
+    t.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+});
+
+test('endWith: a file changed after it was planned (its stamp) is not sent whole: the stream is cut before its last 512 KiB', async (t) => {
   const file = join(dir, 'changing.bin');
   writeFileSync(file, Buffer.alloc(3 * 1024 * 1024, 1));
   const stamp = fileStamp(statSync(file));
