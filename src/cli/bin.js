@@ -8,6 +8,13 @@
 // `cairn --version` alone is answered here, before loading anything else
 // (main answers it too, with the same package.json).
 import { existsSync, readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+// V8's memory-saving heap sizing (smaller young generation, heap grown in small steps,
+// collected sooner): a 100-host first apply peaks about 60 MB lower for about 5% more
+// wall time (`npm run bench`). Set before anything is loaded; `node --no-optimize-for-size
+// bin.js` keeps V8's default (node refuses the flag in NODE_OPTIONS).
+if (!process.execArgv.some((f) => /^--(no-)?optimize[-_]for[-_]size$/.test(f))) setFlagsFromString('--optimize-for-size');
 
 const only = process.argv.slice(2);
 if (only.length === 1 && (only[0] === '--version' || only[0] === '-V')) {
