@@ -31,7 +31,7 @@ export interface ExecuteOptions {
 
 /**
  * Big tar streams (files of queued changes, above 4 MiB) sent at once, over all hosts:
- * each holds up to about 3.5 MiB in this process while it goes (its six 256 KiB read
+ * each holds up to about 4 MiB in this process while it goes (its four 512 KiB read
  * buffers, the SSH window in flight), and a 2-core controller is busy encrypting with a
  * few; the other
  * hosts' batches wait for a slot, their probes and small changes do not.
