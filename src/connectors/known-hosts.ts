@@ -197,22 +197,24 @@ export function formatKnownHostsLine(host: string, port: number, key: Buffer, op
  */
 const parsedFiles = new Map<string, { stamp: string; parsed: Promise<KnownHosts | undefined> }>();
 
+/** A missing known_hosts file is no file (undefined); any other failure says which file. */
+function unreadable(f: string, err: unknown): undefined {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw new Error(`cannot read known_hosts file ${f}: ${(err as Error).message}`, { cause: err });
+}
+
 async function loadKnownHostsFile(f: string): Promise<KnownHosts | undefined> {
   let stamp: string;
   try {
     stamp = fileStamp(await fsp.stat(f));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read known_hosts file ${f}: ${(err as Error).message}`, { cause: err });
+    return unreadable(f, err);
   }
   const had = parsedFiles.get(f);
   if (had?.stamp === stamp) return had.parsed;
   const parsed = fsp.readFile(f, 'utf8').then(
     (text) => parseKnownHosts(text, f),
-    (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw new Error(`cannot read known_hosts file ${f}: ${err.message}`, { cause: err });
-    },
+    (err: unknown) => unreadable(f, err),
   );
   parsedFiles.set(f, { stamp, parsed });
   parsed.catch(() => parsedFiles.get(f)?.parsed === parsed && parsedFiles.delete(f));
